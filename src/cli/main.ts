@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerConfigCommands } from './config.js';
+import { registerDevCommand } from './dev.js';
+import { registerDlqCommands } from './dlq.js';
+import { registerEventsCommands } from './events.js';
+import { registerServeCommand } from './serve.js';
+import { registerWorkerCommand } from './worker.js';
+import { UsageError } from './usage.js';
+
+export function buildProgram(): Command {
+  const program = new Command('hookgate')
+    .description('Self-hosted webhook ingestion gateway')
+    .version(VERSION)
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommand(program);
+  registerWorkerCommand(program);
+  registerDevCommand(program);
+  registerConfigCommands(program);
+  registerDlqCommands(program);
+  registerEventsCommands(program);
+  return program;
+}
+
+/** Exit codes (SPEC §1): 0 ok, 1 failure, 2 usage error; one clear line unless --verbose. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`hookgate: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hookgate: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `hookgate: ${verbose ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}\n`,
+    );
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Replaces `${VAR}`, `${VAR:-default}` and `${file:/path}` in every string of the
+ * parsed YAML tree. Substituting after parsing (not in the raw text) means a secret
+ * containing `:` or `#` cannot change the document's structure.
+ */
+const PATTERN = /\$\{([^}]+)\}/g;
+
+export interface InterpolationContext {
+  env: NodeJS.ProcessEnv;
+  readFile?: (path: string) => string;
+}
+
+export function interpolate(
+  value: unknown,
+  ctx: InterpolationContext,
+  problems: string[],
+  path = '',
+): unknown {
+  if (typeof value === 'string') return interpolateString(value, ctx, problems, path);
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, ctx, problems, join(path, String(i))));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, ctx, problems, join(path, k));
+    return out;
+  }
+  return value;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function interpolateString(
+  input: string,
+  ctx: InterpolationContext,
+  problems: string[],
+  path: string,
+): string {
+  const read = ctx.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  return input.replace(PATTERN, (_match, expr: string) => {
+    if (expr.startsWith('file:')) {
+      const file = expr.slice(5);
+      try {
+        // Docker/ECS secret files end with a newline that is never part of the secret.
+        return read(file).replace(/\r?\n$/, '');
+      } catch {
+        problems.push(`${path || '(root)'}: cannot read secret file ${file}`);
+        return '';
+      }
+    }
+    const sep = expr.indexOf(':-');
+    const name = sep === -1 ? expr : expr.slice(0, sep);
+    const fallback = sep === -1 ? undefined : expr.slice(sep + 2);
+    const v = ctx.env[name];
+    if (v !== undefined && v !== '') return v;
+    // An unset variable without a default becomes empty: optional settings (admin.token)
+    // are then off, and required ones (secrets) fail validation with their own path.
+    return fallback ?? '';
+  });
+}

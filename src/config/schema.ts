@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { destinationOptions, retryOptions } from '../destinations/options.js';
+import { verifyOptions } from '../verifiers/options.js';
+import { bool, duration, int, size } from './types.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+const server = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: int().min(0).max(65535).default(8080),
+  bodyLimit: size().prefault('1mb'),
+  trustProxy: z.union([bool(), z.string(), int()]).default(false),
+  enqueueTimeout: duration().prefault('2s'),
+  shutdownTimeout: duration().prefault('10s'),
+  /** Public base URL (`https://hooks.example.com`), used by URL-signing verifiers and the record's domainName. */
+  publicUrl: z.string().url().optional(),
+});
+
+const admin = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: int().min(0).max(65535).default(9090),
+  /** No token (or an empty one): the admin API is not started. */
+  token: z.string().optional(),
+});
+
+const redis = z.strictObject({
+  url: z.string().default('redis://127.0.0.1:6379'),
+  prefix: z.string().min(1).default('hookgate'),
+  cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
+});
+
+const retention = z.strictObject({
+  events: duration().prefault('3d'),
+  deadLetters: duration().prefault('14d'),
+});
+
+const defaults = z.strictObject({
+  retry: z
+    .strictObject({
+      attempts: int().min(1).default(10),
+      backoff: z.enum(['exponential', 'fixed']).default('exponential'),
+      delay: duration().prefault('1s'),
+      maxDelay: duration().prefault('15m'),
+      jitter: z.coerce.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
+  timeout: duration().prefault('10s'),
+});
+
+const worker = z.strictObject({
+  concurrency: int().min(1).default(10),
+  /** BullMQ job lock: a worker that dies holds a delivery at most this long before another takes it. */
+  lockDuration: duration().prefault('30s'),
+  stalledInterval: duration().prefault('30s'),
+  maxStalledCount: int().min(0).default(10),
+});
+
+const route = z.strictObject({
+  to: z.string().min(1),
+  filter: z.record(z.string(), z.unknown()).optional(),
+  on: z.enum(['success', 'failure', 'always']).default('always'),
+});
+
+const dedupe = z.union([
+  bool(),
+  z.strictObject({
+    header: z
+      .string()
+      .min(1)
+      .transform((h) => h.toLowerCase()),
+  }),
+  z.strictObject({ body: z.string().min(1) }),
+]);
+
+const source = z
+  .strictObject({
+    mode: z.enum(['ack', 'proxy']).default('ack'),
+    path: z.string().startsWith('/').optional(),
+    methods: z
+      .array(z.string().transform((m) => m.toUpperCase()))
+      .min(1)
+      .optional(),
+    verify: verifyOptions.default({ type: 'none' }),
+    dedupe: dedupe.default(true),
+    rateLimit: z.strictObject({ max: int().min(1), window: duration().prefault('1m') }).optional(),
+    ack: z.enum(['durable', 'immediate']).default('durable'),
+    response: z
+      .strictObject({
+        status: int().min(200).max(299).default(204),
+        body: z.unknown().optional(),
+        headers: z.record(z.string(), z.string()).default({}),
+      })
+      .optional(),
+    headers: z
+      .strictObject({ drop: z.array(z.string().transform((h) => h.toLowerCase())).default([]) })
+      .optional(),
+    routes: z.array(route).default([]),
+    // proxy mode
+    upstream: z
+      .strictObject({
+        url: z.string().url(),
+        timeout: duration().optional(),
+        maxResponseBody: size().prefault('256kb'),
+        successStatuses: z.array(int().min(100).max(599)).optional(),
+      })
+      .optional(),
+    record: z.enum(['after-response', 'before-response']).default('after-response'),
+    /** Bounded in-memory buffer for `record: after-response` while Redis is away. */
+    bufferSize: int().min(0).default(1000),
+  })
+  .superRefine((s, ctx) => {
+    if (s.mode === 'proxy' && !s.upstream) {
+      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is required in proxy mode' });
+    }
+    if (s.mode === 'ack' && s.upstream) {
+      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is only used with mode: proxy' });
+    }
+    for (const [i, m] of (s.methods ?? []).entries()) {
+      if (!(HTTP_METHODS as readonly string[]).includes(m)) {
+        ctx.addIssue({ code: 'custom', path: ['methods', i], message: `unknown HTTP method "${m}"` });
+      }
+    }
+  });
+
+export const configSchema = z
+  .strictObject({
+    server: server.prefault({}),
+    admin: admin.prefault({}),
+    redis: redis.prefault({}),
+    retention: retention.prefault({}),
+    defaults: defaults.prefault({}),
+    worker: worker.prefault({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    sources: z.record(z.string().regex(NAME, 'source names use letters, digits, _ . -'), source).default({}),
+    destinations: z
+      .record(z.string().regex(NAME, 'destination names use letters, digits, _ . -'), destinationOptions)
+      .default({}),
+  })
+  .superRefine((c, ctx) => {
+    const paths = new Map<string, string>();
+    for (const [name, s] of Object.entries(c.sources)) {
+      const p = s.path ?? `/hooks/${name}`;
+      const other = paths.get(p);
+      if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'path'],
+          message: `${p} is already used by source "${other}"`,
+        });
+      paths.set(p, name);
+      for (const [i, r] of s.routes.entries()) {
+        if (!(r.to in c.destinations)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sources', name, 'routes', i, 'to'],
+            message: `unknown destination "${r.to}"`,
+          });
+        }
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = Config['sources'][string];
+export type RouteConfig = SourceConfig['routes'][number];
+export type DestinationConfig = Config['destinations'][string];
+export type RetryPolicy = Config['defaults']['retry'];
+export { retryOptions };
+
+/** The source's effective path and methods. */
+export function sourcePath(name: string, s: SourceConfig): string {
+  return s.path ?? `/hooks/${name}`;
+}
+export function sourceMethods(s: SourceConfig): string[] {
+  return s.methods ?? ['POST'];
+}

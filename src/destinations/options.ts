@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { duration, int } from '../config/types.js';
+
+/** Retry policy: per destination, merged over `defaults.retry`. */
+export const retryOptions = z.strictObject({
+  attempts: int().min(1).optional(),
+  backoff: z.enum(['exponential', 'fixed']).optional(),
+  delay: duration().optional(),
+  maxDelay: duration().optional(),
+  jitter: z.coerce.number().min(0).max(1).optional(),
+});
+
+const common = {
+  format: z.enum(['envelope', 'body', 'request']).default('envelope'),
+  retry: retryOptions.optional(),
+  timeout: duration().optional(),
+};
+const aws = {
+  region: z.string().min(1).optional(),
+  /** LocalStack / ElasticMQ / fauxqs. */
+  endpoint: z.string().url().optional(),
+};
+
+export const sqsOptions = z.strictObject({
+  type: z.literal('sqs'),
+  queueUrl: z.string().min(1),
+  /** FIFO message group id template (default: the source name). */
+  groupId: z.string().min(1).optional(),
+  ...aws,
+  ...common,
+});
+export const snsOptions = z.strictObject({
+  type: z.literal('sns'),
+  topicArn: z.string().min(1),
+  groupId: z.string().min(1).optional(),
+  ...aws,
+  ...common,
+});
+export const eventbridgeOptions = z.strictObject({
+  type: z.literal('eventbridge'),
+  eventBusName: z.string().min(1).default('default'),
+  source: z.string().min(1).default('hookgate.{{ source }}'),
+  detailType: z.string().min(1).default('webhook'),
+  ...aws,
+  ...common,
+});
+export const httpOptions = z.strictObject({
+  type: z.literal('http'),
+  url: z.string().url(),
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Standard Webhooks signature of the outgoing request. */
+  sign: z
+    .strictObject({ secret: z.string().min(1, 'is empty (is the environment variable set?)') })
+    .optional(),
+  ...common,
+});
+
+export const destinationOptions = z.discriminatedUnion('type', [
+  sqsOptions,
+  snsOptions,
+  eventbridgeOptions,
+  httpOptions,
+]);
+export type DestinationOptions = z.infer<typeof destinationOptions>;
+export type RetryOptions = z.infer<typeof retryOptions>;

@@ -1,0 +1,64 @@
+/**
+ * One catalogue of the errors hookgate answers with. Every error body is
+ * `{"error": {"code", "message"}}` and never carries a stack, a secret or a hint of
+ * which secret or byte failed (SPEC §3).
+ */
+export class HookgateError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  constructor(code: string, message: string, statusCode: number, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'HookgateError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+  toJSON(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export function createError(
+  code: string,
+  message: string,
+  statusCode: number,
+  headers: Record<string, string> = {},
+): HookgateError {
+  return new HookgateError(code, message, statusCode, headers);
+}
+
+export const errors = {
+  signatureInvalid: () =>
+    createError('SIGNATURE_INVALID', 'The request signature could not be verified.', 401),
+  unauthorized: () => createError('UNAUTHORIZED', 'Missing or invalid credentials.', 401),
+  notFound: () => createError('NOT_FOUND', 'No source is configured at this path.', 404),
+  methodNotAllowed: (allowed: string[]) =>
+    createError('METHOD_NOT_ALLOWED', 'This method is not allowed for this source.', 405, {
+      allow: allowed.join(', '),
+    }),
+  payloadTooLarge: (limit: number) =>
+    createError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`, 413),
+  rateLimited: (retryAfterSeconds: number) =>
+    createError('RATE_LIMITED', 'Too many requests for this source; retry later.', 429, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  unavailable: (retryAfterSeconds = 5) =>
+    createError('STORE_UNAVAILABLE', 'The event could not be stored; retry later.', 503, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
+  upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
+  upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
+  internal: () => createError('INTERNAL', 'Internal error.', 500),
+} as const;
+
+/** A usage or configuration problem the CLI reports as one line with exit code 2 (usage) or 1. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `invalid config:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

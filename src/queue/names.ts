@@ -1,0 +1,14 @@
+/**
+ * Queue layout (BullMQ, under `redis.prefix`):
+ * - `events`: one job per accepted event, job id = event id, data = EventJobData.
+ *   The router (in every worker) turns it into deliveries; kept `retention.events`.
+ * - `deliveries`: one job per (event, destination), job id `<eventId>:<destination>`
+ *   (replays: `<eventId>:<destination>:<replayId>`), data = DeliveryJobData. A job
+ *   that fails for good stays in the failed set: that set is the dead-letter store.
+ */
+export const EVENTS_QUEUE = 'events';
+export const DELIVERIES_QUEUE = 'deliveries';
+
+export function deliveryJobId(eventId: string, destination: string, replayId?: string): string {
+  return replayId ? `${eventId}:${destination}:${replayId}` : `${eventId}:${destination}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * The record (SPEC §4): mirrors the AWS Lambda Destinations invocation record, with
+ * `requestPayload` an API Gateway HTTP API (payload format 2.0) event.
+ */
+export type Condition = 'Success' | 'Failure';
+export type FunctionError = 'Timeout' | 'ConnectionError' | 'Unhandled';
+
+export interface RequestPayload {
+  version: '2.0';
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  headers: Record<string, string>;
+  queryStringParameters: Record<string, string>;
+  requestContext: {
+    requestId: string;
+    routeKey: string;
+    stage: '$default';
+    time: string;
+    timeEpoch: number;
+    domainName: string;
+    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
+  };
+  body: string | null;
+  isBase64Encoded: boolean;
+}
+
+export interface ResponsePayload {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | null;
+  isBase64Encoded: boolean;
+  /** proxy mode: the upstream body was longer than `maxResponseBody` and was cut. */
+  truncated?: boolean;
+}
+
+export interface Envelope {
+  version: '1.0';
+  id: string;
+  timestamp: string;
+  source: string;
+  requestContext: {
+    requestId: string;
+    condition: Condition;
+    approximateInvokeCount: number;
+    dedupeKey?: string;
+    verified: boolean;
+    verifier: string;
+  };
+  requestPayload: RequestPayload;
+  responseContext: { statusCode: number; functionError?: FunctionError };
+  responsePayload: ResponsePayload;
+}

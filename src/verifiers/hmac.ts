@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The one HMAC building block every signing scheme is a preset over (as in Convoy):
+ * compute a digest, then compare candidates in constant time.
+ */
+export type Algorithm = 'sha1' | 'sha256' | 'sha512';
+export type Encoding = 'hex' | 'base64';
+
+export function hmac(algorithm: Algorithm, key: string | Buffer, data: Buffer | string): Buffer {
+  return createHmac(algorithm, key).update(data).digest();
+}
+
+/** Constant-time equality of two byte strings (length is not secret: a digest's length is public). */
+export function safeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Decodes a signature as sent. Undefined when it is not valid in that encoding, so a
+ * malformed header is told apart from a wrong one.
+ */
+export function decodeSignature(value: string, encoding: Encoding): Buffer | undefined {
+  const v = value.trim();
+  if (encoding === 'hex')
+    return /^[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : undefined;
+  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) ? Buffer.from(v, 'base64') : undefined;
+}
+
+/**
+ * True when any candidate signature matches the HMAC of `data` under any secret.
+ * Every pair is compared (no early exit on the first secret) so timing does not tell
+ * which secret of a rotation matched.
+ */
+export function anyMatch(
+  algorithm: Algorithm,
+  secrets: readonly (string | Buffer)[],
+  data: Buffer | string,
+  candidates: readonly Buffer[],
+): boolean {
+  let matched = false;
+  for (const secret of secrets) {
+    const expected = hmac(algorithm, secret, data);
+    for (const c of candidates) matched = safeEqual(expected, c) || matched;
+  }
+  return matched;
+}
+
+/** Concatenates signed-string parts without copying the body through a string. */
+export function signedData(...parts: (string | Buffer)[]): Buffer {
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+}

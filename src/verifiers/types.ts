@@ -1,0 +1,36 @@
+/**
+ * A verifier decides whether a request really comes from its provider. It is
+ * synchronous and pure: everything it needs is in VerifyInput (the clock included,
+ * so tests can pin it to a vector's `now`).
+ */
+export interface VerifyInput {
+  rawBody: Buffer;
+  /** Lower-case header names; repeated headers joined with `,`. */
+  headers: Record<string, string>;
+  method: string;
+  /** The full public URL the provider called (scheme, host, path, query). */
+  url: string;
+  /** Now, in milliseconds since the epoch. */
+  now: number;
+}
+
+/** Why a request failed; goes to logs and the `verification_failures_total{reason}` metric, never to the caller. */
+export type FailureReason = 'missing' | 'malformed' | 'mismatch' | 'expired' | 'future';
+
+export type VerifyResult = { ok: true } | { ok: false; reason: FailureReason };
+
+export interface DedupeInput {
+  headers: Record<string, string>;
+  /** The parsed JSON or form body (undefined when it is neither). */
+  body: unknown;
+}
+
+export interface Verifier {
+  readonly type: string;
+  verify(input: VerifyInput): VerifyResult;
+  /** The provider's own event id, when the scheme has one (SPEC §3 dedupe). */
+  dedupeKey?(input: DedupeInput): string | undefined;
+}
+
+export const ok: VerifyResult = { ok: true };
+export const fail = (reason: FailureReason): VerifyResult => ({ ok: false, reason });

@@ -1,0 +1,150 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { maskSecrets } from '../../src/config/mask.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { ConfigError } from '../../src/errors.js';
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+t.test('defaults fill an empty config', async (t) => {
+  const c = parseConfig('', { env: {} });
+  t.equal(c.server.port, 8080);
+  t.equal(c.server.bodyLimit, 1024 * 1024);
+  t.equal(c.server.enqueueTimeout, 2000);
+  t.equal(c.retention.events, 3 * 86_400_000);
+  t.equal(c.defaults.retry.attempts, 10);
+  t.equal(c.defaults.retry.maxDelay, 15 * 60_000);
+  t.equal(c.redis.url, 'redis://127.0.0.1:6379');
+});
+
+t.test('${VAR}, ${VAR:-default} and ${file:...} are substituted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hg-'));
+  writeFileSync(join(dir, 'secret'), 'whsec_from_file\n');
+  const c = parseConfig(
+    `
+server: { port: "\${PORT:-9999}" }
+redis: { url: "\${REDIS:-redis://x:1}" }
+sources:
+  s:
+    verify: { type: stripe, secrets: ["\${S1}", "\${file:${join(dir, 'secret')}}"] }
+`,
+    { env: { S1: 'whsec_env' } },
+  );
+  t.equal(c.server.port, 9999);
+  t.equal(c.redis.url, 'redis://x:1');
+  t.same((c.sources.s!.verify as { secrets: string[] }).secrets, ['whsec_env', 'whsec_from_file']);
+});
+
+t.test('durations and sizes', async (t) => {
+  const c = parseConfig(
+    'server: { bodyLimit: 512kb, enqueueTimeout: 500ms, shutdownTimeout: 1500 }\nretention: { events: 1h, deadLetters: 3d }',
+    { env: {} },
+  );
+  t.equal(c.server.bodyLimit, 512 * 1024);
+  t.equal(c.server.enqueueTimeout, 500);
+  t.equal(c.server.shutdownTimeout, 1500);
+  t.equal(c.retention.events, 3_600_000);
+  t.equal(c.retention.deadLetters, 3 * 86_400_000);
+});
+
+t.test('every problem is listed as path: message', async (t) => {
+  const problems = problemsOf(() =>
+    parseConfig(
+      `
+server: { port: 99999, enqueueTimeout: soon }
+sources:
+  a:
+    verify: { type: stripe, secrets: ["\${UNSET}"] }
+    routes: [ { to: nowhere } ]
+  b:
+    verify: { type: nope }
+destinations:
+  d: { type: sqs }
+`,
+      { env: {} },
+    ),
+  );
+  const text = problems.join('\n');
+  t.match(text, /^server\.port: /m);
+  t.match(text, /^server\.enqueueTimeout: invalid duration "soon"/m);
+  t.match(text, /^sources\.a\.verify\.secrets\.0: is empty/m);
+  t.match(text, /^sources\.b\.verify\.type: /m);
+  t.match(text, /^destinations\.d\.queueUrl: /m);
+  t.ok(problems.length >= 5, text);
+});
+
+t.test('a route to an unknown destination is a config error', async (t) => {
+  const problems = problemsOf(() =>
+    parseConfig('sources:\n  a:\n    routes: [ { to: ghost } ]\ndestinations: {}', { env: {} }),
+  );
+  t.same(problems, ['sources.a.routes.0.to: unknown destination "ghost"']);
+});
+
+t.test('a filter with an unknown operator is a config error', async (t) => {
+  const problems = problemsOf(() =>
+    parseConfig(
+      'sources:\n  a:\n    routes: [ { to: d, filter: { body.type: { $nope: 1 } } } ]\ndestinations:\n  d: { type: http, url: "http://x" }',
+      { env: {} },
+    ),
+  );
+  t.equal(problems.length, 1);
+  t.match(problems[0], /^sources\.a\.routes\.0\.filter: /);
+});
+
+t.test('two sources on one path are refused', async (t) => {
+  const problems = problemsOf(() =>
+    parseConfig('sources:\n  a: { path: /x }\n  b: { path: /x }', { env: {} }),
+  );
+  t.match(problems.join('\n'), /sources\.b\.path: \/x is already used by source "a"/);
+});
+
+t.test('proxy mode needs an upstream', async (t) => {
+  const problems = problemsOf(() => parseConfig('sources:\n  p: { mode: proxy }', { env: {} }));
+  t.same(problems, ['sources.p.upstream: is required in proxy mode']);
+});
+
+t.test('unreadable file and invalid YAML are one clear problem', async (t) => {
+  t.match(
+    problemsOf(() => loadConfigFile('/does/not/exist.yaml')),
+    [/cannot read config file/],
+  );
+  t.match(
+    problemsOf(() => parseConfig('a: [', { env: {} })),
+    [/not valid YAML/],
+  );
+});
+
+t.test('masking hides every secret', async (t) => {
+  const c = parseConfig(
+    `
+admin: { token: tok123 }
+redis: { url: "redis://:pw123@host:6379" }
+sources:
+  s: { verify: { type: github, secrets: [ghsecret] } }
+destinations:
+  d: { type: http, url: "http://x", sign: { secret: outsecret } }
+`,
+    { env: {} },
+  );
+  const text = JSON.stringify(maskSecrets(c));
+  for (const s of ['tok123', 'pw123', 'ghsecret', 'outsecret']) t.notMatch(text, s);
+  t.match(text, '********');
+});
+
+t.test('JSON schema describes the input form', async (t) => {
+  const schema = configJsonSchema() as { properties: Record<string, unknown> };
+  t.ok(schema.properties.sources);
+  t.ok(schema.properties.destinations);
+  t.ok(schema.properties.server);
+});
