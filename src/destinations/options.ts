@@ -1,5 +1,19 @@
 import { z } from 'zod';
 import { duration, int } from '../config/types.js';
+import { compileTemplate } from '../record/template.js';
+
+/** A `{{ path }}` template, compiled here so `config check` reports a bad one. */
+const template = () =>
+  z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      try {
+        compileTemplate(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    });
 
 /** Retry policy: per destination, merged over `defaults.retry`. */
 export const retryOptions = z.strictObject({
@@ -25,22 +39,23 @@ export const sqsOptions = z.strictObject({
   type: z.literal('sqs'),
   queueUrl: z.string().min(1),
   /** FIFO message group id template (default: the source name). */
-  groupId: z.string().min(1).optional(),
+  groupId: template().optional(),
   ...aws,
   ...common,
 });
 export const snsOptions = z.strictObject({
   type: z.literal('sns'),
   topicArn: z.string().min(1),
-  groupId: z.string().min(1).optional(),
+  /** FIFO topics: message group id template (default: the source name). */
+  groupId: template().optional(),
   ...aws,
   ...common,
 });
 export const eventbridgeOptions = z.strictObject({
   type: z.literal('eventbridge'),
   eventBusName: z.string().min(1).default('default'),
-  source: z.string().min(1).default('hookgate.{{ source }}'),
-  detailType: z.string().min(1).default('webhook'),
+  source: template().default('hookgate.{{ source }}'),
+  detailType: template().default('webhook'),
   ...aws,
   ...common,
 });
@@ -48,7 +63,8 @@ export const httpOptions = z.strictObject({
   type: z.literal('http'),
   url: z.string().url(),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-  headers: z.record(z.string(), z.string()).default({}),
+  /** Extra request headers; values are templates (`x-event-type: "{{ body.type }}"`). */
+  headers: z.record(z.string(), template()).default({}),
   /** Standard Webhooks signature of the outgoing request. */
   sign: z
     .strictObject({ secret: z.string().min(1, 'is empty (is the environment variable set?)') })
@@ -64,3 +80,7 @@ export const destinationOptions = z.discriminatedUnion('type', [
 ]);
 export type DestinationOptions = z.infer<typeof destinationOptions>;
 export type RetryOptions = z.infer<typeof retryOptions>;
+export type SqsOptions = z.infer<typeof sqsOptions>;
+export type SnsOptions = z.infer<typeof snsOptions>;
+export type EventBridgeOptions = z.infer<typeof eventbridgeOptions>;
+export type HttpOptions = z.infer<typeof httpOptions>;

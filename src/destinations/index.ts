@@ -1,0 +1,62 @@
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { HttpDestination } from './http.js';
+import type { DestinationOptions } from './options.js';
+import type { Destination } from './types.js';
+
+export type { Destination, SendResult } from './types.js';
+export { PermanentError, RetryableError } from './errors.js';
+
+export interface DestinationContext {
+  /** `defaults.timeout` (ms), used when a destination sets no `timeout`. */
+  defaultTimeout: number;
+  logger?: Logger;
+}
+
+/**
+ * Builds one destination from its validated options. Clients (AWS SDK, templates) are
+ * created here, once, and reused for every send. Throws ConfigError for options the
+ * schema could not catch.
+ */
+export function createDestination(
+  name: string,
+  options: DestinationOptions,
+  ctx: DestinationContext,
+): Destination {
+  const timeoutMs = options.timeout ?? ctx.defaultTimeout;
+  try {
+    switch (options.type) {
+      case 'http':
+        return new HttpDestination(name, options, timeoutMs);
+      default:
+        throw new ConfigError([
+          `destinations.${name}.type: "${(options as { type: string }).type}" is not available yet`,
+        ]);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || !(err instanceof Error)) throw err;
+    throw new ConfigError([`destinations.${name}: ${err.message}`]);
+  }
+}
+
+/** Every destination in the config, by name. */
+export function createDestinations(
+  all: Record<string, DestinationOptions>,
+  ctx: DestinationContext,
+): Map<string, Destination> {
+  const out = new Map<string, Destination>();
+  try {
+    for (const [name, options] of Object.entries(all)) out.set(name, createDestination(name, options, ctx));
+  } catch (err) {
+    void closeAll(out.values());
+    throw err;
+  }
+  return out;
+}
+
+/** Closes every destination; one failing close does not keep the others open. */
+export async function closeAll(destinations: Iterable<Destination>): Promise<void> {
+  const results = await Promise.allSettled([...destinations].map((d) => d.close()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -1,0 +1,234 @@
+import t from 'tap';
+import { createDestination } from '../../src/destinations/index.js';
+import { PermanentError, RetryableError } from '../../src/destinations/errors.js';
+import { parseRetryAfter } from '../../src/destinations/http.js';
+import { httpOptions } from '../../src/destinations/options.js';
+import type { Destination } from '../../src/destinations/types.js';
+import { VERSION } from '../../src/version.js';
+import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
+import { conformance, type ConformanceTarget } from './conformance.js';
+import { sampleRecord } from './record.js';
+
+const SECRET = `whsec_${Buffer.from('hookgate-test-signing-key-32byte').toString('base64')}`;
+const live = new AbortController().signal;
+
+function httpDestination(config: Record<string, unknown>, timeoutMs = 10_000): Destination {
+  return createDestination('out', httpOptions.parse({ type: 'http', ...config }), {
+    defaultTimeout: timeoutMs,
+  });
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the send to fail');
+}
+
+conformance('http', async (): Promise<ConformanceTarget> => {
+  const rx = await startHttpReceiver({ secret: SECRET });
+  let seen = 0;
+  return {
+    destination: ({ format, timeoutMs }) =>
+      httpDestination({ url: `${rx.url}/in`, format, sign: { secret: SECRET } }, timeoutMs),
+    async nextDelivered() {
+      const requests = await rx.waitForRequests(seen + 1);
+      const req = requests[seen++]!;
+      return {
+        bytes: req.body,
+        contentType: req.headers['content-type'],
+        eventId: String(req.headers['webhook-id']),
+      };
+    },
+    failNext: () => rx.reply({ status: 503 }),
+    broken: () => {
+      rx.reply({ status: 400, body: '{"error":"unknown customer"}' });
+      return {
+        destination: httpDestination({ url: `${rx.url}/in` }),
+        message: /answered 400: \{"error":"unknown customer"\}/,
+      };
+    },
+    stallNext() {
+      rx.reply('stall');
+      return rx.waitForRequests(seen + 1).then(() => void seen++);
+    },
+    close: () => rx.close(),
+  };
+});
+
+t.test('http destination specifics', async (t) => {
+  let rx: HttpReceiver;
+  t.beforeEach(async () => {
+    rx = await startHttpReceiver({ secret: SECRET });
+  });
+  t.afterEach(() => rx.close());
+
+  t.test('signed POST with the SPEC headers, verified by the standardwebhooks package', async (t) => {
+    const record = sampleRecord();
+    const result = await httpDestination({ url: `${rx.url}/x?y=1`, sign: { secret: SECRET } }).send(
+      record,
+      live,
+    );
+    t.same(result.info, { status: 200 });
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.method, 'POST');
+    t.equal(req!.url, '/x?y=1');
+    t.equal(req!.headers['content-type'], 'application/json');
+    t.equal(req!.headers['user-agent'], `hookgate/${VERSION}`);
+    t.equal(req!.headers['webhook-id'], record.id);
+    t.equal(req!.headers['hookgate-source'], 'stripe');
+    t.equal(req!.headers['hookgate-condition'], 'Success');
+    t.same(req!.signature, { valid: true });
+  });
+
+  t.test('a raw (non-whsec_) secret signs with its own bytes', async (t) => {
+    const raw = await startHttpReceiver({ secret: 'plain-shared-secret' });
+    t.teardown(() => raw.close());
+    await httpDestination({ url: raw.url, sign: { secret: 'plain-shared-secret' } }).send(
+      sampleRecord(),
+      live,
+    );
+    const [req] = await raw.waitForRequests(1);
+    t.same(req!.signature, { valid: true });
+  });
+
+  t.test('a wrong secret fails verification (the check can fail)', async (t) => {
+    const other = `whsec_${Buffer.from('another-key-entirely-32-bytes!!!').toString('base64')}`;
+    await httpDestination({ url: rx.url, sign: { secret: other } }).send(sampleRecord(), live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.signature?.valid, false);
+  });
+
+  t.test('unsigned: webhook-id but no signature headers', async (t) => {
+    await httpDestination({ url: rx.url }).send(sampleRecord(), live);
+    const [req] = await rx.waitForRequests(1);
+    t.ok(req!.headers['webhook-id']);
+    t.notOk(req!.headers['webhook-signature']);
+    t.notOk(req!.headers['webhook-timestamp']);
+  });
+
+  t.test('format body: original bytes and content type, binary included', async (t) => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x42]);
+    const record = sampleRecord({ body: bytes, contentType: 'application/octet-stream' });
+    t.equal(record.requestPayload.isBase64Encoded, true);
+    await httpDestination({ url: rx.url, format: 'body', method: 'PUT' }).send(record, live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.method, 'PUT');
+    t.equal(req!.headers['content-type'], 'application/octet-stream');
+    t.ok(req!.body.equals(bytes));
+  });
+
+  t.test('form body keeps its content type', async (t) => {
+    const record = sampleRecord({ body: 'a=1&b=two', contentType: 'application/x-www-form-urlencoded' });
+    await httpDestination({ url: rx.url, format: 'body', sign: { secret: SECRET } }).send(record, live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.headers['content-type'], 'application/x-www-form-urlencoded');
+    t.equal(req!.body.toString(), 'a=1&b=two');
+    t.same(req!.signature, { valid: true });
+  });
+
+  t.test('custom headers are templates and cannot override webhook-id', async (t) => {
+    const record = sampleRecord();
+    await httpDestination({
+      url: rx.url,
+      headers: { 'X-Event-Type': '{{ body.type }}', authorization: 'Bearer abc', 'webhook-id': 'spoofed' },
+    }).send(record, live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.headers['x-event-type'], 'invoice.paid');
+    t.equal(req!.headers.authorization, 'Bearer abc');
+    t.equal(req!.headers['webhook-id'], record.id);
+  });
+
+  t.test('a header template naming a missing path is permanent and says which', async (t) => {
+    const err = await errorOf(
+      httpDestination({ url: rx.url, headers: { 'x-customer': '{{ body.customer }}' } }).send(
+        sampleRecord(),
+        live,
+      ),
+    );
+    t.ok(err instanceof PermanentError);
+    t.equal(err.message, 'template "{{ body.customer }}": body.customer is missing');
+    t.equal(rx.requests.length, 0, 'nothing sent');
+  });
+
+  t.test('429 with retry-after seconds', async (t) => {
+    rx.reply({ status: 429, headers: { 'retry-after': '7' } });
+    const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError);
+    t.equal((err as RetryableError).retryAfterMs, 7000);
+    t.match(err.message, /answered 429/);
+  });
+
+  t.test('503 with retry-after as an HTTP-date', async (t) => {
+    const at = new Date(Date.now() + 120_000).toUTCString();
+    rx.reply({ status: 503, headers: { 'retry-after': at } });
+    const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError);
+    const ms = (err as RetryableError).retryAfterMs!;
+    t.ok(ms > 60_000 && ms <= 120_000, `about two minutes, got ${ms}`);
+  });
+
+  t.test('408 and 500 are retryable; 404, 410 and 422 are permanent', async (t) => {
+    const dest = httpDestination({ url: rx.url });
+    for (const status of [408, 500, 502]) {
+      rx.reply({ status });
+      t.ok((await errorOf(dest.send(sampleRecord(), live))) instanceof RetryableError, `${status}`);
+    }
+    for (const status of [404, 410, 422]) {
+      rx.reply({ status });
+      t.ok((await errorOf(dest.send(sampleRecord(), live))) instanceof PermanentError, `${status}`);
+    }
+  });
+
+  t.test('a redirect is not followed and is permanent', async (t) => {
+    rx.reply({ status: 301, headers: { location: 'http://127.0.0.1:1/elsewhere' } });
+    const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), live));
+    t.ok(err instanceof PermanentError);
+    t.match(err.message, /redirects are not followed; location http:\/\/127\.0\.0\.1:1\/elsewhere/);
+    t.equal(rx.requests.length, 1);
+  });
+
+  t.test('a reset connection is retryable', async (t) => {
+    rx.reply('drop');
+    const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError, err.message);
+  });
+
+  t.test('nothing listening is retryable; the message names the origin, not the path', async (t) => {
+    const closed = await startHttpReceiver();
+    const url = `${closed.url}/T0000/B0000/secret-token`;
+    await closed.close();
+    const err = await errorOf(httpDestination({ url }).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError);
+    t.match(err.message, /ECONNREFUSED/);
+    t.notMatch(err.message, /secret-token/);
+  });
+
+  t.test('an already-aborted signal sends nothing', async (t) => {
+    const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), AbortSignal.abort()));
+    t.ok(err instanceof RetryableError);
+    t.equal(rx.requests.length, 0);
+  });
+});
+
+t.test('parseRetryAfter', async (t) => {
+  const now = Date.parse('2026-11-27T10:00:00Z');
+  t.equal(parseRetryAfter('0', now), 0);
+  t.equal(parseRetryAfter(' 30 ', now), 30_000);
+  t.equal(parseRetryAfter('Fri, 27 Nov 2026 10:01:00 GMT', now), 60_000);
+  t.equal(parseRetryAfter('Fri, 27 Nov 2026 09:00:00 GMT', now), 0, 'a past date means now');
+  t.equal(parseRetryAfter('soon', now), undefined);
+  t.equal(parseRetryAfter(null, now), undefined);
+  t.equal(parseRetryAfter('-5', now), undefined);
+});
+
+t.test('config refuses a bad header template', async (t) => {
+  const r = httpOptions.safeParse({ type: 'http', url: 'http://x', headers: { a: '{{ nope.x }}' } });
+  t.equal(r.success, false);
+  t.match(
+    r.error?.issues[0]?.message ?? '',
+    /must start with one of source, headers, query, body, condition/,
+  );
+});
