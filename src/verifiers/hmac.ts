@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * The one HMAC building block every signing scheme is a preset over (as in Convoy):
@@ -6,6 +6,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export type Algorithm = 'sha1' | 'sha256' | 'sha512';
 export type Encoding = 'hex' | 'base64';
+
+const DIGEST_LENGTH: Record<Algorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 export function hmac(algorithm: Algorithm, key: string | Buffer, data: Buffer | string): Buffer {
   return createHmac(algorithm, key).update(data).digest();
@@ -25,6 +27,15 @@ export function decodeSignature(value: string, encoding: Encoding): Buffer | und
   if (encoding === 'hex')
     return /^[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : undefined;
   return /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) ? Buffer.from(v, 'base64') : undefined;
+}
+
+/**
+ * A signature that can be a digest of `algorithm`: decodable and of the digest's length.
+ * Anything else cannot match under any secret, so it is malformed rather than wrong.
+ */
+export function decodeDigest(value: string, encoding: Encoding, algorithm: Algorithm): Buffer | undefined {
+  const sig = decodeSignature(value, encoding);
+  return sig?.length === DIGEST_LENGTH[algorithm] ? sig : undefined;
 }
 
 /**
@@ -49,4 +60,18 @@ export function anyMatch(
 /** Concatenates signed-string parts without copying the body through a string. */
 export function signedData(...parts: (string | Buffer)[]): Buffer {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+}
+
+/**
+ * Per-process key for comparing plain secrets (passwords, API keys): both sides are
+ * HMAC'd first, so the compare is constant-time and leaks not even the secret's length.
+ */
+const blindingKey = randomBytes(32);
+
+/** True when `value` equals any of `secrets`; every secret is compared, none short-circuits. */
+export function equalsAnySecret(value: string, secrets: readonly string[]): boolean {
+  const given = hmac('sha256', blindingKey, value);
+  let matched = false;
+  for (const secret of secrets) matched = safeEqual(hmac('sha256', blindingKey, secret), given) || matched;
+  return matched;
 }

@@ -1,7 +1,9 @@
-import { anyMatch, decodeSignature, signedData } from './hmac.js';
-import type { stripeOptions } from './options.js';
-import { fail, ok, type Verifier } from './types.js';
 import type { z } from 'zod';
+import { bodyField } from './event-id.js';
+import { anyMatch, decodeDigest, signedData } from './hmac.js';
+import type { stripeOptions } from './options.js';
+import { checkTolerance, parseUnixSeconds } from './timestamp.js';
+import { fail, ok, type Verifier } from './types.js';
 
 /**
  * Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=...][,v0=...]`, HMAC-SHA256 over
@@ -24,21 +26,17 @@ export function stripe(options: z.infer<typeof stripeOptions>): Verifier {
         const value = part.slice(eq + 1).trim();
         if (key === 't') timestamp = value;
         else if (key === 'v1') {
-          const sig = decodeSignature(value, 'hex');
+          const sig = decodeDigest(value, 'hex', 'sha256');
           if (sig) candidates.push(sig);
         }
       }
-      if (!timestamp || !/^\d+$/.test(timestamp) || candidates.length === 0) return fail('malformed');
-      if (!anyMatch('sha256', options.secrets, signedData(timestamp, '.', rawBody), candidates))
+      const signedAt = parseUnixSeconds(timestamp);
+      if (signedAt === undefined || candidates.length === 0) return fail('malformed');
+      if (!anyMatch('sha256', options.secrets, signedData(timestamp!.trim(), '.', rawBody), candidates))
         return fail('mismatch');
-      if (options.tolerance > 0 && Math.floor(now / 1000) - Number(timestamp) > options.tolerance / 1000) {
-        return fail('expired');
-      }
-      return ok;
+      const late = checkTolerance({ signedAt, now, tolerance: options.tolerance, future: false });
+      return late ? fail(late) : ok;
     },
-    dedupeKey({ body }) {
-      const id = (body as { id?: unknown } | undefined)?.id;
-      return typeof id === 'string' ? id : undefined;
-    },
+    dedupeKey: ({ body }) => bodyField(body, 'id'),
   };
 }
