@@ -14,7 +14,8 @@ export function apiKey(options: z.infer<typeof apiKeyOptions>): Verifier {
     type: 'api-key',
     verify({ headers, url }) {
       let key = options.in === 'header' ? headers[header]?.trim() : queryParam(url, options.name);
-      if (key && header === 'authorization' && options.in === 'header') key = key.replace(/^bearer\s+/i, '');
+      if (key && header === 'authorization' && options.in === 'header')
+        key = key.replace(/^bearer(\s+|$)/i, '');
       if (!key) return fail('missing');
       return equalsAnySecret(key, options.secrets) ? ok : fail('mismatch');
     },
