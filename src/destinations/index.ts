@@ -1,6 +1,9 @@
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { EventBridgeDestination } from './eventbridge.js';
 import { HttpDestination } from './http.js';
+import { SnsDestination } from './sns.js';
+import { SqsDestination } from './sqs.js';
 import type { DestinationOptions } from './options.js';
 import type { Destination } from './types.js';
 
@@ -28,9 +31,15 @@ export function createDestination(
     switch (options.type) {
       case 'http':
         return new HttpDestination(name, options, timeoutMs);
+      case 'sqs':
+        return new SqsDestination(name, options, timeoutMs);
+      case 'sns':
+        return new SnsDestination(name, options, timeoutMs);
+      case 'eventbridge':
+        return new EventBridgeDestination(name, options, timeoutMs);
       default:
         throw new ConfigError([
-          `destinations.${name}.type: "${(options as { type: string }).type}" is not available yet`,
+          `destinations.${name}.type: unknown type "${(options as { type: string }).type}"`,
         ]);
     }
   } catch (err) {

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { Envelope } from '../record/envelope.js';
+import type { FormattedRecord } from '../record/format.js';
+import type { Deadline } from './deadline.js';
+import { PermanentError, RetryableError } from './errors.js';
+
+/**
+ * Client settings shared by the SQS, SNS and EventBridge destinations. Credentials come
+ * from the SDK's default chain (env, profile, SSO, ECS/EC2 role). The SDK's own retries
+ * are off: the worker's retry policy (attempts, backoff, dead letters) is the one that
+ * counts, and a hidden inner retry would stretch an attempt past its timeout.
+ */
+export function clientConfig(options: { region?: string; endpoint?: string }) {
+  return {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: 1,
+  };
+}
+
+/** Names the AWS SDK itself treats as throttling (smithy's THROTTLING_ERROR_CODES). */
+const THROTTLING = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+  'KMSThrottlingException',
+  'KMS.ThrottlingException',
+]);
+
+/** Transient by name: timeouts, clock skew and credentials that may refresh, a KMS key briefly unavailable. */
+const TRANSIENT = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'RequestExpired',
+  'RequestTimeTooSkewed',
+  'RequestInTheFuture',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+  'InternalError',
+  'InternalFailure',
+  'InternalException',
+  'ServiceUnavailable',
+  'KMSInternalException',
+  'KMS.KMSInternalException',
+]);
+
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
+  $retryable?: { throttling?: boolean };
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * SPEC §5 for AWS: throttling, 5xx and network errors are retryable; validation,
+ * access, not-found and payload-too-large are permanent. An error the service did not
+ * answer (no HTTP status) is a network or client-side failure and is retried.
+ */
+export function classifyAwsError(err: unknown, where: string, deadline: Deadline): Error {
+  if (err instanceof RetryableError || err instanceof PermanentError) return err;
+  if (deadline.aborted) return deadline.error(err);
+  const e = (err ?? {}) as AwsErrorShape;
+  const name = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const message = `${where}: ${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`;
+  if (THROTTLING.has(name) || status === 429 || e.$retryable?.throttling) {
+    return new RetryableError(message, { cause: err });
+  }
+  if (
+    TRANSIENT.has(name) ||
+    e.$retryable ||
+    e.$fault === 'server' ||
+    (status !== undefined && status >= 500)
+  ) {
+    return new RetryableError(message, { cause: err });
+  }
+  if (status === undefined && e.$fault === undefined) {
+    return new RetryableError(`${message}${e.code && e.code !== name ? ` (${e.code})` : ''}`, { cause: err });
+  }
+  return new PermanentError(message, { cause: err });
+}
+
+/** Message attributes SQS and SNS carry, so consumers can route and dedupe without parsing the body. */
+export function messageAttributes(
+  record: Envelope,
+  formatted: FormattedRecord,
+): Record<string, { DataType: 'String'; StringValue: string }> {
+  const attr = (value: string) => ({ DataType: 'String' as const, StringValue: value });
+  return {
+    'hookgate-event-id': attr(record.id),
+    'hookgate-source': attr(record.source),
+    'hookgate-condition': attr(record.requestContext.condition),
+    'hookgate-content-type': attr(formatted.contentType),
+    ...(formatted.base64 ? { 'hookgate-body-encoding': attr('base64') } : {}),
+  };
+}
+
+/** FIFO ids are at most 128 characters: longer ones become their SHA-256 (same input, same id). */
+export function fifoId(value: string): string {
+  return value.length <= 128 ? value : createHash('sha256').update(value).digest('hex');
+}
+
+/** `MessageDeduplicationId`: the same delivery replayed or retried is deduplicated; another destination's is not. */
+export function deduplicationId(record: Envelope, destination: string): string {
+  return fifoId(`${record.id}:${destination}`);
+}

@@ -1,0 +1,59 @@
+import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import type { Envelope } from '../record/envelope.js';
+import { formatRecord } from '../record/format.js';
+import { compileTemplate, type Template } from '../record/template.js';
+import { classifyAwsError, clientConfig, deduplicationId, fifoId, messageAttributes } from './aws.js';
+import { Deadline } from './deadline.js';
+import type { SnsOptions } from './options.js';
+import { Renderer } from './templates.js';
+import type { Destination, SendResult } from './types.js';
+
+/** SPEC §5 SNS destination: the SQS attributes as message attributes; FIFO topics by the `.fifo` ARN. */
+export class SnsDestination implements Destination {
+  readonly type = 'sns';
+  private readonly client: SNSClient;
+  private readonly fifo: boolean;
+  private readonly groupId: Template;
+  private readonly where: string;
+
+  constructor(
+    readonly name: string,
+    private readonly options: SnsOptions,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = new SNSClient(clientConfig(options));
+    this.fifo = options.topicArn.endsWith('.fifo');
+    this.groupId = compileTemplate(options.groupId ?? '{{ source }}');
+    this.where = `SNS ${options.topicArn}`;
+  }
+
+  async send(record: Envelope, signal: AbortSignal): Promise<SendResult> {
+    const deadline = new Deadline(signal, this.timeoutMs);
+    deadline.check();
+    const formatted = formatRecord(record, this.options.format);
+    const input: PublishCommandInput = {
+      TopicArn: this.options.topicArn,
+      Message: formatted.text,
+      MessageAttributes: messageAttributes(record, formatted),
+    };
+    if (this.fifo) {
+      input.MessageGroupId = fifoId(new Renderer(record).render(this.groupId));
+      input.MessageDeduplicationId = deduplicationId(record, this.name);
+    }
+    try {
+      const out = await this.client.send(new PublishCommand(input), { abortSignal: deadline.signal });
+      return {
+        info: {
+          messageId: out.MessageId,
+          ...(out.SequenceNumber ? { sequenceNumber: out.SequenceNumber } : {}),
+        },
+      };
+    } catch (err) {
+      throw classifyAwsError(err, this.where, deadline);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
