@@ -18,8 +18,12 @@ export function connectionOptions(role: ConnectionRole): RedisOptions {
     : { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: reconnect };
 }
 
-export function createRedis(redis: Config['redis'], role: ConnectionRole): RedisConnection {
-  const options = connectionOptions(role);
+export function createRedis(
+  redis: Config['redis'],
+  role: ConnectionRole,
+  overrides: RedisOptions = {},
+): RedisConnection {
+  const options = { ...connectionOptions(role), ...overrides };
   if (redis.cluster) {
     return new Cluster(redis.cluster.nodes, {
       redisOptions: options,

@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import type { Envelope } from '../record/envelope.js';
 
 export interface EventJobData {
@@ -11,4 +12,21 @@ export interface DeliveryJobData {
   record: Envelope;
   /** Set on deliveries created by a replay. */
   replayOf?: string;
+}
+
+/**
+ * Options of every `events` job (job name = source name, job id = event id).
+ * Kept `retention.events` whatever its outcome, so `events show`/replay and the
+ * ingress dedupe check can find it. Routing only writes to Redis, so a failure is
+ * transient: a few attempts ride out a blip instead of parking the event as failed.
+ */
+export function eventJobOptions(eventId: string, retentionMs: number): JobsOptions {
+  const age = Math.ceil(retentionMs / 1000);
+  return {
+    jobId: eventId,
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age },
+    removeOnFail: { age },
+  };
 }

@@ -1,0 +1,246 @@
+import { Queue } from 'bullmq';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Envelope } from '../record/envelope.js';
+import { createRedis, type RedisConnection } from './connection.js';
+import { withDeadline } from './deadline.js';
+import { claimDedupeKey, dedupeRedisKey, defineDedupeCommands, releaseDedupeKey } from './dedupe.js';
+import { eventJobOptions, type EventJobData } from './jobs.js';
+import { EVENTS_QUEUE, jobKeyPrefix } from './names.js';
+
+export interface AcceptOptions {
+  source: string;
+  /** The provider's event id (or configured key); undefined: no dedupe. */
+  dedupeKey?: string;
+  /** Budget for this call; default `server.enqueueTimeout`. */
+  timeoutMs?: number;
+}
+
+export interface AcceptResult {
+  /** The stored event's id: the record's own, or the original's for a duplicate. */
+  eventId: string;
+  duplicate: boolean;
+}
+
+/**
+ * The write path of the ingress. `accept` resolves only once Redis has confirmed the
+ * job (or the original of a duplicate exists); anything else rejects with
+ * StoreUnavailableError within the budget, so the caller can answer 503.
+ */
+export interface EventStore {
+  accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult>;
+  /** Redis answers within the timeout (readyz). */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Waits (bounded) for accepts in flight, then closes the queue and Redis. */
+  close(): Promise<void>;
+}
+
+export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'in-flight' | 'closed';
+
+export class StoreUnavailableError extends Error {
+  readonly reason: UnavailableReason;
+  constructor(reason: UnavailableReason, options?: { cause?: unknown }) {
+    super(`event store unavailable (${reason})`, options);
+    this.name = 'StoreUnavailableError';
+    this.reason = reason;
+  }
+}
+
+export interface EventStoreOptions {
+  redis: Config['redis'];
+  /** retention.events, ms: dedupe window and job retention. */
+  retention: number;
+  /** server.enqueueTimeout, ms. */
+  enqueueTimeout: number;
+  logger?: Logger;
+}
+
+export function createEventStore(options: EventStoreOptions): EventStore {
+  return new RedisEventStore(options);
+}
+
+class RedisEventStore implements EventStore {
+  private readonly redis: RedisConnection;
+  private readonly prefix: string;
+  private readonly retention: number;
+  private readonly enqueueTimeout: number;
+  private readonly logger: Logger | undefined;
+  private readonly jobKeys: string;
+  private queuePromise: Promise<Queue<EventJobData>> | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private everReady = false;
+  private outageReported = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: EventStoreOptions) {
+    this.prefix = options.redis.prefix;
+    this.retention = options.retention;
+    this.enqueueTimeout = options.enqueueTimeout;
+    this.logger = options.logger;
+    this.jobKeys = jobKeyPrefix(this.prefix, EVENTS_QUEUE);
+    this.redis = createRedis(options.redis, 'enqueue');
+    defineDedupeCommands(this.redis);
+    this.redis.on('ready', () => {
+      if (this.outageReported) this.logger?.info('redis connection restored');
+      this.everReady = true;
+      this.outageReported = false;
+    });
+    this.redis.on('error', (err: Error) => {
+      // ioredis reports every failed reconnect; one line per outage is enough.
+      if (!this.outageReported) this.logger?.warn({ err: err.message }, 'redis unavailable');
+      this.outageReported = true;
+    });
+    // Start BullMQ's initialisation now rather than on the first request.
+    this.queue().catch(() => {});
+  }
+
+  async accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult> {
+    if (this.closing) throw new StoreUnavailableError('closed');
+    const budget = options.timeoutMs ?? this.enqueueTimeout;
+    const deadline = performance.now() + budget;
+    const work = this.store(record, options, deadline);
+    this.inFlight.add(work);
+    work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
+    return withDeadline(work, budget, () => new StoreUnavailableError('timeout'));
+  }
+
+  private async store(record: Envelope, options: AcceptOptions, deadline: number): Promise<AcceptResult> {
+    await this.connected();
+    const queue = await this.queue();
+    // The caller has been answered 503 by now: writing late would store an event
+    // the provider is going to send again.
+    const expired = () => performance.now() >= deadline;
+    if (expired()) throw new StoreUnavailableError('timeout');
+
+    const eventId = record.id;
+    const key =
+      options.dedupeKey !== undefined
+        ? dedupeRedisKey(this.prefix, options.source, options.dedupeKey)
+        : undefined;
+    if (key) {
+      const claim = await this.command(() =>
+        claimDedupeKey(this.redis, {
+          key,
+          eventId,
+          ttlMs: this.retention,
+          jobKeyPrefix: this.jobKeys,
+          inFlightMs: 2 * this.enqueueTimeout,
+        }),
+      );
+      if (claim.state === 'duplicate') return { eventId: claim.eventId, duplicate: true };
+      if (claim.state === 'in-flight') throw new StoreUnavailableError('in-flight');
+      if (expired()) {
+        await this.release(key, eventId);
+        throw new StoreUnavailableError('timeout');
+      }
+    }
+    try {
+      await queue.add(options.source, { record }, eventJobOptions(eventId, this.retention));
+    } catch (err) {
+      // A rejected add did not store the job (or we cannot know): free the key so the
+      // provider's retry is accepted. If Redis is gone the key stays, and the claim
+      // script treats it as stale once its job is still missing after the in-flight window.
+      if (key) await this.release(key, eventId);
+      throw new StoreUnavailableError('error', { cause: err });
+    }
+    return { eventId, duplicate: false };
+  }
+
+  private async release(key: string, eventId: string): Promise<void> {
+    try {
+      await releaseDedupeKey(this.redis, key, eventId);
+    } catch {
+      // Best effort, see store().
+    }
+  }
+
+  private async command<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new StoreUnavailableError('error', { cause: err });
+    }
+  }
+
+  /**
+   * Before the first connection, wait for it (bounded by the caller's deadline) so a
+   * request right after start-up is not refused. Once Redis has been reachable, a
+   * lost connection fails at once: the provider retries, and requests do not pile up
+   * waiting for an outage to end.
+   */
+  private async connected(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    if (this.everReady) throw new StoreUnavailableError('offline');
+    await new Promise<void>((resolve) => {
+      const onReady = () => resolve();
+      this.redis.once('ready', onReady);
+      // Do not keep listeners of abandoned requests around forever.
+      setTimeout(() => {
+        this.redis.off('ready', onReady);
+        resolve();
+      }, this.enqueueTimeout).unref();
+    });
+    if ((this.redis.status as string) !== 'ready') throw new StoreUnavailableError('offline');
+  }
+
+  /**
+   * BullMQ initialises a Queue once; if that fails (Redis dropped during its version
+   * check) the Queue stays broken, so a failed one is replaced on the next call.
+   */
+  private queue(): Promise<Queue<EventJobData>> {
+    if (!this.queuePromise) {
+      const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: this.redis, prefix: this.prefix });
+      // Queue re-emits connection errors; they are logged once by the client listener.
+      queue.on('error', () => {});
+      const ready = queue.waitUntilReady().then(
+        () => queue,
+        (err: unknown) => {
+          if (this.queuePromise === ready) this.queuePromise = undefined;
+          queue.close().catch(() => {});
+          throw new StoreUnavailableError('error', { cause: err });
+        },
+      );
+      this.queuePromise = ready;
+    }
+    return this.queuePromise;
+  }
+
+  async ping(timeoutMs = this.enqueueTimeout): Promise<boolean> {
+    try {
+      const pong = await withDeadline(
+        this.connected().then(() => this.redis.ping()),
+        timeoutMs,
+        () => new StoreUnavailableError('timeout'),
+      );
+      return pong === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await withDeadline(
+        Promise.allSettled([...this.inFlight]),
+        this.enqueueTimeout,
+        () => new Error(),
+      ).catch(() => {});
+      const queue = this.queuePromise;
+      if (queue)
+        await withDeadline(
+          queue.then((q) => q.close()),
+          1000,
+          () => new Error(),
+        ).catch(() => {});
+      try {
+        await withDeadline(this.redis.quit(), 1000, () => new Error());
+      } catch {
+        this.redis.disconnect();
+      }
+    })();
+    return this.closing;
+  }
+}
