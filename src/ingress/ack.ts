@@ -1,0 +1,107 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../errors.js';
+import { parseBody } from '../record/body.js';
+import { buildEnvelope } from '../record/build.js';
+import type { Envelope } from '../record/envelope.js';
+import { newEventId } from '../record/id.js';
+import { StoreUnavailableError } from '../queue/event-store.js';
+import type { IngressContext, ModeRegistrar, SourceRegistration } from './context.js';
+import { dedupeKeyOf } from './dedupe-key.js';
+import { requestFacts } from './facts.js';
+import { ackResponse, type AckResponse } from './response.js';
+import { isSlackSslCheck, slackChallenge } from './slack.js';
+import { sourceRoute } from './source-route.js';
+import { readRequest, verifyRequest } from './verify.js';
+
+export const EVENT_ID_HEADER = 'hookgate-event-id';
+
+/**
+ * Ack mode (SPEC §3): verify, dedupe, build the record, store it durably, answer.
+ * With `ack: immediate` the answer goes first and a failed write is only logged and
+ * counted in `records_lost_total`.
+ */
+export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
+  const response = ackResponse(reg.source.response);
+  const slack = reg.verifier.type === 'slack';
+  const immediate = reg.source.ack === 'immediate';
+
+  app.route(
+    sourceRoute(reg, async (req, reply) => {
+      const incoming = readRequest(req);
+      if (slack && isSlackSslCheck(incoming)) return reply.code(200).send();
+      if (!verifyRequest(req, incoming, reg.name, reg.verifier, ctx).ok) throw errors.signatureInvalid();
+
+      // Parsed only when a step asks for it: most sources dedupe on a header or not at all.
+      let parsed: { value: unknown } | undefined;
+      const body = () =>
+        (parsed ??= { value: parseBody(incoming.rawBody, incoming.headers['content-type']) }).value;
+      if (slack) {
+        const challenge = slackChallenge(body());
+        if (challenge !== undefined) return reply.code(200).send({ challenge });
+      }
+      const dedupeKey = dedupeKeyOf(reg.source.dedupe, reg.verifier, incoming.headers, body);
+      const record = buildEnvelope(
+        requestFacts(req, reg, ctx, { id: newEventId(req.receivedAt), dedupeKey }),
+        {
+          condition: 'Success',
+          response: response.payload,
+        },
+      );
+
+      if (immediate) {
+        answer(reply, response, record.id);
+        storeInBackground(req, reg, ctx, record, dedupeKey);
+        return reply;
+      }
+      try {
+        const stored = await ctx.store.accept(record, {
+          source: reg.name,
+          dedupeKey,
+          // The whole request gets enqueueTimeout, not just the write.
+          timeoutMs: ctx.config.server.enqueueTimeout - reply.elapsedTime,
+        });
+        if (stored.duplicate)
+          req.log.debug({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
+        return answer(reply, response, stored.eventId);
+      } catch (err) {
+        req.log.error(
+          { source: reg.name, eventId: record.id, reason: reason(err), err: (err as Error).cause ?? err },
+          'event not stored',
+        );
+        throw errors.unavailable();
+      }
+    }),
+  );
+};
+
+function answer(reply: FastifyReply, response: AckResponse, eventId: string): FastifyReply {
+  reply.eventId = eventId;
+  reply.code(response.status).headers(response.headers).header(EVENT_ID_HEADER, eventId);
+  return response.body === undefined ? reply.send() : reply.send(response.body);
+}
+
+function storeInBackground(
+  req: FastifyRequest,
+  reg: SourceRegistration,
+  ctx: IngressContext,
+  record: Envelope,
+  dedupeKey: string | undefined,
+): void {
+  ctx.store.accept(record, { source: reg.name, dedupeKey }).then(
+    (stored) => {
+      if (stored.duplicate)
+        req.log.debug({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
+    },
+    (err: unknown) => {
+      ctx.metrics.recordsLost.inc({ source: reg.name, reason: reason(err) });
+      req.log.error(
+        { source: reg.name, eventId: record.id, reason: reason(err), err: (err as Error).cause ?? err },
+        'acknowledged event not stored (ack: immediate): record lost',
+      );
+    },
+  );
+}
+
+function reason(err: unknown): string {
+  return err instanceof StoreUnavailableError ? err.reason : 'error';
+}

@@ -1,0 +1,103 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { sourceMethods, sourcePath, type Config } from '../config/schema.js';
+import { errors } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { RedisConnection } from '../queue/connection.js';
+import type { EventStore } from '../queue/event-store.js';
+import { createVerifier } from '../verifiers/index.js';
+import type { IngressContext, Modes, SourceRegistration } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { defaultModes } from './modes.js';
+import { observeRequests } from './observe.js';
+import { createRateLimitRedis, rateLimitRedisReady, registerRateLimit } from './rate-limit.js';
+import { keepRawBody } from './raw-body.js';
+
+export interface IngressOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  store: EventStore;
+  now?: () => number;
+  /** Extra or replacement mode handlers, merged over defaultModes. */
+  modes?: Modes;
+  /** Redis for rate-limit counters; default: a client of its own, closed with the app. */
+  rateLimitRedis?: RedisConnection;
+}
+
+/**
+ * The webhook port as a Fastify instance (not listening: tests `inject()` into it,
+ * startIngress() listens). The store is the caller's to close.
+ */
+export async function buildIngress(options: IngressOptions): Promise<FastifyInstance> {
+  const { config, logger, metrics, store } = options;
+  const ctx: IngressContext = { config, logger, metrics, store, now: options.now ?? Date.now };
+  const modes: Modes = { ...defaultModes, ...options.modes };
+
+  const app = Fastify({
+    loggerInstance: logger,
+    // observe.ts writes the one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimit,
+    trustProxy: trustProxy(config.server.trustProxy),
+    // Requests arriving while draining are answered below, in the error format.
+    return503OnClosing: false,
+  }) as unknown as FastifyInstance;
+  app.decorateRequest('receivedAt', 0);
+  app.decorateRequest('sourceName', undefined);
+  app.decorateReply('eventId', undefined);
+  keepRawBody(app);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw errors.unavailable(1);
+    }
+  });
+  observeRequests(app, ctx);
+
+  const registrations = Object.entries(config.sources).map(([name, source]): SourceRegistration => ({
+    name,
+    source,
+    path: sourcePath(name, source),
+    methods: sourceMethods(source),
+    verifier: createVerifier(source.verify),
+  }));
+  if (registrations.some((r) => r.source.rateLimit && modes[r.source.mode])) {
+    const redis = options.rateLimitRedis ?? createRateLimitRedis(config);
+    if (!options.rateLimitRedis) {
+      redis.on('error', () => {}); // the event store reports Redis outages
+      app.addHook('onClose', async () => {
+        redis.disconnect();
+      });
+      await rateLimitRedisReady(redis, config.server.enqueueTimeout);
+    }
+    await registerRateLimit(app, redis, config.redis.prefix);
+  }
+
+  const served = new Map<string, SourceRegistration>();
+  for (const reg of registrations) {
+    const register = modes[reg.source.mode];
+    if (!register) {
+      logger.warn({ source: reg.name, mode: reg.source.mode }, 'source not served: no handler for its mode');
+      continue;
+    }
+    await register(app, reg, ctx);
+    served.set(reg.path, reg);
+  }
+  registerHealthRoutes(app, store);
+  installErrorHandlers(app, config.server.bodyLimit, (path) => served.get(path));
+  return app;
+}
+
+/** `trustProxy: <n>` trusts n hops; Fastify's types only know the function form of that. */
+function trustProxy(
+  value: Config['server']['trustProxy'],
+): boolean | string | ((addr: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_addr, hop) => hop < value : value;
+}

@@ -1,0 +1,33 @@
+import type { FastifyRequest } from 'fastify';
+import type { RequestFacts } from '../record/build.js';
+import type { IngressContext, SourceRegistration } from './context.js';
+import { domainName, splitUrl } from './public-url.js';
+import { rawBodyOf } from './raw-body.js';
+
+/** The request half of the record (SPEC §4), as received; `headers.drop` applied by buildEnvelope. */
+export function requestFacts(
+  req: FastifyRequest,
+  reg: SourceRegistration,
+  ctx: IngressContext,
+  extra: { id: string; dedupeKey?: string; verified?: boolean },
+): RequestFacts {
+  const { path, query } = splitUrl(req.url);
+  return {
+    id: extra.id,
+    receivedAt: req.receivedAt,
+    source: reg.name,
+    method: req.method,
+    routePath: reg.path,
+    path,
+    rawQueryString: query,
+    rawHeaders: req.raw.rawHeaders,
+    dropHeaders: reg.source.headers?.drop ?? [],
+    body: rawBodyOf(req.body),
+    sourceIp: req.ip,
+    protocol: `HTTP/${req.raw.httpVersion}`,
+    domainName: domainName(req, ctx.config.server.publicUrl),
+    verified: extra.verified ?? reg.verifier.type !== 'none',
+    verifier: reg.verifier.type,
+    ...(extra.dedupeKey !== undefined ? { dedupeKey: extra.dedupeKey } : {}),
+  };
+}

@@ -1,0 +1,125 @@
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import Stripe from 'stripe';
+import { validateConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { buildIngress } from '../../src/ingress/app.js';
+import { redactPaths, type Logger } from '../../src/log.js';
+import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
+import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
+import type { EventJobData } from '../../src/queue/jobs.js';
+import { EVENTS_QUEUE } from '../../src/queue/names.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+
+export const STRIPE_SECRET = 'whsec_test_secret_for_hookgate';
+const stripe = new Stripe('sk_test_hookgate');
+
+/** A Stripe-Signature header made by Stripe's own SDK. */
+export function stripeSignature(
+  payload: string,
+  options: { secret?: string; timestamp?: number } = {},
+): string {
+  return stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? STRIPE_SECRET,
+    ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+  });
+}
+
+/** Log lines written during a test, at trace level, through the same redaction as createLogger. */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = pino({ level: 'trace', redact: { paths: redactPaths, censor: '[redacted]' } }, stream);
+  return { logger, lines };
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  config: Config;
+  store: EventStore;
+  queue: Queue<EventJobData>;
+  metrics: Metrics;
+  prefix: string;
+  logs: string[];
+  /** Every job in the events queue. */
+  jobs(): Promise<EventJobData[]>;
+  metric(name: string, labels: Record<string, string>): Promise<number>;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * An ingress over a real Redis under a fresh prefix. `raw` is the config as a user
+ * writes it (validated like a config file); `redis` is filled in.
+ */
+export async function ingress(
+  t: Teardown,
+  raw: Record<string, unknown>,
+  options: { redisUrl?: string; now?: () => number } = {},
+): Promise<Harness> {
+  const url = options.redisUrl ?? REDIS_URL;
+  const prefix = uniquePrefix('ingress');
+  const rawRedis = (raw.redis as Record<string, unknown> | undefined) ?? {};
+  const config = validateConfig({ ...raw, redis: { ...rawRedis, url, prefix } }, { env: {} });
+  const { logger, lines } = captureLogger();
+  const metrics = createMetrics({ defaults: false });
+  const store = createEventStore({
+    redis: config.redis,
+    retention: config.retention.events,
+    enqueueTimeout: config.server.enqueueTimeout,
+    logger,
+  });
+  const app = await buildIngress({
+    config,
+    logger,
+    metrics,
+    store,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
+  queue.on('error', () => {}); // tests against an unreachable Redis
+
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    await queue.close();
+    if (url === REDIS_URL) await dropPrefix(prefix, url);
+  });
+  return {
+    app,
+    config,
+    store,
+    queue,
+    metrics,
+    prefix,
+    logs: lines,
+    async jobs() {
+      const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      return jobs.map((j) => j.data);
+    },
+    async metric(name, labels) {
+      const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+      const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+      return v?.value ?? 0;
+    },
+  };
+}
+
+/** Polls until `fn` returns a value other than undefined (no timed assertion: the test timeout bounds it). */
+export async function eventually<T>(fn: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
