@@ -1,0 +1,23 @@
+/**
+ * Delivery job ids: `<eventId>~<destination>` and, for replays,
+ * `<eventId>~<destination>~<replayId>`. Deterministic, so a retried routing adds
+ * nothing twice. Not queue/names.ts's `<eventId>:<destination>`: BullMQ 6 refuses
+ * custom ids containing `:` (they clash with its key layout). `~` is URL-safe and
+ * never part of an event id (ULID/UUID) or a destination name, so the id alone
+ * tells the destination without loading the job.
+ */
+const SEP = '~';
+
+export function deliveryId(eventId: string, destination: string, replayId?: string): string {
+  return replayId ? `${eventId}${SEP}${destination}${SEP}${replayId}` : `${eventId}${SEP}${destination}`;
+}
+
+export function parseDeliveryId(
+  id: string,
+): { eventId: string; destination: string; replayId?: string } | undefined {
+  const parts = id.split(SEP);
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) return undefined;
+  return parts.length === 3
+    ? { eventId: parts[0], destination: parts[1], replayId: parts[2]! }
+    : { eventId: parts[0], destination: parts[1] };
+}

@@ -1,0 +1,45 @@
+import type { Config, RouteConfig } from '../config/schema.js';
+import type { Envelope } from '../record/envelope.js';
+import { compileFilter, type Predicate } from '../record/filter.js';
+import { recordView } from '../record/template.js';
+
+interface CompiledRoute {
+  to: string;
+  on: RouteConfig['on'];
+  test: Predicate;
+}
+
+/** Which destinations an event goes to, with every filter compiled once per config. */
+export interface RouteTable {
+  /** Destination names in route order, each once; `undefined` for a source the config no longer has. */
+  match(record: Envelope): string[] | undefined;
+}
+
+export function createRouteTable(config: Config): RouteTable {
+  const table = new Map<string, CompiledRoute[]>();
+  for (const [name, source] of Object.entries(config.sources)) {
+    table.set(
+      name,
+      source.routes.map((r) => ({ to: r.to, on: r.on, test: compileFilter(r.filter) })),
+    );
+  }
+  return {
+    match(record) {
+      const routes = table.get(record.source);
+      if (!routes) return undefined;
+      const condition = record.requestContext.condition;
+      // The view parses the body; built lazily so filterless routes never pay for it.
+      let view: ReturnType<typeof recordView> | undefined;
+      const out: string[] = [];
+      for (const route of routes) {
+        if (out.includes(route.to)) continue;
+        if (route.on === 'success' && condition !== 'Success') continue;
+        if (route.on === 'failure' && condition !== 'Failure') continue;
+        view ??= recordView(record);
+        if (!route.test(view)) continue;
+        out.push(route.to);
+      }
+      return out;
+    },
+  };
+}

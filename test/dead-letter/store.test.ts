@@ -1,0 +1,174 @@
+import t from 'tap';
+import type { Envelope } from '../../src/record/envelope.js';
+import { sweepDeadLetters } from '../../src/dead-letter/retention.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { sampleQueueMetrics } from '../../src/worker/sampler.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { harness, testConfig, waitFor } from '../worker/harness.js';
+
+t.test('dead-letter store: list, get, replay, purge', async (t) => {
+  const rejecting = await startHttpReceiver({ fallback: { status: 422, body: 'no' } });
+  const down = await startHttpReceiver({ fallback: { status: 500 } });
+  t.teardown(() => Promise.all([rejecting.close(), down.close()]));
+  const h = harness(
+    t,
+    testConfig(
+      {
+        sources: {
+          stripe: { routes: [{ to: 'rejecting' }, { to: 'down' }] },
+          github: { routes: [{ to: 'rejecting' }] },
+        },
+        destinations: {
+          rejecting: { type: 'http', url: rejecting.url },
+          down: { type: 'http', url: down.url, retry: { attempts: 2 } },
+        },
+      },
+      'dlq',
+    ),
+  );
+  const worker = h.startWorker();
+  const stripe = [sampleRecord(), sampleRecord()];
+  const github = [sampleRecord({ source: 'github' })];
+  const before = Date.now();
+  for (const r of [...stripe, ...github]) await h.publish(r);
+  // 2 stripe events x 2 destinations + 1 github event x 1 destination
+  await waitFor('5 dead letters', async () => (await h.store.ids()).length === 5);
+
+  await t.test('list: newest first, filters, pages', async (t) => {
+    const all = await h.store.list();
+    t.equal(all.items.length, 5);
+    t.notOk(all.nextCursor);
+    const times = all.items.map((i) => Date.parse(i.failedAt));
+    t.same(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
+    t.ok(times.every((x) => x >= before - 1000));
+    const one = all.items.find((i) => i.id === deliveryId(github[0]!.id, 'rejecting'))!;
+    t.match(one, {
+      eventId: github[0]!.id,
+      source: 'github',
+      destination: 'rejecting',
+      attemptsMade: 1,
+      error: /422/,
+    });
+
+    t.same(
+      (await h.store.list({ destination: 'down' })).items.map((i) => i.destination),
+      ['down', 'down'],
+    );
+    t.same(
+      (await h.store.list({ source: 'github' })).items.map((i) => i.id),
+      [deliveryId(github[0]!.id, 'rejecting')],
+    );
+    t.equal((await h.store.list({ source: 'stripe', destination: 'rejecting' })).items.length, 2);
+    t.equal((await h.store.list({ since: Date.now() + 60_000 })).items.length, 0);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await h.store.list({ limit: 2, cursor });
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    t.equal(pages, 3);
+    t.same(
+      seen,
+      all.items.map((i) => i.id),
+      'pages cover every dead letter once, in order',
+    );
+    await t.rejects(h.store.list({ cursor: 'garbage' }), { name: 'InvalidCursorError' });
+  });
+
+  await t.test('get: envelope, destination, every attempt', async (t) => {
+    const id = deliveryId(stripe[0]!.id, 'down');
+    const dl = (await h.store.get(id))!;
+    t.same(dl.envelope, stripe[0] as Envelope);
+    t.equal(dl.destination, 'down');
+    t.same(
+      dl.attempts.map((a) => [a.attempt, a.outcome]),
+      [
+        [1, 'retry'],
+        [2, 'dead_letter'],
+      ],
+    );
+    t.ok(dl.attempts.every((a) => /answered 500/.test(a.error ?? '')));
+    t.equal(await h.store.get('nope~down'), undefined);
+  });
+
+  await t.test('metrics sample dead letters per destination', async (t) => {
+    await sampleQueueMetrics(h.queues, h.store, h.metrics, h.config);
+    const dead = await h.metrics.deadLetters.get();
+    const by = Object.fromEntries(dead.values.map((v) => [v.labels.destination, v.value]));
+    t.same(by, { rejecting: 3, down: 2 });
+    const jobs = await h.metrics.queueJobs.get();
+    t.equal(
+      jobs.values.find((v) => v.labels.queue === 'deliveries' && v.labels.state === 'failed')?.value,
+      5,
+    );
+  });
+
+  await t.test('replay: re-delivers once the receiver is fixed, and leaves the store', async (t) => {
+    down.setFallback({ status: 200 });
+    const id = deliveryId(stripe[0]!.id, 'down');
+    const result = await h.store.replay([id, 'nope~down']);
+    t.same(result, { done: [id], notFound: ['nope~down'] });
+    t.equal(await h.store.get(id), undefined, 'no longer a dead letter');
+    const event = await waitFor('replayed delivery completed', async () => {
+      const e = await h.events.get(stripe[0]!.id);
+      const d = e?.deliveries.find((x) => x.id === id);
+      return d?.state === 'completed' && d;
+    });
+    const last = down.requests.at(-1)!;
+    const body = JSON.parse(last.body.toString()) as Envelope;
+    t.equal(body.id, stripe[0]!.id, 'same event id');
+    t.equal(body.requestContext.approximateInvokeCount, 1, 'a replay starts counting again');
+    t.equal(event.attempts.at(-1)!.outcome, 'success');
+    t.same(await h.store.replay([id]), { done: [], notFound: [id] }, 'a second replay finds nothing');
+  });
+
+  await t.test('replay by filter', async (t) => {
+    const result = await h.store.replay({ destination: 'down' });
+    t.same(result.done, [deliveryId(stripe[1]!.id, 'down')]);
+    await waitFor(
+      'delivered',
+      async () => (await h.queues.deliveries.getJobState(result.done[0]!)) === 'completed',
+    );
+  });
+
+  await t.test('purge by id and by filter', async (t) => {
+    const gh = deliveryId(github[0]!.id, 'rejecting');
+    t.same(await h.store.purge([gh, deliveryId(stripe[0]!.id, 'down')]), {
+      done: [gh],
+      notFound: [deliveryId(stripe[0]!.id, 'down')],
+    });
+    t.equal(await h.queues.deliveries.getJob(gh), undefined, 'gone from Redis');
+    const rest = await h.store.purge({ source: 'stripe' });
+    t.equal(rest.done.length, 2);
+    t.same((await h.store.list()).items, []);
+  });
+
+  await worker.close(2000);
+});
+
+t.test('aged dead letters are swept even with no new failures', async (t) => {
+  const rx = await startHttpReceiver({ fallback: { status: 400 } });
+  t.teardown(() => rx.close());
+  const h = harness(
+    t,
+    testConfig(
+      { sources: { s: { routes: [{ to: 'rx' }] } }, destinations: { rx: { type: 'http', url: rx.url } } },
+      'sweep',
+    ),
+  );
+  h.startWorker();
+  await h.publish(sampleRecord({ source: 's' }));
+  await waitFor('dead letter', async () => (await h.store.ids()).length === 1);
+  t.equal(await sweepDeadLetters(h.queues, 60_000), 0, 'younger than retention: kept');
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(await sweepDeadLetters(h.queues, 1), 1, 'older than retention: removed');
+  t.same(await h.store.ids(), []);
+});

@@ -1,0 +1,100 @@
+import t from 'tap';
+import type { Envelope } from '../../src/record/envelope.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { harness, testConfig, waitFor } from './harness.js';
+
+t.test('events: get, list, replay', async (t) => {
+  const a = await startHttpReceiver();
+  const b = await startHttpReceiver({ fallback: { status: 410 } });
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  const h = harness(
+    t,
+    testConfig(
+      {
+        sources: {
+          stripe: { routes: [{ to: 'a' }, { to: 'b', filter: { 'body.type': 'invoice.paid' } }] },
+          github: { routes: [{ to: 'a' }] },
+        },
+        destinations: { a: { type: 'http', url: a.url }, b: { type: 'http', url: b.url } },
+      },
+      'events',
+    ),
+  );
+  h.startWorker();
+  const first = sampleRecord();
+  const other = sampleRecord({ source: 'github' });
+  const last = sampleRecord();
+  for (const r of [first, other, last]) await h.publish(r);
+  await waitFor('all settled', async () => {
+    const counts = await h.queues.deliveries.getJobCounts('completed', 'failed');
+    return counts.completed === 3 && counts.failed === 2;
+  });
+
+  await t.test('get: envelope and each delivery with state and attempts', async (t) => {
+    const e = (await h.events.get(first.id))!;
+    t.same(e.envelope, first as Envelope);
+    t.match(e, { id: first.id, source: 'stripe', receivedAt: first.timestamp, state: 'completed' });
+    t.match(e.deliveries, [
+      {
+        id: deliveryId(first.id, 'a'),
+        destination: 'a',
+        state: 'completed',
+        attempts: [{ outcome: 'success' }],
+      },
+      {
+        id: deliveryId(first.id, 'b'),
+        destination: 'b',
+        state: 'failed',
+        error: /410/,
+        attempts: [{ outcome: 'dead_letter' }],
+      },
+    ]);
+    t.equal(await h.events.get('01NOSUCHEVENT0000000000000'), undefined);
+  });
+
+  await t.test('list: newest first, by source, limited', async (t) => {
+    t.same(
+      (await h.events.list()).map((e) => e.id),
+      [last.id, other.id, first.id],
+    );
+    t.same(
+      (await h.events.list({ source: 'stripe' })).map((e) => e.id),
+      [last.id, first.id],
+    );
+    t.same(
+      (await h.events.list({ limit: 1 })).map((e) => e.id),
+      [last.id],
+    );
+  });
+
+  await t.test('replay: every matching route again, same event id, new job ids', async (t) => {
+    b.setFallback({ status: 200 });
+    const before = a.requests.length;
+    const result = await h.events.replay(first.id);
+    t.equal(result.deliveries.length, 2);
+    for (const id of result.deliveries) t.match(id, new RegExp(`^${first.id}~(a|b)~replay-[0-9A-Z]{26}$`));
+    await waitFor('replays delivered', async () => {
+      const e = await h.events.get(first.id);
+      return e?.deliveries.filter((d) => d.replayOf && d.state === 'completed').length === 2;
+    });
+    const replayed = JSON.parse(a.requests[before]!.body.toString()) as Envelope;
+    t.equal(replayed.id, first.id);
+    const e = (await h.events.get(first.id))!;
+    t.equal(e.deliveries.length, 4, 'first deliveries and replays');
+    t.equal(
+      e.deliveries.find((d) => d.id === deliveryId(first.id, 'b'))!.state,
+      'failed',
+      'the dead letter stays',
+    );
+  });
+
+  await t.test('replay to one destination', async (t) => {
+    const result = await h.events.replay(other.id, { destination: 'b' });
+    t.equal(result.deliveries.length, 1);
+    t.match(result.deliveries[0], new RegExp(`^${other.id}~b~`));
+    await t.rejects(h.events.replay(other.id, { destination: 'ghost' }), { name: 'UnknownDestinationError' });
+    await t.rejects(h.events.replay('01NOSUCHEVENT0000000000000'), { name: 'EventNotFoundError' });
+  });
+});
