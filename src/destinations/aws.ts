@@ -10,12 +10,29 @@ import { PermanentError, RetryableError } from './errors.js';
  * are off: the worker's retry policy (attempts, backoff, dead letters) is the one that
  * counts, and a hidden inner retry would stretch an attempt past its timeout.
  */
-export function clientConfig(options: { region?: string; endpoint?: string }) {
+export function clientConfig(options: { region?: string; endpoint?: string }, resource: string) {
+  const region = options.region ?? regionOf(resource);
   return {
-    ...(options.region ? { region: options.region } : {}),
+    ...(region ? { region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: 1,
   };
+}
+
+/**
+ * The region a queue URL or ARN names, so `region:` can be left out as on AWS's own
+ * consoles; otherwise the SDK's chain (AWS_REGION, profile) decides.
+ */
+export function regionOf(resource: string): string | undefined {
+  const arn = /^arn:[^:]+:[^:]+:([a-z0-9-]+):/.exec(resource);
+  if (arn) return arn[1];
+  try {
+    const host = new URL(resource).hostname;
+    return (/^sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host) ??
+      /^([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Names the AWS SDK itself treats as throttling (smithy's THROTTLING_ERROR_CODES). */
@@ -77,6 +94,11 @@ export function classifyAwsError(err: unknown, where: string, deadline: Deadline
   const e = (err ?? {}) as AwsErrorShape;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
+  if (e.message === 'Region is missing') {
+    return new PermanentError(`${where}: no region (set region: on the destination, or AWS_REGION)`, {
+      cause: err,
+    });
+  }
   const message = `${where}: ${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`;
   if (THROTTLING.has(name) || status === 429 || e.$retryable?.throttling) {
     return new RetryableError(message, { cause: err });

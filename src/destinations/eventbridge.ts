@@ -35,7 +35,7 @@ export class EventBridgeDestination implements Destination {
     private readonly options: EventBridgeOptions,
     private readonly timeoutMs: number,
   ) {
-    this.client = new EventBridgeClient(clientConfig(options));
+    this.client = new EventBridgeClient(clientConfig(options, options.eventBusName));
     this.source = compileTemplate(options.source);
     this.detailType = compileTemplate(options.detailType);
     this.where = `EventBridge bus ${options.eventBusName}`;

@@ -21,7 +21,7 @@ export class SnsDestination implements Destination {
     private readonly options: SnsOptions,
     private readonly timeoutMs: number,
   ) {
-    this.client = new SNSClient(clientConfig(options));
+    this.client = new SNSClient(clientConfig(options, options.topicArn));
     this.fifo = options.topicArn.endsWith('.fifo');
     this.groupId = compileTemplate(options.groupId ?? '{{ source }}');
     this.where = `SNS ${options.topicArn}`;

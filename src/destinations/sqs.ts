@@ -25,7 +25,7 @@ export class SqsDestination implements Destination {
     private readonly options: SqsOptions,
     private readonly timeoutMs: number,
   ) {
-    this.client = new SQSClient(clientConfig(options));
+    this.client = new SQSClient(clientConfig(options, options.queueUrl));
     this.fifo = options.queueUrl.endsWith('.fifo');
     this.groupId = compileTemplate(options.groupId ?? '{{ source }}');
     this.where = `SQS ${options.queueUrl}`;
