@@ -1,12 +1,38 @@
 import type { Command } from 'commander';
+import { startIngress } from '../ingress/server.js';
+import { createLogger } from '../log.js';
+import { loadFromOptions, withConfigOption } from './options.js';
 
-// Placeholder until its issue lands: the command exists and says so.
+/** Resolves on the first SIGTERM or SIGINT. */
+function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
 export function registerServeCommand(program: Command): void {
-  program
-    .command('serve')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('serve is not available yet');
-    });
+  withConfigOption(
+    program
+      .command('serve')
+      .description('run the HTTP ingress (webhook port): verify, store durably, acknowledge'),
+  ).action(async (options: { config?: string }) => {
+    const { file, config } = loadFromOptions(options);
+    const logger = createLogger(config.logLevel);
+    // Listen for signals before listening on the port: a SIGTERM during start-up still drains.
+    const signal = shutdownSignal();
+    const ingress = await startIngress(config, logger);
+    logger.info({ config: file }, 'hookgate serve started');
+    const received = await signal;
+    logger.info({ signal: received }, 'shutting down: draining in-flight requests');
+    await ingress.close();
+    logger.info('stopped');
+    // Anything still holding the event loop (a stuck socket) must not keep the process alive.
+    setTimeout(() => process.exit(), 1000).unref();
+  });
 }

@@ -59,6 +59,10 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
       throw errors.unavailable(1);
     }
   });
+  // A request drained during shutdown must not leave its keep-alive socket holding close() open.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   observeRequests(app, ctx);
 
   const registrations = Object.entries(config.sources).map(([name, source]): SourceRegistration => ({

@@ -17,6 +17,10 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGKILL, like a crash; resolves once the process has exited. */
   kill(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing answers (a stalled Redis). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops the server and removes its data dir. */
   destroy(): Promise<void>;
 }
@@ -102,7 +106,14 @@ export async function startRedisServer(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     start,
     kill,
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async destroy() {
+      child?.kill('SIGCONT');
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
