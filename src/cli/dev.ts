@@ -1,12 +1,44 @@
 import type { Command } from 'commander';
+import { startIngress } from '../ingress/server.js';
+import { createLogger } from '../log.js';
+import { createMetrics } from '../metrics/registry.js';
+import { startWorkerRuntime } from '../worker/runtime.js';
+import { DEV_REDIS_DIR, ensureDevRedis } from './dev-redis.js';
+import { loadFromOptions, withConfigOption } from './options.js';
+import { shutdownSignal } from './worker.js';
 
-// Placeholder until its issue lands: the command exists and says so.
 export function registerDevCommand(program: Command): void {
-  program
-    .command('dev')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('dev is not available yet');
-    });
+  withConfigOption(
+    program
+      .command('dev')
+      .description('serve + worker in one process; starts a local redis-server when none answers'),
+  ).action(async (options: { config?: string }) => {
+    const { file, config } = loadFromOptions(options);
+    const logger = createLogger(config.logLevel);
+    const signal = shutdownSignal();
+    const redis = await ensureDevRedis(config);
+    if (redis) {
+      process.stderr.write(
+        `hookgate dev: no Redis answered; started redis-server on 127.0.0.1:${redis.port} (data dir ./${DEV_REDIS_DIR})\n`,
+      );
+    }
+    // One registry: ingress and delivery metrics side by side.
+    const metrics = createMetrics();
+    let ingress: Awaited<ReturnType<typeof startIngress>> | undefined;
+    let worker: ReturnType<typeof startWorkerRuntime> | undefined;
+    try {
+      worker = startWorkerRuntime(config, { logger, metrics });
+      ingress = await startIngress(config, logger, { metrics });
+      logger.info({ config: file, url: ingress.url }, 'hookgate dev started');
+      const received = await signal;
+      logger.info({ signal: received }, 'shutting down');
+    } finally {
+      // Ingress first: nothing new arrives while the worker finishes what it holds.
+      await ingress?.close();
+      await worker?.close(config.server.shutdownTimeout);
+      await redis?.stop();
+    }
+    logger.info('stopped');
+    setTimeout(() => process.exit(), 1000).unref();
+  });
 }

@@ -1,12 +1,217 @@
 import type { Command } from 'commander';
+import { parseDuration } from '../config/units.js';
+import type { Config } from '../config/schema.js';
+import {
+  createDeadLetterStore,
+  InvalidCursorError,
+  MAX_LIMIT,
+  type BulkResult,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterStore,
+} from '../dead-letter/store.js';
+import type { AttemptRecord } from '../worker/attempts.js';
+import { openQueues } from '../worker/queues.js';
+import { loadFromOptions, withConfigOption } from './options.js';
+import { UsageError } from './usage.js';
 
-// Placeholder until its issue lands: the command exists and says so.
+interface FilterOptions {
+  config?: string;
+  destination?: string;
+  source?: string;
+  since?: string;
+  json?: boolean;
+}
+
+/** Runs `fn` with the store of the configured Redis, closing the connection afterwards. */
+export async function withQueues<T>(
+  options: { config?: string },
+  fn: (ctx: { config: Config; queues: ReturnType<typeof openQueues> }) => Promise<T>,
+): Promise<T> {
+  const { config } = loadFromOptions(options);
+  const queues = openQueues(config, 'enqueue');
+  try {
+    await queues.ready();
+    return await fn({ config, queues });
+  } finally {
+    await queues.close();
+  }
+}
+
+/** `--since`: an ISO time, or a duration ago (`30m`, `2d`). */
+export function parseSince(text: string | undefined, now = Date.now()): number | undefined {
+  if (text === undefined) return undefined;
+  const ago = parseDuration(text);
+  if (ago !== undefined) return now - ago;
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new UsageError(`--since: "${text}" is neither a time (ISO 8601) nor a duration (30m, 2d)`);
+  return at;
+}
+
+export function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new UsageError(`--limit: must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  return n;
+}
+
+function filterOf(options: FilterOptions): DeadLetterFilter {
+  const filter: DeadLetterFilter = {};
+  if (options.destination) filter.destination = options.destination;
+  if (options.source) filter.source = options.source;
+  const since = parseSince(options.since);
+  if (since !== undefined) filter.since = since;
+  return filter;
+}
+
+/** `<id>…` or `--all [filters]`, never both, never neither. */
+function targetOf(ids: string[], options: FilterOptions & { all?: boolean }, verb: string) {
+  const filtered = options.destination || options.source || options.since;
+  if (options.all && ids.length) throw new UsageError(`${verb}: give ids or --all, not both`);
+  if (!options.all && !ids.length) throw new UsageError(`${verb}: give one or more ids, or --all [filters]`);
+  if (!options.all && filtered) throw new UsageError(`${verb}: --destination/--source/--since go with --all`);
+  return options.all ? filterOf(options) : ids;
+}
+
+// ---- output -------------------------------------------------------------------
+
+const write = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+export const printJson = (value: unknown): void => write(JSON.stringify(value, null, 2));
+
+/** A plain aligned table; the last column is cut to keep one line per row. */
+export function table(headers: string[], rows: string[][], lastMax = 80): string {
+  const cut = (s: string) => {
+    const line = s.replace(/\s+/g, ' ');
+    return line.length > lastMax ? `${line.slice(0, lastMax - 1)}…` : line;
+  };
+  const all = [headers, ...rows.map((r) => r.map((c, i) => (i === r.length - 1 ? cut(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function attemptsTable(attempts: AttemptRecord[]): string {
+  if (!attempts.length) return '  (no attempt recorded)';
+  return table(
+    ['  #', 'STARTED', 'TOOK', 'OUTCOME', 'ERROR'],
+    attempts.map((a) => [
+      `  ${a.attempt}`,
+      a.startedAt,
+      `${a.durationMs}ms`,
+      a.outcome + (a.retryInMs !== undefined ? ` (next in ${a.retryInMs}ms)` : ''),
+      a.error ?? '',
+    ]),
+    200,
+  );
+}
+
+function showDeadLetter(d: DeadLetter): string {
+  return [
+    `id:           ${d.id}`,
+    `event:        ${d.eventId}`,
+    `source:       ${d.source}`,
+    `destination:  ${d.destination}`,
+    `failed at:    ${d.failedAt}`,
+    `attempts:     ${d.attemptsMade}`,
+    `error:        ${d.error}`,
+    ...(d.replayOf ? [`replay of:    ${d.replayOf}`] : []),
+    '',
+    'attempts:',
+    attemptsTable(d.attempts),
+    '',
+    'envelope:',
+    JSON.stringify(d.envelope, null, 2),
+  ].join('\n');
+}
+
+/** Prints what a bulk operation did; ids that were not dead letters make it exit 1. */
+function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
+  if (json) printJson({ [verb]: result.done, notFound: result.notFound });
+  else {
+    write(`${verb} ${result.done.length} dead letter${result.done.length === 1 ? '' : 's'}`);
+    for (const id of result.done) write(`  ${id}`);
+  }
+  for (const id of result.notFound) process.stderr.write(`hookgate: not a dead letter: ${id}\n`);
+  if (result.notFound.length) process.exitCode = 1;
+}
+
+async function store<T>(options: { config?: string }, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
+  return withQueues(options, ({ queues }) => fn(createDeadLetterStore(queues)));
+}
+
+const withFilters = (cmd: Command) =>
+  cmd
+    .option('--destination <name>', 'only this destination')
+    .option('--source <name>', 'only this source')
+    .option('--since <time>', 'failed at or after: ISO time or a duration ago (30m, 2d)');
+
 export function registerDlqCommands(program: Command): void {
-  program
-    .command('dlq')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('dlq is not available yet');
+  const dlq = program.command('dlq').description('inspect, replay and purge dead letters');
+
+  withFilters(withConfigOption(dlq.command('list')))
+    .description('dead letters, newest first')
+    .option('--limit <n>', `at most n (default 50, max ${MAX_LIMIT})`)
+    .option('--cursor <cursor>', 'the next page, as printed by the previous one')
+    .option('--json', 'JSON for scripts')
+    .action(async (options: FilterOptions & { limit?: string; cursor?: string }) => {
+      const query = { ...filterOf(options), limit: parseLimit(options.limit) ?? 50, cursor: options.cursor };
+      const page = await store(options, (s) =>
+        s.list(query).catch((err: unknown) => {
+          if (err instanceof InvalidCursorError)
+            throw new UsageError('--cursor: not a cursor printed by dlq list');
+          throw err;
+        }),
+      );
+      if (options.json) return printJson(page);
+      if (!page.items.length) return write('no dead letters');
+      write(
+        table(
+          ['ID', 'SOURCE', 'DESTINATION', 'FAILED AT', 'ATTEMPTS', 'ERROR'],
+          page.items.map((d) => [d.id, d.source, d.destination, d.failedAt, String(d.attemptsMade), d.error]),
+        ),
+      );
+      if (page.nextCursor) process.stderr.write(`more: hookgate dlq list --cursor ${page.nextCursor}\n`);
+    });
+
+  withConfigOption(dlq.command('show'))
+    .description('one dead letter: envelope, destination, attempts, every error')
+    .argument('<id>')
+    .option('--json', 'JSON for scripts')
+    .action(async (id: string, options: { config?: string; json?: boolean }) => {
+      const d = await store(options, (s) => s.get(id));
+      if (!d) throw new Error(`no dead letter ${id}`);
+      if (options.json) printJson(d);
+      else write(showDeadLetter(d));
+    });
+
+  withFilters(withConfigOption(dlq.command('replay')))
+    .description('deliver again; a dead letter leaves the store only once re-enqueued')
+    .argument('[ids...]')
+    .option('--all', 'every dead letter matching the filters')
+    .option('--json', 'JSON for scripts')
+    .action(async (ids: string[], options: FilterOptions & { all?: boolean }) => {
+      const target = targetOf(ids, options, 'dlq replay');
+      reportBulk(await store(options, (s) => s.replay(target)), 'replayed', options.json);
+    });
+
+  withFilters(withConfigOption(dlq.command('purge')))
+    .description('delete dead letters for good')
+    .argument('[ids...]')
+    .option('--all', 'every dead letter matching the filters')
+    .option('--yes', 'confirm: purged dead letters cannot be replayed')
+    .option('--json', 'JSON for scripts')
+    .action(async (ids: string[], options: FilterOptions & { all?: boolean; yes?: boolean }) => {
+      const target = targetOf(ids, options, 'dlq purge');
+      if (!options.yes) throw new UsageError('dlq purge deletes dead letters for good: add --yes to confirm');
+      reportBulk(await store(options, (s) => s.purge(target)), 'purged', options.json);
     });
 }

@@ -1,12 +1,88 @@
 import type { Command } from 'commander';
+import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
+import { attemptsTable, parseLimit, printJson, table, withQueues } from './dlq.js';
+import { withConfigOption } from './options.js';
+import { UsageError } from './usage.js';
 
-// Placeholder until its issue lands: the command exists and says so.
+const write = (text: string): void => void process.stdout.write(`${text}\n`);
+
+function showEvent(e: EventDetail): string {
+  const lines = [
+    `id:           ${e.id}`,
+    `source:       ${e.source}`,
+    `received at:  ${e.receivedAt}`,
+    `state:        ${e.state}`,
+    '',
+    'deliveries:',
+  ];
+  if (!e.deliveries.length) lines.push('  (none: no route matched)');
+  for (const d of e.deliveries) {
+    lines.push(
+      `- ${d.id}  ${d.destination}  ${d.state}${d.state === 'failed' ? ' (dead letter)' : ''}` +
+        `${d.replayOf ? `  replay of ${d.replayOf}` : ''}`,
+      attemptsTable(d.attempts),
+    );
+  }
+  lines.push('', 'envelope:', JSON.stringify(e.envelope, null, 2));
+  return lines.join('\n');
+}
+
 export function registerEventsCommands(program: Command): void {
-  program
-    .command('events')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('events is not available yet');
+  const events = program.command('events').description('accepted events and their deliveries');
+
+  withConfigOption(events.command('show'))
+    .description('an accepted event: envelope and each delivery with its state and attempts')
+    .argument('<eventId>')
+    .option('--json', 'JSON for scripts')
+    .action(async (eventId: string, options: { config?: string; json?: boolean }) => {
+      const e = await withQueues(options, ({ config, queues }) =>
+        createEventStore(queues, config).get(eventId),
+      );
+      if (!e) throw new Error(`no event ${eventId} (unknown, or older than retention.events)`);
+      if (options.json) printJson(e);
+      else write(showEvent(e));
+    });
+
+  withConfigOption(events.command('replay'))
+    .description('deliver an event again (same event id): to its routes, or to one destination')
+    .argument('<eventId>')
+    .option('--destination <name>', 'only this destination')
+    .option('--json', 'JSON for scripts')
+    .action(async (eventId: string, options: { config?: string; destination?: string; json?: boolean }) => {
+      const result = await withQueues(options, ({ config, queues }) =>
+        createEventStore(queues, config)
+          .replay(eventId, options.destination ? { destination: options.destination } : {})
+          .catch((err: unknown) => {
+            if (err instanceof UnknownDestinationError) throw new UsageError(`--destination: ${err.message}`);
+            throw err;
+          }),
+      );
+      if (options.json) return printJson(result);
+      if (!result.deliveries.length) return write(`event ${eventId}: no route matches, nothing replayed`);
+      write(`replaying event ${eventId}:`);
+      for (const id of result.deliveries) write(`  ${id}`);
+    });
+
+  withConfigOption(events.command('list'))
+    .description('recent events, newest first')
+    .option('--source <name>', 'only this source')
+    .option('--limit <n>', 'at most n (default 50)')
+    .option('--json', 'JSON for scripts')
+    .action(async (options: { config?: string; source?: string; limit?: string; json?: boolean }) => {
+      const limit = parseLimit(options.limit) ?? 50;
+      const list = await withQueues(options, ({ config, queues }) =>
+        createEventStore(queues, config).list({
+          limit,
+          ...(options.source ? { source: options.source } : {}),
+        }),
+      );
+      if (options.json) return printJson(list);
+      if (!list.length) return write('no events');
+      write(
+        table(
+          ['ID', 'SOURCE', 'RECEIVED AT', 'STATE'],
+          list.map((e) => [e.id, e.source, e.receivedAt, e.state]),
+        ),
+      );
     });
 }

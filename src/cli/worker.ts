@@ -1,12 +1,52 @@
 import type { Command } from 'commander';
+import { createLogger } from '../log.js';
+import { createMetrics } from '../metrics/registry.js';
+import { startWorkerRuntime } from '../worker/runtime.js';
+import { loadFromOptions, withConfigOption } from './options.js';
 
-// Placeholder until its issue lands: the command exists and says so.
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+export function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const first = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', first);
+      process.off('SIGINT', first);
+      // An impatient operator (Ctrl-C twice) gets the process back; unfinished
+      // deliveries are picked up again through stalled-job recovery.
+      const again = () => process.exit(1);
+      process.once('SIGTERM', again);
+      process.once('SIGINT', again);
+      resolve(signal);
+    };
+    process.on('SIGTERM', first);
+    process.on('SIGINT', first);
+  });
+}
+
 export function registerWorkerCommand(program: Command): void {
-  program
-    .command('worker')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('worker is not available yet');
-    });
+  withConfigOption(
+    program
+      .command('worker')
+      .description('consume the queues and deliver to destinations (run as many as you like)'),
+  ).action(async (options: { config?: string }) => {
+    const { file, config } = loadFromOptions(options);
+    const logger = createLogger(config.logLevel);
+    const signal = shutdownSignal();
+    const runtime = startWorkerRuntime(config, { logger, metrics: createMetrics() });
+    logger.info(
+      {
+        config: file,
+        concurrency: config.worker.concurrency,
+        destinations: Object.keys(config.destinations),
+      },
+      'hookgate worker started',
+    );
+    const received = await signal;
+    logger.info(
+      { signal: received, timeoutMs: config.server.shutdownTimeout },
+      'shutting down: finishing in-flight deliveries',
+    );
+    const drained = await runtime.close(config.server.shutdownTimeout);
+    logger.info({ drained }, 'stopped');
+    setTimeout(() => process.exit(), 1000).unref();
+  });
 }

@@ -1,0 +1,140 @@
+import t from 'tap';
+import type { DeadLetter, DeadLetterPage } from '../../src/dead-letter/store.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { REDIS_URL } from '../helpers/redis.js';
+import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
+import { runCli, writeConfig } from './run.js';
+
+t.test('hookgate dlq list/show/replay/purge', async (t) => {
+  const rx = await startHttpReceiver({ fallback: { status: 400, body: 'schema mismatch' } });
+  t.teardown(() => rx.close());
+  const raw = {
+    sources: { stripe: { routes: [{ to: 'rx' }] }, github: { routes: [{ to: 'rx' }] } },
+    destinations: { rx: { type: 'http', url: rx.url } },
+  };
+  const config = testConfig(raw, 'cli-dlq');
+  const { file, cleanup } = writeConfig({
+    ...raw,
+    redis: { url: REDIS_URL, prefix: config.redis.prefix },
+    defaults: { retry: FAST_RETRY },
+    logLevel: 'silent',
+  });
+  t.teardown(cleanup);
+  const h = harness(t, config);
+  const worker = h.startWorker();
+  const stripe = sampleRecord();
+  const github = sampleRecord({ source: 'github' });
+  await h.publish(stripe);
+  await h.publish(github);
+  await waitFor('2 dead letters', async () => (await h.store.ids()).length === 2);
+  const stripeId = deliveryId(stripe.id, 'rx');
+  const githubId = deliveryId(github.id, 'rx');
+  const cli = (...args: string[]) => runCli([...args, '--config', file]);
+
+  await t.test('list: table and JSON, with filters', async (t) => {
+    const human = await cli('dlq', 'list');
+    t.equal(human.code, 0, human.stderr);
+    const lines = human.stdout.trim().split('\n');
+    t.match(lines[0], /^ID\s+SOURCE\s+DESTINATION\s+FAILED AT\s+ATTEMPTS\s+ERROR$/);
+    t.equal(lines.length, 3);
+    t.match(human.stdout, stripeId);
+    t.match(human.stdout, /answered 400: schema mismatch/);
+
+    const json = await cli('dlq', 'list', '--json', '--source', 'github');
+    t.equal(json.code, 0, json.stderr);
+    const page = JSON.parse(json.stdout) as DeadLetterPage;
+    t.same(
+      page.items.map((i) => i.id),
+      [githubId],
+    );
+
+    const limited = await cli('dlq', 'list', '--limit', '1', '--json');
+    const first = JSON.parse(limited.stdout) as DeadLetterPage;
+    t.equal(first.items.length, 1);
+    t.ok(first.nextCursor);
+    const next = JSON.parse(
+      (await cli('dlq', 'list', '--json', '--cursor', first.nextCursor!)).stdout,
+    ) as DeadLetterPage;
+    t.equal(next.items.length, 1);
+    t.not(next.items[0]!.id, first.items[0]!.id);
+
+    const none = await cli('dlq', 'list', '--since', new Date(Date.now() + 60_000).toISOString());
+    t.equal(none.stdout.trim(), 'no dead letters');
+    t.equal((await cli('dlq', 'list', '--since', 'yesterday-ish')).code, 2);
+    t.equal((await cli('dlq', 'list', '--limit', 'ten')).code, 2);
+  });
+
+  await t.test('show: envelope, destination, attempts, errors', async (t) => {
+    const human = await cli('dlq', 'show', stripeId);
+    t.equal(human.code, 0, human.stderr);
+    t.match(human.stdout, `destination:  rx`);
+    t.match(
+      human.stdout,
+      /attempts:\n\s+#\s+STARTED\s+TOOK\s+OUTCOME\s+ERROR\n\s+1\s+\S+\s+\d+ms\s+dead_letter\s+POST .* answered 400/,
+    );
+    t.match(human.stdout, `"id": "${stripe.id}"`);
+    const json = JSON.parse((await cli('dlq', 'show', stripeId, '--json')).stdout) as DeadLetter;
+    t.same(json.envelope, stripe as Envelope);
+    t.equal(json.attempts.length, 1);
+    const missing = await cli('dlq', 'show', 'no~such');
+    t.equal(missing.code, 1);
+    t.equal(missing.stderr, 'hookgate: no dead letter no~such\n');
+  });
+
+  await t.test('replay delivers once the receiver is fixed; unknown ids fail', async (t) => {
+    rx.setFallback({ status: 204 });
+    const before = rx.requests.length;
+    const r = await cli('dlq', 'replay', stripeId);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /replayed 1 dead letter\n\s+/);
+    const [, got] = await rx.waitForRequests(before + 1).then((all) => [all, all[before]!] as const);
+    t.equal((JSON.parse(got.body.toString()) as Envelope).id, stripe.id, 'same event id');
+    await waitFor('delivered', async () => (await h.queues.deliveries.getJobState(stripeId)) === 'completed');
+    const list = JSON.parse((await cli('dlq', 'list', '--json')).stdout) as DeadLetterPage;
+    t.same(
+      list.items.map((i) => i.id),
+      [githubId],
+    );
+    const again = await cli('dlq', 'replay', stripeId);
+    t.equal(again.code, 1);
+    t.match(again.stderr, `not a dead letter: ${stripeId}`);
+  });
+
+  await t.test('usage errors exit 2 and change nothing', async (t) => {
+    for (const args of [
+      ['dlq', 'replay'],
+      ['dlq', 'replay', githubId, '--all'],
+      ['dlq', 'replay', githubId, '--source', 'github'],
+      ['dlq', 'purge', githubId],
+      ['dlq', 'purge', '--all'],
+    ]) {
+      const r = await cli(...args);
+      t.equal(r.code, 2, args.join(' '));
+      t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    }
+    t.ok(await h.store.get(githubId), 'still there');
+  });
+
+  await t.test('purge --all with filters and --yes', async (t) => {
+    const wrong = await cli('dlq', 'purge', '--all', '--source', 'stripe', '--yes', '--json');
+    t.same(JSON.parse(wrong.stdout), { purged: [], notFound: [] });
+    const r = await cli('dlq', 'purge', '--all', '--source', 'github', '--yes');
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, `purged 1 dead letter`);
+    t.equal(await h.store.get(githubId), undefined);
+    t.equal(await h.queues.deliveries.getJob(githubId), undefined);
+  });
+
+  await worker.close(2000);
+});
+
+t.test('an unreachable Redis is one line and exit 1', async (t) => {
+  const { file, cleanup } = writeConfig({ redis: { url: 'redis://127.0.0.1:1' }, logLevel: 'silent' });
+  t.teardown(cleanup);
+  const r = await runCli(['dlq', 'list', '--config', file]);
+  t.equal(r.code, 1);
+  t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 is not reachable\n');
+});

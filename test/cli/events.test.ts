@@ -1,0 +1,90 @@
+import t from 'tap';
+import type { EventDetail, ReplayResult } from '../../src/events/store.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { REDIS_URL } from '../helpers/redis.js';
+import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
+import { runCli, writeConfig } from './run.js';
+
+t.test('hookgate events show/replay', async (t) => {
+  const a = await startHttpReceiver();
+  const b = await startHttpReceiver({ fallback: { status: 500 } });
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  const raw = {
+    sources: { stripe: { routes: [{ to: 'a' }, { to: 'b' }] } },
+    destinations: {
+      a: { type: 'http', url: a.url },
+      b: { type: 'http', url: b.url, retry: { attempts: 2 } },
+    },
+  };
+  const config = testConfig(raw, 'cli-events');
+  const { file, cleanup } = writeConfig({
+    ...raw,
+    redis: { url: REDIS_URL, prefix: config.redis.prefix },
+    defaults: { retry: FAST_RETRY },
+    logLevel: 'silent',
+  });
+  t.teardown(cleanup);
+  const h = harness(t, config);
+  h.startWorker();
+  const record = sampleRecord();
+  await h.publish(record);
+  await waitFor('settled', async () => {
+    const c = await h.queues.deliveries.getJobCounts('completed', 'failed');
+    return c.completed === 1 && c.failed === 1;
+  });
+  const cli = (...args: string[]) => runCli([...args, '--config', file]);
+
+  await t.test('show', async (t) => {
+    const human = await cli('events', 'show', record.id);
+    t.equal(human.code, 0, human.stderr);
+    t.match(human.stdout, `id:           ${record.id}`);
+    t.match(human.stdout, `- ${deliveryId(record.id, 'a')}  a  completed`);
+    t.match(human.stdout, `- ${deliveryId(record.id, 'b')}  b  failed (dead letter)`);
+    t.match(human.stdout, /\s+2\s+\S+\s+\d+ms\s+dead_letter\s+POST .* answered 500/);
+    const json = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
+    t.same(json.envelope, record as Envelope);
+    t.same(
+      json.deliveries.map((d) => [d.destination, d.state, d.attempts.length]),
+      [
+        ['a', 'completed', 1],
+        ['b', 'failed', 2],
+      ],
+    );
+    const missing = await cli('events', 'show', '01NOSUCHEVENT0000000000000');
+    t.equal(missing.code, 1);
+    t.match(missing.stderr, /^hookgate: no event 01NOSUCHEVENT0000000000000/);
+  });
+
+  await t.test('replay to one destination keeps the event id', async (t) => {
+    b.setFallback({ status: 200 });
+    const before = b.requests.length;
+    const r = await cli('events', 'replay', record.id, '--destination', 'b', '--json');
+    t.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as ReplayResult;
+    t.equal(result.deliveries.length, 1);
+    t.match(result.deliveries[0], new RegExp(`^${record.id}~b~replay-`));
+    const got = (await b.waitForRequests(before + 1))[before]!;
+    t.equal((JSON.parse(got.body.toString()) as Envelope).id, record.id);
+    await waitFor(
+      'completed',
+      async () => (await h.queues.deliveries.getJobState(result.deliveries[0]!)) === 'completed',
+    );
+    const shown = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
+    t.equal(shown.deliveries.length, 3);
+  });
+
+  await t.test('replay to every route; usage and missing events', async (t) => {
+    const before = a.requests.length;
+    const r = await cli('events', 'replay', record.id);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, `replaying event ${record.id}:`);
+    await a.waitForRequests(before + 1);
+    const bad = await cli('events', 'replay', record.id, '--destination', 'ghost');
+    t.equal(bad.code, 2);
+    t.equal(bad.stderr, 'hookgate: --destination: unknown destination "ghost"\n');
+    t.equal((await cli('events', 'replay', '01NOSUCHEVENT0000000000000')).code, 1);
+  });
+});
