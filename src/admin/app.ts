@@ -1,0 +1,79 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { DeadLetterStore } from '../dead-letter/store.js';
+import type { EventStore } from '../events/store.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Queues } from '../worker/queues.js';
+import { hasBearer, requireBearer } from './auth.js';
+import { registerDashboard } from './dashboard.js';
+import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { adminErrors, installAdminErrorHandler, sendError } from './errors.js';
+import { registerEventRoutes } from './event-routes.js';
+import { registerLogin } from './login.js';
+import { registerMetricsRoute } from './metrics-route.js';
+
+export interface AdminOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  deadLetters: DeadLetterStore;
+  events: EventStore;
+  queues: Queues;
+  now?: () => number;
+}
+
+/**
+ * The admin port as a Fastify instance (not listening: tests `inject()`, startAdmin()
+ * listens). Auth is per scope: the JSON API and `/metrics` take only
+ * `Authorization: Bearer <admin.token>`; the dashboard also takes the session cookie
+ * set by `/admin/login`. The stores and queues are the caller's to close.
+ */
+export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
+  const { config, logger, metrics, deadLetters, events, queues } = options;
+  const token = config.admin.token;
+  if (!token) throw new Error('admin.token is not set: the admin API is off');
+
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'admin' }),
+    // Fastify's own lines would log `/admin/login?token=...`; ours leave the query out.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: trustProxy(config.server.trustProxy),
+    bodyLimit: 1024 * 1024,
+  }) as unknown as FastifyInstance;
+  installAdminErrorHandler(app);
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        path: req.url.split('?')[0],
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'admin request',
+    );
+  });
+  // Unknown paths answer 401 to a caller without the token, so they reveal nothing either.
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, hasBearer(req, token) ? adminErrors.routeNotFound() : adminErrors.unauthorized()),
+  );
+
+  await app.register(async (scope) => {
+    await registerLogin(scope, token, options.now ? { now: options.now } : {});
+  });
+  await registerDashboard(app, token, queues);
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireBearer(token));
+    registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
+    registerEventRoutes(scope, events, queues);
+    registerDeadLetterRoutes(scope, deadLetters);
+  });
+  return app;
+}
+
+/** As the ingress: a hop count becomes a function, so `req.protocol` sees the proxy's https. */
+function trustProxy(
+  value: Config['server']['trustProxy'],
+): boolean | string | ((addr: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_addr, hop) => hop < value : value;
+}

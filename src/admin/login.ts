@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_COOKIE, SESSION_PATH } from './auth.js';
+import { serializeCookie } from './cookies.js';
+import { issueSession, secretsEqual } from './credentials.js';
+import { loginPage } from './login-page.js';
+
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+/**
+ * `GET /admin/login` (the form, or `?token=` once), `POST /admin/login` (the form's
+ * post) and `/admin/logout`. A good token sets the session cookie and redirects
+ * to the dashboard, so the token leaves the address bar at once.
+ */
+export async function registerLogin(
+  app: FastifyInstance,
+  token: string,
+  options: { now?: () => number; ttlMs?: number } = {},
+): Promise<void> {
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 8192 },
+    (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  const signIn = (req: FastifyRequest, reply: FastifyReply, given: unknown) => {
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (typeof given !== 'string' || !secretsEqual(given, token)) {
+      req.log.warn({ path: '/admin/login' }, 'admin sign-in refused');
+      return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That token is not valid.'));
+    }
+    const expiresAt = now() + ttlMs;
+    reply.header(
+      'set-cookie',
+      serializeCookie(SESSION_COOKIE, issueSession(token, expiresAt), {
+        path: SESSION_PATH,
+        maxAge: ttlMs / 1000,
+        secure: req.protocol === 'https',
+      }),
+    );
+    return reply.code(303).header('location', `${SESSION_PATH}/`).send();
+  };
+
+  app.get<{ Querystring: { token?: string } }>('/admin/login', async (req, reply) => {
+    if (req.query.token !== undefined) return signIn(req, reply, req.query.token);
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(loginPage());
+  });
+
+  app.post<{ Body: { token?: unknown } | undefined }>('/admin/login', async (req, reply) =>
+    signIn(req, reply, req.body?.token),
+  );
+
+  // GET too: the dashboard's "Sign out" is a plain link.
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/admin/logout',
+    handler: async (req, reply) => {
+      reply.header(
+        'set-cookie',
+        serializeCookie(SESSION_COOKIE, '', {
+          path: SESSION_PATH,
+          maxAge: 0,
+          secure: req.protocol === 'https',
+        }),
+      );
+      return reply.code(303).header('location', '/admin/login').send();
+    },
+  });
+}

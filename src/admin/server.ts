@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { createDeadLetterStore } from '../dead-letter/store.js';
+import { createEventStore } from '../events/store.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import { openQueues, type Queues } from '../worker/queues.js';
+import { buildAdmin } from './app.js';
+
+export interface AdminDeps {
+  logger: Logger;
+  /** The process's registry: what `/metrics` serves. */
+  metrics: Metrics;
+  /** Queues the caller owns (and closes); default: opened here, closed with the server. */
+  queues?: Queues;
+  /** Default `admin.port`; `hookgate worker` passes `worker.adminPort`. */
+  port?: number;
+}
+
+export interface RunningAdmin {
+  /** `http://host:port`, or undefined when the admin API is off (no `admin.token`). */
+  readonly url: string | undefined;
+  readonly app: FastifyInstance | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin port of `hookgate serve`, `dev` and `worker`: started only when
+ * `admin.token` is set, on `admin.host` and `deps.port ?? admin.port`.
+ */
+export async function startAdmin(config: Config, deps: AdminDeps): Promise<RunningAdmin> {
+  const { logger, metrics } = deps;
+  if (!config.admin.token) {
+    logger.info('admin API off: admin.token is not set');
+    return { url: undefined, app: undefined, close: async () => {} };
+  }
+  const ownQueues = !deps.queues;
+  const queues = deps.queues ?? openQueues(config, 'enqueue');
+  let app: FastifyInstance;
+  try {
+    app = await buildAdmin({
+      config,
+      logger,
+      metrics,
+      queues,
+      deadLetters: createDeadLetterStore(queues),
+      events: createEventStore(queues, config),
+    });
+    await app.listen({ host: config.admin.host, port: deps.port ?? config.admin.port });
+  } catch (err) {
+    if (ownQueues) await queues.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (deps.port ?? config.admin.port);
+  const host = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url }, 'admin API listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    close: () =>
+      (closed ??= (async () => {
+        // Admin calls are short; the dashboard's polling must not hold up a shutdown.
+        const force = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeout);
+        force.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+          if (ownQueues) await queues.close();
+        }
+      })()),
+  };
+}
