@@ -1,0 +1,121 @@
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import t, { type Test } from 'tap';
+import type { Envelope } from '../../src/record/envelope.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { REDIS_URL } from '../helpers/redis.js';
+import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
+import { collect, spawnCli, writeConfig, type CliResult } from './run.js';
+
+interface Running {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/** `hookgate worker` as a real process; resolves once it logs that it started. */
+async function startWorkerProcess(file: string): Promise<Running> {
+  const child = spawnCli(['worker', '--config', file]);
+  const done = collect(child);
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('hookgate worker started')) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    void done.then((r) => reject(new Error(`worker exited early (${r.code}): ${r.stderr}`)));
+  });
+  return { child, done };
+}
+
+function setup(t: Test, raw: Record<string, unknown>, label: string) {
+  const config = testConfig(raw, label);
+  const { file, cleanup } = writeConfig({
+    ...raw,
+    redis: { url: REDIS_URL, prefix: config.redis.prefix },
+    defaults: { retry: FAST_RETRY, timeout: '20s' },
+    logLevel: 'info',
+  });
+  t.teardown(cleanup);
+  return { h: harness(t, config), file };
+}
+
+t.test('a worker SIGKILLed mid-delivery loses nothing: a restarted worker completes it', async (t) => {
+  const rx = await startHttpReceiver();
+  t.teardown(() => rx.close());
+  rx.reply('stall');
+  const { h, file } = setup(
+    t,
+    {
+      sources: { stripe: { routes: [{ to: 'rx' }] } },
+      destinations: { rx: { type: 'http', url: rx.url } },
+      // A dead worker's lock lapses after 1s; the stalled check runs every 300ms.
+      worker: { lockDuration: '1s', stalledInterval: '300ms', maxStalledCount: 3 },
+    },
+    'sigkill',
+  );
+  const first = await startWorkerProcess(file);
+  t.teardown(() => void first.child.kill('SIGKILL'));
+  const record = sampleRecord();
+  await h.publish(record);
+  await rx.waitForRequests(1);
+  const id = deliveryId(record.id, 'rx');
+  t.equal(await h.queues.deliveries.getJobState(id), 'active', 'in flight when killed');
+  first.child.kill('SIGKILL');
+  t.equal((await first.done).signal, 'SIGKILL');
+
+  const second = await startWorkerProcess(file);
+  t.teardown(() => void second.child.kill('SIGKILL'));
+  const [, again] = await rx.waitForRequests(2);
+  const body = JSON.parse(again!.body.toString()) as Envelope;
+  t.equal(body.id, record.id, 'the same event');
+  t.equal(body.requestContext.approximateInvokeCount, 2, 'the receiver can tell it may have seen it');
+  await waitFor('completed', async () => (await h.queues.deliveries.getJobState(id)) === 'completed');
+  const event = (await h.events.get(record.id))!;
+  t.match(event.deliveries[0]!.attempts, [{ attempt: 2, outcome: 'success' }]);
+
+  second.child.kill('SIGTERM');
+  const exit = await second.done;
+  t.equal(exit.code, 0, exit.stderr);
+  t.equal(rx.requests.length, 2);
+});
+
+t.test('SIGTERM lets an in-flight delivery finish, then exits 0', async (t) => {
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { h, file } = setup(
+    t,
+    { sources: { s: { routes: [{ to: 'slow' }] } }, destinations: { slow: { type: 'http', url } } },
+    'sigterm',
+  );
+  const worker = await startWorkerProcess(file);
+  t.teardown(() => void worker.child.kill('SIGKILL'));
+  const record = sampleRecord({ source: 's' });
+  await h.publish(record);
+  await waitFor('request held', () => held.length === 1);
+  worker.child.kill('SIGTERM');
+  // Still running while the delivery is in flight: it must not exit before answering.
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(worker.child.exitCode, null, 'waiting for the in-flight delivery');
+  held[0]!.writeHead(200).end();
+  const exit = await worker.done;
+  t.equal(exit.code, 0, exit.stderr);
+  t.equal(await h.queues.deliveries.getJobState(deliveryId(record.id, 'slow')), 'completed');
+});
