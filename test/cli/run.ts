@@ -51,3 +51,37 @@ export function writeConfig(config: unknown): { file: string; dir: string; clean
   writeFileSync(file, JSON.stringify(config, null, 2));
   return { file, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+export interface RunningCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** The first stdout line matching the readiness pattern. */
+  readyLine: string;
+}
+
+/**
+ * A long-running command (`worker`, `serve`, `dev`) as a real process; resolves
+ * once a stdout line matches `ready` (it logs JSON at info level).
+ */
+export async function startCli(
+  args: string[],
+  ready: RegExp,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningCli> {
+  const child = spawnCli(args, options);
+  const done = collect(child);
+  let seen = '';
+  const readyLine = await new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const line = seen.split('\n').find((l) => ready.test(l));
+      if (line) {
+        child.stdout!.off('data', onData);
+        resolve(line);
+      }
+    };
+    child.stdout!.on('data', onData);
+    void done.then((r) => reject(new Error(`${args[0]} exited early (${r.code}): ${r.stderr}`)));
+  });
+  return { child, done, readyLine };
+}

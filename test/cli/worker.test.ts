@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
 import t, { type Test } from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
@@ -9,31 +8,11 @@ import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { REDIS_URL } from '../helpers/redis.js';
 import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
-import { collect, spawnCli, writeConfig, type CliResult } from './run.js';
+import { startCli, writeConfig } from './run.js';
 
-interface Running {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-/** `hookgate worker` as a real process; resolves once it logs that it started. */
-async function startWorkerProcess(file: string): Promise<Running> {
-  const child = spawnCli(['worker', '--config', file]);
-  const done = collect(child);
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('hookgate worker started')) {
-        child.stdout!.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    void done.then((r) => reject(new Error(`worker exited early (${r.code}): ${r.stderr}`)));
-  });
-  return { child, done };
-}
+/** `hookgate worker` as a real process, once it logs that it started. */
+const startWorkerProcess = (file: string) =>
+  startCli(['worker', '--config', file], /hookgate worker started/);
 
 function setup(t: Test, raw: Record<string, unknown>, label: string) {
   const config = testConfig(raw, label);
