@@ -1,0 +1,138 @@
+/**
+ * Deployment settings, read from CDK context (`cdk.json` or `-c key=value`). Every
+ * value has a default, so `cdk synth` runs with none given and without AWS
+ * credentials: account and region are explicit placeholders, availability zones are
+ * named (no lookup), and nothing is imported from an existing account.
+ */
+export interface ServiceSize {
+  /** Fargate CPU units (256 = 0.25 vCPU). */
+  cpu: number;
+  memoryMiB: number;
+  minTasks: number;
+  maxTasks: number;
+}
+
+export interface HookgateProps {
+  account: string;
+  region: string;
+  availabilityZones: string[];
+  natGateways: number;
+  /** A pushed image (its config baked in). Unset: built from the repo's Dockerfile at deploy. */
+  imageUri?: string;
+  /** Repo-relative config baked into the image when it is built here. */
+  configFile: string;
+  /** ACM certificate for HTTPS on 443 (HTTP on 80 redirects). Unset: HTTP on 80 only. */
+  certificateArn?: string;
+  /** A CIDR (VPN, bastion) allowed to reach the admin port on the gateway tasks. Unset: none. */
+  adminAccessCidr?: string;
+  /** Environment variable names read from the webhook-secrets secret (a JSON object). */
+  secretEnv: string[];
+  /** Use this existing Secrets Manager secret instead of creating one with placeholders. */
+  webhookSecretsArn?: string;
+  /** Plain (non-secret) environment for both services, e.g. queue URLs the config reads. */
+  environment: Record<string, string>;
+  /** The only resources the workers may write to. */
+  sqsQueueArns: string[];
+  snsTopicArns: string[];
+  eventBusArns: string[];
+  gateway: ServiceSize;
+  worker: ServiceSize;
+  redis: { nodeType: string; replicas: number; engineVersion: string };
+  logRetentionDays: number;
+}
+
+export const PLACEHOLDER_ACCOUNT = '123456789012';
+
+type Context = (key: string) => unknown;
+
+function str(ctx: Context, key: string): string | undefined {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  return String(v);
+}
+
+/** `-c key=a,b`, `-c key='["a","b"]'` or a JSON array in cdk.json. */
+function list(ctx: Context, key: string, fallback: string[] = []): string[] {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return fallback;
+  if (Array.isArray(v)) return v.map(String);
+  const s = String(v).trim();
+  if (s.startsWith('[')) return (JSON.parse(s) as unknown[]).map(String);
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+function num(ctx: Context, key: string, fallback: number): number {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`context ${key}: "${String(v)}" is not a number`);
+  return n;
+}
+
+function record(ctx: Context, key: string): Record<string, string> {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return {};
+  const obj = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    throw new Error(`context ${key}: expected a JSON object`);
+  return Object.fromEntries(Object.entries(obj).map(([k, x]) => [k, String(x)]));
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+export function propsFromContext(ctx: Context): HookgateProps {
+  const region = str(ctx, 'region') ?? 'us-east-1';
+  const secretEnv = list(ctx, 'secretEnv', ['STRIPE_WEBHOOK_SECRET']);
+  for (const name of secretEnv) {
+    if (!ENV_NAME.test(name))
+      throw new Error(`context secretEnv: "${name}" is not an environment variable name`);
+  }
+  const props: HookgateProps = {
+    account: str(ctx, 'account') ?? PLACEHOLDER_ACCOUNT,
+    region,
+    availabilityZones: list(ctx, 'availabilityZones', [`${region}a`, `${region}b`]),
+    natGateways: num(ctx, 'natGateways', 1),
+    imageUri: str(ctx, 'imageUri'),
+    configFile: str(ctx, 'configFile') ?? 'deploy/aws-cdk/hookgate.ecs.yaml',
+    certificateArn: str(ctx, 'certificateArn'),
+    adminAccessCidr: str(ctx, 'adminAccessCidr'),
+    secretEnv,
+    webhookSecretsArn: str(ctx, 'webhookSecretsArn'),
+    environment: record(ctx, 'environment'),
+    sqsQueueArns: list(ctx, 'sqsQueueArns'),
+    snsTopicArns: list(ctx, 'snsTopicArns'),
+    eventBusArns: list(ctx, 'eventBusArns'),
+    gateway: {
+      cpu: num(ctx, 'gatewayCpu', 512),
+      memoryMiB: num(ctx, 'gatewayMemoryMiB', 1024),
+      minTasks: num(ctx, 'gatewayMinTasks', 2),
+      maxTasks: num(ctx, 'gatewayMaxTasks', 6),
+    },
+    worker: {
+      cpu: num(ctx, 'workerCpu', 512),
+      memoryMiB: num(ctx, 'workerMemoryMiB', 1024),
+      minTasks: num(ctx, 'workerMinTasks', 2),
+      maxTasks: num(ctx, 'workerMaxTasks', 10),
+    },
+    redis: {
+      nodeType: str(ctx, 'redisNodeType') ?? 'cache.t4g.small',
+      replicas: num(ctx, 'redisNodes', 2),
+      engineVersion: str(ctx, 'redisEngineVersion') ?? '7.1',
+    },
+    logRetentionDays: num(ctx, 'logRetentionDays', 30),
+  };
+  if (props.availabilityZones.length < 2) throw new Error('context availabilityZones: name at least two');
+  if (props.redis.replicas < 2)
+    throw new Error('context redisNodes: at least 2 (a primary and a replica, multi-AZ)');
+  for (const s of ['gateway', 'worker'] as const) {
+    if (props[s].minTasks > props[s].maxTasks) throw new Error(`${s}: minTasks is above maxTasks`);
+  }
+  for (const k of Object.keys(props.environment)) {
+    if (!ENV_NAME.test(k)) throw new Error(`context environment: "${k}" is not an environment variable name`);
+    if (secretEnv.includes(k)) throw new Error(`context environment: ${k} is also in secretEnv`);
+  }
+  return props;
+}

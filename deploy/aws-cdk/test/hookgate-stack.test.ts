@@ -1,0 +1,372 @@
+/**
+ * The ECS/Fargate stack, synthesized offline with cdk-nag's AwsSolutions pack (as
+ * `cdk synth` does) and checked with aws-cdk-lib/assertions against what
+ * deploy/README.md promises: webhook port public, admin port not behind the ALB,
+ * workers scale on their own, Redis encrypted in transit with AUTH, secrets only from
+ * Secrets Manager, task roles limited to the configured ARNs, logs in CloudWatch.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ADMIN_PORT, HookgateStack, REDIS_PORT, REPO_ROOT, WEBHOOK_PORT } from '../lib/hookgate-stack';
+import { propsFromContext } from '../lib/props';
+
+const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+const outdirs: string[] = [];
+after(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** An app like bin/hookgate.ts builds: cdk.json context (plus overrides) and cdk-nag. */
+function build(overrides: Record<string, unknown> = {}, extend?: (stack: HookgateStack) => void) {
+  const outdir = mkdtempSync(join(tmpdir(), 'hookgate-cdk-'));
+  outdirs.push(outdir);
+  const context = { ...cdkJson.context, ...overrides };
+  const app = new cdk.App({ outdir, context });
+  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new HookgateStack(
+    app,
+    'Hookgate',
+    propsFromContext((k) => app.node.tryGetContext(k)),
+  );
+  extend?.(stack);
+  return { app, stack };
+}
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+type ContainerDef = {
+  Name: string;
+  Command?: string[];
+  Environment?: { Name: string; Value: unknown }[];
+  Secrets?: { Name: string; ValueFrom: unknown }[];
+  PortMappings?: { ContainerPort: number }[];
+  HealthCheck?: { Command: string[] };
+  LogConfiguration?: { LogDriver: string };
+  LinuxParameters?: { InitProcessEnabled?: boolean };
+  StopTimeout?: number;
+  ReadonlyRootFilesystem?: boolean;
+};
+
+function containers(template: Template): Record<'serve' | 'worker', ContainerDef> {
+  const out: Partial<Record<'serve' | 'worker', ContainerDef>> = {};
+  for (const td of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
+    const [c] = (td as { Properties: { ContainerDefinitions: ContainerDef[] } }).Properties
+      .ContainerDefinitions;
+    out[c!.Command![0] as 'serve' | 'worker'] = c!;
+  }
+  assert.ok(out.serve && out.worker, 'a serve task and a worker task');
+  return out as Record<'serve' | 'worker', ContainerDef>;
+}
+
+describe('default deployment (cdk.json context)', () => {
+  const { app, stack } = build();
+  // Synthesis runs the validation plugins; a finding nobody acknowledged throws here.
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources as Resources;
+
+  test('synthesizes offline: no context lookups, placeholder account', () => {
+    assert.deepEqual(assembly.manifest.missing ?? [], []);
+    const artifact = assembly.getStackByName('Hookgate');
+    assert.equal(artifact.environment.account, '123456789012');
+    assert.equal(artifact.environment.region, 'us-east-1');
+  });
+
+  test('cdk-nag AwsSolutions ran and left no finding unacknowledged', () => {
+    // Written only when some plugin reported something.
+    const file = join(assembly.directory, 'validation-report.json');
+    const report = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { pluginReports: [] }) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+    };
+    // A plugin with nothing to say leaves no entry; that nag does speak on this very
+    // app is shown by 'cdk-nag is live' below.
+    const nag = report.pluginReports.filter((r) => /AwsSolutions/i.test(r.pluginName));
+    assert.deepEqual(
+      nag.flatMap((r) => r.violations),
+      [],
+    );
+    // The other validator (CloudFormation Validate) may warn, but fails nothing.
+    for (const r of report.pluginReports) assert.equal(r.conclusion, 'success', r.pluginName);
+  });
+
+  test('the ALB forwards only the webhook port; the admin port is no target', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    const groups = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    assert.deepEqual(
+      groups.map((g) => (g as { Properties: { Port: number } }).Properties.Port),
+      [WEBHOOK_PORT],
+    );
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/healthz',
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::ElasticLoadBalancingV2::Listener',
+      { Port: 80, Protocol: 'HTTP' },
+      1,
+    );
+    // Nothing may reach the admin port: no ingress rule names it.
+    const adminIngress = Object.values(resources).filter(
+      (r) =>
+        (r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === ADMIN_PORT) ||
+        (r.Type === 'AWS::EC2::SecurityGroup' &&
+          JSON.stringify(r.Properties.SecurityGroupIngress ?? []).includes(`"FromPort":${ADMIN_PORT}`)),
+    );
+    assert.deepEqual(adminIngress, []);
+    // The gateway takes the webhook port from the ALB's security group only.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: WEBHOOK_PORT,
+      ToPort: WEBHOOK_PORT,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlbSg'), 'GroupId'] },
+    });
+  });
+
+  test('gateway and worker are separate services with their own autoscaling', () => {
+    template.resourceCountIs('AWS::ECS::Service', 2);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      LoadBalancers: Match.arrayWith([Match.objectLike({ ContainerPort: WEBHOOK_PORT })]),
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { LoadBalancers: Match.absent() });
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map(
+      (t) => (t as { Properties: { MinCapacity: number; MaxCapacity: number } }).Properties,
+    );
+    assert.deepEqual(
+      targets.map((t) => [t.MinCapacity, t.MaxCapacity]).sort(),
+      [
+        [2, 10],
+        [2, 6],
+      ],
+      'gateway 2-6 and worker 2-10 tasks (defaults)',
+    );
+    template.resourcePropertiesCountIs(
+      'AWS::ApplicationAutoScaling::ScalingPolicy',
+      {
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        }),
+      },
+      2,
+    );
+  });
+
+  test('Redis: TLS in transit, AUTH from Secrets Manager, multi-AZ, noeviction', () => {
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      NumCacheClusters: 2,
+      Port: REDIS_PORT,
+      // A dynamic reference that CloudFormation resolves: the token never sits in the template.
+      AuthToken: {
+        'Fn::Join': [
+          '',
+          [
+            '{{resolve:secretsmanager:',
+            { Ref: Match.stringLikeRegexp('^RedisAuthToken') },
+            ':SecretString:::}}',
+          ],
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      Properties: { 'maxmemory-policy': 'noeviction' },
+    });
+    // Only the task security groups reach it.
+    const redisIngress = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === REDIS_PORT,
+    );
+    assert.equal(redisIngress.length, 2);
+    for (const r of redisIngress)
+      assert.ok(r.Properties.SourceSecurityGroupId, 'from a security group, not a CIDR');
+  });
+
+  test('secrets come from Secrets Manager, never as plain environment', () => {
+    const { serve, worker } = containers(template);
+    const names = (c: ContainerDef) => (c.Secrets ?? []).map((s) => s.Name).sort();
+    assert.deepEqual(names(serve), ['HOOKGATE_ADMIN_TOKEN', 'REDIS_AUTH_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
+    assert.deepEqual(
+      names(worker),
+      ['REDIS_AUTH_TOKEN', 'STRIPE_WEBHOOK_SECRET'],
+      'workers have no admin token',
+    );
+    for (const c of [serve, worker]) {
+      for (const s of c.Secrets!) assert.match(JSON.stringify(s.ValueFrom), /Ref|secretsmanager/);
+      for (const e of c.Environment ?? []) assert.doesNotMatch(e.Name, /SECRET|TOKEN|PASSWORD/);
+    }
+  });
+
+  test('every ${VAR} the baked-in config needs is set in both task definitions', () => {
+    const config = readFileSync(join(REPO_ROOT, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8');
+    // ${VAR} without a :- default; comments stripped so prose cannot count.
+    const code = config.replace(/(^|\s)#.*$/gm, '');
+    const needed = [...code.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1]!);
+    assert.ok(needed.includes('REDIS_AUTH_TOKEN') && needed.includes('PAYMENTS_QUEUE_URL'));
+    const { serve, worker } = containers(template);
+    for (const [name, c] of [
+      ['serve', serve],
+      ['worker', worker],
+    ] as const) {
+      const set = new Set([
+        ...(c.Environment ?? []).map((e) => e.Name),
+        ...(c.Secrets ?? []).map((s) => s.Name),
+      ]);
+      // admin.token is optional: unset in the worker turns the admin API off there.
+      const missing = needed.filter(
+        (v) => !set.has(v) && !(name === 'worker' && v === 'HOOKGATE_ADMIN_TOKEN'),
+      );
+      assert.deepEqual(missing, [], `${name} task sets every variable`);
+    }
+  });
+
+  test('task roles: workers may only SendMessage/Publish/PutEvents on the configured ARNs', () => {
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) =>
+      JSON.stringify(r).includes('ecs-tasks.amazonaws.com'),
+    );
+    const taskRoleIds = new Set(
+      Object.values(template.findResources('AWS::ECS::TaskDefinition')).map(
+        (td) =>
+          (td as { Properties: { TaskRoleArn: { 'Fn::GetAtt': [string] } } }).Properties.TaskRoleArn[
+            'Fn::GetAtt'
+          ][0],
+      ),
+    );
+    assert.equal(taskRoleIds.size, 2);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .map((p) => p as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } } })
+      .filter((p) => p.Properties.Roles.some((r) => taskRoleIds.has(r.Ref)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    assert.deepEqual(statements, [
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: 'arn:aws:sqs:us-east-1:123456789012:payments' },
+    ]);
+    assert.ok(roles.length >= 4, 'task and execution roles exist');
+    for (const [, role] of roles) {
+      assert.equal(
+        (role as { Properties: { ManagedPolicyArns?: unknown } }).Properties.ManagedPolicyArns,
+        undefined,
+      );
+    }
+  });
+
+  test('logs to CloudWatch; gateway health-checked; SIGTERM drains under an init process', () => {
+    const { serve, worker } = containers(template);
+    for (const c of [serve, worker]) {
+      assert.equal(c.LogConfiguration?.LogDriver, 'awslogs');
+      assert.equal(c.LinuxParameters?.InitProcessEnabled, true);
+      assert.ok((c.StopTimeout ?? 0) > 20, 'stopTimeout longer than hookgate.ecs.yaml shutdownTimeout (20s)');
+      assert.equal(c.ReadonlyRootFilesystem, true);
+    }
+    assert.deepEqual(serve.HealthCheck?.Command.slice(0, 2), ['CMD', 'node']);
+    assert.match(serve.HealthCheck!.Command.join(' '), new RegExp(`127\\.0\\.0\\.1:${WEBHOOK_PORT}/healthz`));
+    assert.deepEqual(
+      serve.PortMappings?.map((p) => p.ContainerPort),
+      [WEBHOOK_PORT, ADMIN_PORT],
+    );
+    assert.equal(worker.PortMappings, undefined, 'workers listen on nothing');
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
+  });
+
+  test('the image is built from the repo Dockerfile with the ECS config baked in', () => {
+    const assets = JSON.parse(readFileSync(join(assembly.directory, 'Hookgate.assets.json'), 'utf8')) as {
+      dockerImages: Record<
+        string,
+        {
+          source: { directory: string; dockerBuildTarget?: string; dockerBuildArgs?: Record<string, string> };
+        }
+      >;
+    };
+    const images = Object.values(assets.dockerImages);
+    assert.equal(images.length, 1);
+    const source = images[0]!.source;
+    assert.equal(source.dockerBuildTarget, 'runtime');
+    assert.equal(source.dockerBuildArgs?.HOOKGATE_CONFIG_SRC, 'deploy/aws-cdk/hookgate.ecs.yaml');
+    // The staged build context honours .dockerignore: no node_modules, no cdk.out.
+    const staged = join(assembly.directory, source.directory);
+    assert.ok(readFileSync(join(staged, 'Dockerfile'), 'utf8').includes('AS runtime'));
+    assert.throws(() => readFileSync(join(staged, 'deploy/aws-cdk/node_modules/.package-lock.json')));
+    assert.ok(readFileSync(join(staged, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8').includes('rediss://'));
+  });
+});
+
+describe('options', () => {
+  test('HTTPS with a certificate, HTTP redirects; admin reachable from one CIDR only', () => {
+    const { app, stack } = build({
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      adminAccessCidr: '10.20.0.0/16',
+    });
+    app.synth();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [Match.objectLike({ Type: 'redirect' })],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('gateway'),
+      SecurityGroupIngress: [
+        Match.objectLike({ CidrIp: '10.20.0.0/16', FromPort: ADMIN_PORT, ToPort: ADMIN_PORT }),
+      ],
+    });
+    const groups = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    assert.equal(groups.length, 1, 'still one target group: the admin port never goes behind the ALB');
+  });
+
+  test('SNS and EventBridge ARNs become exactly those grants; prebuilt ECR images are pulled', () => {
+    const { stack } = build({
+      sqsQueueArns: 'arn:aws:sqs:us-east-1:123456789012:a,arn:aws:sqs:us-east-1:123456789012:b.fifo',
+      snsTopicArns: '["arn:aws:sns:us-east-1:123456789012:events"]',
+      eventBusArns: ['arn:aws:events:us-east-1:123456789012:event-bus/default'],
+      imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/hookgate:0.1.0',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: ['arn:aws:sqs:us-east-1:123456789012:a', 'arn:aws:sqs:us-east-1:123456789012:b.fifo'],
+          },
+          { Action: 'sns:Publish', Effect: 'Allow', Resource: 'arn:aws:sns:us-east-1:123456789012:events' },
+          {
+            Action: 'events:PutEvents',
+            Effect: 'Allow',
+            Resource: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Image: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })],
+    });
+    assert.match(JSON.stringify(template.toJSON()), /repository\/hookgate/);
+  });
+
+  test('cdk-nag is live: an unjustified finding fails the synth', () => {
+    const { app } = build({}, (stack) => new s3.Bucket(stack, 'Unlogged', { enforceSSL: true }));
+    assert.throws(() => app.synth(), /Validation failed/);
+  });
+
+  test('bad context is refused with the key named', () => {
+    assert.throws(() => build({ secretEnv: 'stripe-secret' }), /secretEnv: "stripe-secret"/);
+    assert.throws(() => build({ redisNodes: 1 }), /redisNodes/);
+    assert.throws(() => build({ configFile: 'nope.yaml' }), /configFile: nope\.yaml does not exist/);
+    assert.throws(() => build({ environment: { STRIPE_WEBHOOK_SECRET: 'x' } }), /also in secretEnv/);
+  });
+});
