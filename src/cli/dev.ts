@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startAdmin, type RunningAdmin } from '../admin/server.js';
 import { startIngress } from '../ingress/server.js';
 import { createLogger } from '../log.js';
 import { createMetrics } from '../metrics/registry.js';
@@ -26,15 +27,17 @@ export function registerDevCommand(program: Command): void {
     const metrics = createMetrics();
     let ingress: Awaited<ReturnType<typeof startIngress>> | undefined;
     let worker: ReturnType<typeof startWorkerRuntime> | undefined;
+    let admin: RunningAdmin | undefined;
     try {
       worker = startWorkerRuntime(config, { logger, metrics });
       ingress = await startIngress(config, logger, { metrics });
-      logger.info({ config: file, url: ingress.url }, 'hookgate dev started');
+      admin = await startAdmin(config, { logger, metrics });
+      logger.info({ config: file, url: ingress.url, admin: admin.url }, 'hookgate dev started');
       const received = await signal;
       logger.info({ signal: received }, 'shutting down');
     } finally {
       // Ingress first: nothing new arrives while the worker finishes what it holds.
-      await ingress?.close();
+      await Promise.all([ingress?.close(), admin?.close()]);
       await worker?.close(config.server.shutdownTimeout);
       await redis?.stop();
     }
