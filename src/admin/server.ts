@@ -49,6 +49,13 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
     await app.listen({ host: config.admin.host, port: deps.port ?? config.admin.port });
   } catch (err) {
     if (ownQueues) await queues.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `admin port ${config.admin.host}:${deps.port ?? config.admin.port} is already in use ` +
+          '(admin.port for serve/dev, worker.adminPort for a worker)',
+        { cause: err },
+      );
+    }
     throw err;
   }
   const address = app.server.address();

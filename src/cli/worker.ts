@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startAdmin } from '../admin/server.js';
 import { createLogger } from '../log.js';
 import { createMetrics } from '../metrics/registry.js';
 import { startWorkerRuntime } from '../worker/runtime.js';
@@ -31,7 +32,15 @@ export function registerWorkerCommand(program: Command): void {
     const { file, config } = loadFromOptions(options);
     const logger = createLogger(config.logLevel);
     const signal = shutdownSignal();
-    const runtime = startWorkerRuntime(config, { logger, metrics: createMetrics() });
+    const metrics = createMetrics();
+    const runtime = startWorkerRuntime(config, { logger, metrics });
+    // This process's delivery metrics are scraped here, on its own port.
+    const admin = await startAdmin(config, { logger, metrics, port: config.worker.adminPort }).catch(
+      async (err: unknown) => {
+        await runtime.close(config.server.shutdownTimeout);
+        throw err;
+      },
+    );
     logger.info(
       {
         config: file,
@@ -45,6 +54,7 @@ export function registerWorkerCommand(program: Command): void {
       { signal: received, timeoutMs: config.server.shutdownTimeout },
       'shutting down: finishing in-flight deliveries',
     );
+    await admin.close();
     const drained = await runtime.close(config.server.shutdownTimeout);
     logger.info({ drained }, 'stopped');
     setTimeout(() => process.exit(), 1000).unref();

@@ -54,6 +54,8 @@ const worker = z.strictObject({
   lockDuration: duration().prefault('30s'),
   stalledInterval: duration().prefault('30s'),
   maxStalledCount: int().min(0).default(10),
+  /** A worker's own admin API (its `/metrics`), on `admin.host`; only when `admin.token` is set. */
+  adminPort: int().min(0).max(65535).default(9091),
 });
 
 const route = z.strictObject({
