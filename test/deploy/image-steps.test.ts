@@ -31,6 +31,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFauxqs } from 'fauxqs';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { readCompose, serviceEnv } from './compose.js';
 import { dockerignore, parseDockerfile, stageEnv, type Stage } from './dockerfile.js';
@@ -308,12 +309,6 @@ t.test('the image steps work outside Docker', async (t) => {
       onSpawn: (p) => (pid = p),
       timeoutMs: 60_000,
     });
-    // Until its issue lands, `serve` is a placeholder that exits at once saying so.
-    const early = await Promise.race([serving, delay(1500).then(() => undefined)]);
-    if (early && /not available yet/.test(early.stderr)) {
-      t.pass('serve not started', { skip: 'hookgate serve is still a placeholder ("not available yet")' });
-      return;
-    }
     const healthcheck = runtime.healthcheck!.cmd;
     let health: Result | undefined;
     for (let i = 0; i < 40; i++) {
@@ -326,7 +321,160 @@ t.test('the image steps work outside Docker', async (t) => {
     const exit = await serving;
     t.equal(exit.code, 0, `serve exits 0 after ${runtime.stopSignal ?? 'SIGTERM'}\n${exit.stderr}`);
   });
+
+  t.test('the compose local demo flows end to end, outside Docker', async (t) => {
+    // The `local` profile's services as processes on this machine: fauxqs in-process
+    // (same emulator, same FAUXQS_HOST and init file), the receiver from the mounted
+    // examples/, gateway and worker from the replayed image with the compose config
+    // and environment. Only addresses change: service hostnames become 127.0.0.1
+    // through the variables the compose config reads, and ports are free ones.
+    const compose = readCompose(join(repo, 'docker-compose.yml'));
+    const svc = compose.services;
+    const fauxqsEnv = serviceEnv(svc.fauxqs!);
+    const fauxqs = await startFauxqs({
+      port: 0,
+      logger: false,
+      host: fauxqsEnv.FAUXQS_HOST,
+      init: join(repo, 'examples/fauxqs-init.json'),
+    });
+    t.teardown(() => fauxqs.stop());
+    const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+    const receiverEnv = serviceEnv(svc.receiver!);
+    // fauxqs puts its own port in queue URLs: 4566 in compose, a free one here.
+    const queueUrl = receiverEnv.SQS_QUEUE_URL!.replace(':4566/', `:${fauxqs.port}/`);
+
+    const receiverPort = await freePort();
+    cpSync(join(repo, 'examples'), inRoot(root, '/app/examples'), { recursive: true });
+    const receiver = start(['node', inRoot(root, svc.receiver!.entrypoint!.at(-1)!)], {
+      cwd: app,
+      env: cleanEnv({
+        ...receiverEnv,
+        PORT: String(receiverPort),
+        SQS_QUEUE_URL: queueUrl,
+        SQS_ENDPOINT: sqsEndpoint,
+      }),
+    });
+    t.teardown(() => receiver.stop());
+
+    for (const v of svc.gateway!.volumes ?? []) {
+      if (typeof v !== 'string' && v.type === 'bind') cpSync(resolve(repo, v.source), inRoot(root, v.target));
+    }
+    const gatewayPort = await freePort();
+    const prefix = uniquePrefix('compose');
+    t.teardown(() => dropPrefix(prefix));
+    const envFor = (name: string) =>
+      cleanEnv({
+        ...imageEnv,
+        ...mapEnv(root, serviceEnv(svc[name]!)),
+        REDIS_URL,
+        HOOKGATE_REDIS_PREFIX: prefix,
+        PORT: String(gatewayPort),
+        RECEIVER_URL: `http://127.0.0.1:${receiverPort}/webhooks`,
+        DEMO_QUEUE_URL: queueUrl,
+        SQS_ENDPOINT: sqsEndpoint,
+      });
+    const gateway = start([...entry, ...svc.gateway!.command!], { cwd: app, env: envFor('gateway') });
+    t.teardown(() => gateway.stop());
+    const worker = start([...entry, ...svc.worker!.command!], { cwd: app, env: envFor('worker') });
+    t.teardown(() => worker.stop());
+
+    const base = `http://127.0.0.1:${gatewayPort}`;
+    await until(
+      'gateway /healthz',
+      async () => (await fetch(`${base}/healthz`)).ok,
+      () => gateway.output(),
+    );
+    await until(
+      'the worker to start',
+      async () => /hookgate worker started/.test(worker.output()),
+      () => worker.output(),
+    );
+    await until(
+      'the receiver',
+      async () => (await fetch(`http://127.0.0.1:${receiverPort}/healthz`)).ok,
+      () => receiver.output(),
+    );
+
+    // What deploy/README.md tells a user to run.
+    const sent = await run(['node', join(repo, 'examples/send-webhook.mjs'), `${base}/hooks/demo`], {
+      cwd: repo,
+      env: cleanEnv({}),
+    });
+    t.equal(sent.code, 0, `send-webhook.mjs\n${sent.stdout}${sent.stderr}\n${gateway.output()}`);
+    const eventId = /hookgate-event-id: (\S+)/.exec(sent.stdout)?.[1];
+    t.ok(eventId, `204 with an event id: ${sent.stdout.trim()}`);
+
+    type Entry = { via: string; eventId?: string; webhookId?: string; verified?: boolean };
+    let got: Entry[] = [];
+    await until(
+      'the event at the receiver over HTTP and from SQS',
+      async () => {
+        got = (await (await fetch(`http://127.0.0.1:${receiverPort}/received`)).json()) as Entry[];
+        return ['http', 'sqs'].every((via) => got.some((e) => e.via === via && e.eventId === eventId));
+      },
+      () => `${worker.output()}\n${receiver.output()}`,
+      30_000,
+    );
+    const http = got.find((e) => e.via === 'http')!;
+    t.equal(http.webhookId, eventId, 'webhook-id is the event id');
+    t.equal(http.verified, true, "the receiver verified hookgate's signature");
+    t.equal(got.find((e) => e.via === 'sqs')!.webhookId, eventId, 'SQS attribute hookgate-event-id');
+
+    for (const [name, p] of [
+      ['gateway', gateway],
+      ['worker', worker],
+      ['receiver', receiver],
+    ] as const) {
+      const code = await p.stop();
+      t.equal(code, 0, `${name} exits 0 on SIGTERM\n${p.output().slice(-2000)}`);
+    }
+  });
 });
+
+interface Started {
+  output(): string;
+  /** SIGTERM, then the exit code (SIGKILL after 30 s). Idempotent. */
+  stop(): Promise<number | null>;
+}
+
+function start(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Started {
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  let stopping: Promise<number | null> | undefined;
+  return {
+    output: () => out,
+    stop: () => {
+      if (!stopping) {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        stopping = exited.finally(() => clearTimeout(kill));
+      }
+      return stopping;
+    },
+  };
+}
+
+async function until(
+  what: string,
+  ok: () => Promise<boolean>,
+  context: () => string,
+  ms = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await ok().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context().slice(-3000)}`);
+    await delay(200);
+  }
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
