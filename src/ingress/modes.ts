@@ -1,3 +1,4 @@
+import { registerProxySource } from '../proxy/register.js';
 import { registerAckSource } from './ack.js';
 import type { Modes } from './context.js';
 
@@ -7,4 +8,5 @@ import type { Modes } from './context.js';
  */
 export const defaultModes: Modes = {
   ack: registerAckSource,
+  proxy: registerProxySource,
 };

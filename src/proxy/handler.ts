@@ -1,0 +1,160 @@
+import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, HookgateError } from '../errors.js';
+import type { IngressContext, SourceRegistration } from '../ingress/context.js';
+import { requestFacts } from '../ingress/facts.js';
+import { verifyRequest } from '../ingress/verify.js';
+import { buildEnvelope, collectHeaders, type ResponseFacts } from '../record/build.js';
+import type { Envelope } from '../record/envelope.js';
+import { newEventId } from '../record/id.js';
+import { bodyFromHead, sendError, streamBody, upstreamStatusLine } from './answer.js';
+import { Capture, readHead } from './capture.js';
+import { EVENT_ID_HEADER, endToEndHeaders, joinHeaders, upstreamRequestHeaders } from './headers.js';
+import { classify, errorPayload, upstreamPayload, type BrokenExchange } from './outcome.js';
+import type { RecordSink } from './record-sink.js';
+import { bodyStream, readBody, streamsBody } from './request-body.js';
+import type { UpstreamTarget } from './target.js';
+import type { UpstreamClient } from './upstream-client.js';
+
+export interface ProxySource {
+  reg: SourceRegistration;
+  ctx: IngressContext;
+  client: UpstreamClient;
+  target: UpstreamTarget;
+  sink: RecordSink;
+}
+
+const errorFor = (broken: string): HookgateError =>
+  broken === 'Timeout' ? errors.upstreamTimeout() : errors.upstreamUnavailable();
+
+/**
+ * One proxied call: verify, forward once, answer with the upstream's response, and
+ * hand the record (request + response) to the sink — after the answer with
+ * `record: after-response`, before it with `record: before-response`.
+ * `routeKeyPath` is the path the record's routeKey names (`/api/orders/{proxy+}` for sub-paths).
+ */
+export function proxyHandler(p: ProxySource, routeKeyPath: string) {
+  const { reg, ctx, client, target, sink } = p;
+  const upstream = reg.source.upstream!;
+  const bodyLimit = ctx.config.server.bodyLimit;
+  const streaming = streamsBody(reg.verifier.type);
+  const beforeResponse = reg.source.record === 'before-response';
+  const timeoutMs = upstream.timeout ?? ctx.config.defaults.timeout;
+
+  return async function handleProxy(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const source = bodyStream(req);
+    let buffered: Buffer | undefined;
+    if (source && !streaming) {
+      try {
+        buffered = await readBody(req, source, bodyLimit);
+      } catch (err) {
+        if (!(err instanceof HookgateError)) throw err;
+        // The rest of an oversized body is not worth reading just to keep the connection.
+        return sendError(reply.header('connection', 'close'), err);
+      }
+    }
+    const incoming = { rawBody: buffered ?? Buffer.alloc(0), headers: collectHeaders(req.raw.rawHeaders) };
+    if (!verifyRequest(req, incoming, reg.name, reg.verifier, ctx).ok) {
+      return sendError(reply, errors.signatureInvalid());
+    }
+    // Nothing has happened yet: refusing now is safe for the caller to retry, unlike
+    // refusing after the upstream has acted.
+    if (beforeResponse && !(await sink.ready(ctx.config.server.enqueueTimeout))) {
+      return sendError(reply, errors.unavailable());
+    }
+
+    const eventId = newEventId(req.receivedAt);
+    reply.eventId = eventId;
+    const requestBody = new Capture(bodyLimit);
+    if (buffered) requestBody.add(buffered);
+    const streamed: Readable | undefined = source && streaming ? source : undefined;
+    const exchange = await client.send({
+      method: req.method,
+      path: target.pathFor(reg.path, req.url, (req.params as { '*'?: string })['*']),
+      headers: upstreamRequestHeaders(req.raw.rawHeaders, {
+        remoteAddress: req.raw.socket.remoteAddress ?? '',
+        protocol: req.protocol,
+        host: req.host,
+        eventId,
+      }),
+      body: buffered ?? streamed,
+      ...(streamed ? { onBodyChunk: (chunk: Buffer) => requestBody.add(chunk) } : {}),
+      timeoutMs,
+    });
+
+    const record = async (response: ResponseFacts): Promise<Envelope> => {
+      if (streamed && !(await exchange.bodySent)) requestBody.truncated = true;
+      const facts = requestFacts(req, reg, ctx, { id: eventId });
+      const envelope = buildEnvelope(
+        { ...facts, routePath: routeKeyPath, body: requestBody.bytes() },
+        response,
+      );
+      envelope.requestPayload.truncated = requestBody.truncated;
+      return envelope;
+    };
+    const failed = (broken: BrokenExchange): { error: HookgateError; facts: ResponseFacts } => {
+      const error = errorFor(broken);
+      return {
+        error,
+        facts: { ...classify(error.statusCode, undefined, broken), response: errorPayload(error) },
+      };
+    };
+
+    if (!exchange.ok) {
+      req.log.warn(
+        { source: reg.name, eventId, functionError: exchange.broken, err: exchange.cause.message },
+        'upstream call failed',
+      );
+      const { error, facts } = failed(exchange.broken);
+      const envelope = await record(facts);
+      if (beforeResponse) await commit(sink, envelope);
+      else setImmediate(() => sink.submit(envelope));
+      return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
+    }
+
+    const res = exchange.response;
+    const status = res.statusCode ?? 502;
+    const headers = endToEndHeaders(res.rawHeaders);
+    const capture = new Capture(upstream.maxResponseBody);
+    const answered = (cut?: BrokenExchange): ResponseFacts => ({
+      ...classify(status, upstream.successStatuses, cut),
+      response: upstreamPayload(status, joinHeaders(headers), capture, req.method === 'HEAD'),
+    });
+
+    if (beforeResponse) {
+      let head;
+      try {
+        head = await readHead(res, upstream.maxResponseBody);
+      } catch {
+        // Nothing sent yet: the caller gets the gateway's 502/504, and so does the record.
+        const { error, facts } = failed(exchange.cut() ?? 'ConnectionError');
+        await commit(sink, await record(facts));
+        return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
+      }
+      for (const chunk of head.chunks) capture.add(chunk);
+      if (!head.ended) capture.truncated = true;
+      await commit(sink, await record(answered()));
+      return upstreamStatusLine(reply, res, headers, eventId).send(bodyFromHead(res, head));
+    }
+
+    const out = streamBody(reply, res, capture, exchange.cut, errorFor);
+    void out.done.then(async ({ whole, callerGone, headersSentBeforeCut }) => {
+      if (!whole) capture.truncated = true;
+      const cut = callerGone ? undefined : exchange.cut();
+      let facts: ResponseFacts;
+      if (cut && !headersSentBeforeCut) facts = failed(cut).facts;
+      else facts = answered(cut);
+      sink.submit(await record(facts));
+    });
+    return upstreamStatusLine(reply, res, headers, eventId).send(out.body);
+  };
+}
+
+/**
+ * record: before-response. The upstream has acted by now, so a record Redis will not
+ * take does not turn its answer into a 503 (the caller would retry an action that
+ * happened): the answer goes through and the record waits in the buffer.
+ */
+async function commit(sink: RecordSink, envelope: Envelope): Promise<void> {
+  if (!(await sink.store(envelope))) sink.hold(envelope);
+}

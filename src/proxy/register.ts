@@ -1,0 +1,48 @@
+import type { ModeRegistrar } from '../ingress/context.js';
+import { sourceRoute } from '../ingress/source-route.js';
+import { proxyHandler } from './handler.js';
+import { RecordSink } from './record-sink.js';
+import { passBodyThrough } from './request-body.js';
+import { upstreamTarget } from './target.js';
+import { createUpstreamClient } from './upstream-client.js';
+
+/**
+ * Proxy mode ("destinations for synchronous invocations"): the source's path and
+ * every sub-path under it are forwarded to `upstream.url`, the caller gets the
+ * upstream's answer, and the record of both goes to the source's routes.
+ *
+ * The routes live in a scope of their own so Fastify leaves request bodies unread
+ * (see request-body.ts); hooks, rate limit and error handler are the app's.
+ */
+export const registerProxySource: ModeRegistrar = (app, reg, ctx) => {
+  const upstream = reg.source.upstream;
+  if (!upstream) throw new Error(`source "${reg.name}": proxy mode needs upstream`);
+  const target = upstreamTarget(upstream.url);
+  const client = createUpstreamClient(target.url);
+  const sink = new RecordSink({
+    store: ctx.store,
+    source: reg.name,
+    capacity: reg.source.bufferSize,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+  });
+  const base = reg.path.replace(/\/+$/, '');
+  const proxy = { reg, ctx, client, target, sink };
+
+  app.register(async (scope) => {
+    passBodyThrough(scope);
+    scope.route(sourceRoute(reg, proxyHandler(proxy, reg.path)));
+    scope.route({ ...sourceRoute(reg, proxyHandler(proxy, `${base}/{proxy+}`)), url: `${base}/*` });
+
+    // The shutdown budget runs from the first step of close(), not from this hook,
+    // which only comes after in-flight requests have drained.
+    let closeStarted = Date.now();
+    scope.addHook('preClose', async () => {
+      closeStarted = Date.now();
+    });
+    scope.addHook('onClose', async () => {
+      await sink.close(closeStarted + ctx.config.server.shutdownTimeout);
+      client.close();
+    });
+  });
+};

@@ -1,0 +1,34 @@
+/**
+ * Where a proxied request goes: the upstream URL's path with the request's sub-path
+ * appended (`/api/orders/42` under `path: /api/orders` → `<upstream>/42`), and the
+ * upstream URL's own query followed by the request's. The raw, still-encoded path
+ * is used, so `%2F` and friends reach the upstream as the caller wrote them.
+ */
+export interface UpstreamTarget {
+  readonly url: URL;
+  /** `path?query` for a request to `requestUrl` (raw path and query) on the source at `routePath`. */
+  pathFor(routePath: string, requestUrl: string, decodedWildcard?: string): string;
+}
+
+export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
+  const url = new URL(upstreamUrl);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const baseQuery = url.search.slice(1);
+  return {
+    url,
+    pathFor(routePath, requestUrl, decodedWildcard) {
+      const q = requestUrl.indexOf('?');
+      const path = q === -1 ? requestUrl : requestUrl.slice(0, q);
+      const query = q === -1 ? '' : requestUrl.slice(q + 1);
+      let suffix: string;
+      if (path.startsWith(routePath)) suffix = path.slice(routePath.length);
+      // The router matched a percent-encoded spelling of the route path: fall back on its
+      // decoded wildcard, re-encoded.
+      else suffix = decodedWildcard ? `/${encodeURI(decodedWildcard)}` : '';
+      if (suffix !== '' && !suffix.startsWith('/')) suffix = `/${suffix}`;
+      const joined = basePath + suffix || '/';
+      const search = [baseQuery, query].filter(Boolean).join('&');
+      return search ? `${joined}?${search}` : joined;
+    },
+  };
+}

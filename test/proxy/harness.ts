@@ -1,0 +1,121 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
+import { validateConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { buildIngress } from '../../src/ingress/app.js';
+import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
+import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
+import type { EventJobData } from '../../src/queue/jobs.js';
+import { EVENTS_QUEUE } from '../../src/queue/names.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
+import { captureLogger } from '../ingress/harness.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+
+export interface Gateway {
+  /** `http://127.0.0.1:<port>` the gateway listens on. */
+  url: string;
+  app: FastifyInstance;
+  config: Config;
+  store: EventStore;
+  metrics: Metrics;
+  logs: string[];
+  /** Records in the events queue, by event id. */
+  record(eventId: string): Promise<Envelope | undefined>;
+  records(): Promise<Envelope[]>;
+  metric(name: string, labels: Record<string, string>): Promise<number>;
+  /** The router and delivery worker of `hookgate worker`, on the same Redis and config. */
+  startWorker(): WorkerRuntime;
+  /** close() of `hookgate serve`: drain, flush, close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+const FAST_RETRY = { attempts: 3, backoff: 'fixed', delay: '50ms', maxDelay: '1s', jitter: 0 };
+
+/**
+ * A real gateway (buildIngress + listen on 127.0.0.1:0) over a real Redis under a
+ * fresh prefix. `raw` is the config as a user writes it.
+ */
+export async function gateway(
+  t: Test,
+  raw: Record<string, unknown>,
+  options: { redisUrl?: string } = {},
+): Promise<Gateway> {
+  const url = options.redisUrl ?? REDIS_URL;
+  const prefix = uniquePrefix('proxy');
+  const r = raw as { defaults?: Record<string, unknown>; worker?: Record<string, unknown> };
+  const config = validateConfig(
+    {
+      ...raw,
+      redis: { url, prefix },
+      defaults: { retry: FAST_RETRY, timeout: '2s', ...(r.defaults ?? {}) },
+      worker: { concurrency: 4, ...(r.worker ?? {}) },
+    },
+    { env: {} },
+  );
+  const { logger, lines } = captureLogger();
+  const metrics = createMetrics({ defaults: false });
+  const store = createEventStore({
+    redis: config.redis,
+    retention: config.retention.events,
+    enqueueTimeout: config.server.enqueueTimeout,
+    logger,
+  });
+  const app = await buildIngress({ config, logger, metrics, store });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
+  queue.on('error', () => {}); // tests that take Redis away
+
+  const workers: WorkerRuntime[] = [];
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await app.close();
+      await store.close();
+    })());
+  t.teardown(async () => {
+    await close();
+    await Promise.all(workers.map((w) => w.close(2000)));
+    await queue.close();
+    if (url === REDIS_URL) await dropPrefix(prefix, url);
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    config,
+    store,
+    metrics,
+    logs: lines,
+    async record(eventId) {
+      return (await queue.getJob(eventId))?.data.record;
+    },
+    async records() {
+      const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      return jobs.map((j) => j.data.record);
+    },
+    async metric(name, labels) {
+      const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+      const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+      return v?.value ?? 0;
+    },
+    startWorker() {
+      const w = startWorkerRuntime(config, { logger, metrics, sampleEveryMs: 0, sweepEveryMs: 0 });
+      workers.push(w);
+      return w;
+    },
+    close,
+  };
+}
+
+/** Polls until `fn` returns something other than undefined (the test's timeout bounds it). */
+export async function eventually<T>(fn: () => Promise<T | undefined>, intervalMs = 25): Promise<T> {
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
