@@ -22,6 +22,16 @@ export const ADMIN_PORT = 9090;
 /** Not 6379: cdk-nag AwsSolutions-AEC5, and scanners looking for open Redis miss it. */
 export const REDIS_PORT = 6380;
 
+/** Repo paths the Dockerfile COPYs from the build context (test/ checks they match). */
+export const IMAGE_INPUTS = [
+  'Dockerfile',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'src',
+  'config',
+];
+
 const HEALTHCHECK = [
   'CMD',
   'node',
@@ -338,6 +348,9 @@ export class HookgateStack extends cdk.Stack {
       target: 'runtime',
       buildArgs: { HOOKGATE_CONFIG_SRC: props.configFile },
       platform: Platform.LINUX_AMD64,
+      // Only what the Dockerfile copies (on top of .dockerignore): the asset hash, and so
+      // the image tag and a rolling deployment, changes only when the image would.
+      exclude: ['*', ...IMAGE_INPUTS.map((p) => `!${p}`), `!${props.configFile}`],
     });
   }
 

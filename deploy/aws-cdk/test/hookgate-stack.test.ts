@@ -292,11 +292,23 @@ describe('default deployment (cdk.json context)', () => {
     const source = images[0]!.source;
     assert.equal(source.dockerBuildTarget, 'runtime');
     assert.equal(source.dockerBuildArgs?.HOOKGATE_CONFIG_SRC, 'deploy/aws-cdk/hookgate.ecs.yaml');
-    // The staged build context honours .dockerignore: no node_modules, no cdk.out.
+    // The staged build context holds what the Dockerfile copies and nothing else, so
+    // an edit to docs or tests does not change the image tag and roll the services.
     const staged = join(assembly.directory, source.directory);
-    assert.ok(readFileSync(join(staged, 'Dockerfile'), 'utf8').includes('AS runtime'));
-    assert.throws(() => readFileSync(join(staged, 'deploy/aws-cdk/node_modules/.package-lock.json')));
+    const dockerfile = readFileSync(join(staged, 'Dockerfile'), 'utf8');
+    assert.ok(dockerfile.includes('AS runtime'));
+    const copied = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)$/gm)]
+      .flatMap((m) => m[1]!.trim().split(/\s+/).slice(0, -1))
+      .filter((src) => !src.startsWith('--'))
+      .map((src) =>
+        src.replace('${HOOKGATE_CONFIG_SRC}', 'deploy/aws-cdk/hookgate.ecs.yaml').replace(/\/$/, ''),
+      );
+    assert.ok(copied.length >= 4, `COPY sources found: ${copied.join(' ')}`);
+    for (const src of copied) assert.ok(existsSync(join(staged, src)), `${src} is in the build context`);
     assert.ok(readFileSync(join(staged, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8').includes('rediss://'));
+    for (const absent of ['README.md', 'test', 'examples', 'node_modules', 'deploy/aws-cdk/lib']) {
+      assert.ok(!existsSync(join(staged, absent)), `${absent} is not in the build context`);
+    }
   });
 });
 
