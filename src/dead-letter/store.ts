@@ -180,10 +180,11 @@ export function createDeadLetterStore(queues: Queues): DeadLetterStore {
 
     async get(id) {
       await queues.ready();
-      const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
-      if (!job?.data?.record) return undefined;
+      // Membership first: a job read before it reached the failed set would lack its final error.
       const score = await queues.redis.zscore(failedKey, id);
       if (score === null) return undefined;
+      const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
+      if (!job?.data?.record) return undefined;
       const { logs } = await queue.getJobLogs(id, 0, -1, true);
       return { ...summarize(job, Number(score)), envelope: job.data.record, attempts: parseAttempts(logs) };
     },

@@ -1,0 +1,330 @@
+/**
+ * Delivery benchmark, with real `hookgate worker` / `hookgate serve` processes:
+ *
+ * 1. Throughput: N deliveries pre-filled in the `deliveries` queue, drained by one
+ *    worker process to a local HTTP receiver and to SQS (fauxqs), at several
+ *    `worker.concurrency` values. Rate = completions / (last finish - first finish),
+ *    so process start-up is not counted.
+ * 2. End-to-end latency at a steady request rate: request sent to `hookgate serve`
+ *    -> message readable in SQS, through `hookgate worker`; p50/p99.
+ *
+ *   npm run bench   (REDIS_URL; BENCH_JOBS=3000, BENCH_CONCURRENCY=1,10,50,
+ *                    BENCH_RATE=200, BENCH_SECONDS=15)
+ *
+ * Everything (Redis, fauxqs, receiver, load generator, hookgate) shares one machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { Redis } from 'ioredis';
+import { validateConfig } from '../../src/config/load.js';
+import { buildEnvelope } from '../../src/record/build.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { newEventId } from '../../src/record/id.js';
+import { deliveryJobOptions } from '../../src/worker/enqueue.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { openQueues } from '../../src/worker/queues.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const REGION = 'us-east-1';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const s = createNetServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+function hookgate(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout!.resume(); // never let a full pipe block it
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function writeConfig(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-'));
+  const file = join(dir, 'hookgate.yaml');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+function sampleRecord(): Envelope {
+  const id = newEventId();
+  const body = JSON.stringify({
+    id: `evt_${id}`,
+    object: 'event',
+    type: 'invoice.paid',
+    data: { object: { id: 'in_1', customer: 'cus_1', amount_paid: 2000, currency: 'usd', lines: [1, 2, 3] } },
+  });
+  return buildEnvelope(
+    {
+      id,
+      receivedAt: Date.now(),
+      source: 'bench',
+      method: 'POST',
+      routePath: '/hooks/bench',
+      path: '/hooks/bench',
+      rawQueryString: '',
+      rawHeaders: ['Content-Type', 'application/json', 'User-Agent', 'Stripe/1.0'],
+      body: Buffer.from(body),
+      sourceIp: '127.0.0.1',
+      protocol: 'HTTP/1.1',
+      domainName: 'localhost',
+      verified: true,
+      verifier: 'none',
+    },
+    { condition: 'Success', response: { statusCode: 204, headers: {}, body: null, isBase64Encoded: false } },
+  );
+}
+
+const baseConfig = (prefix: string, destination: Record<string, unknown>, concurrency: number) => ({
+  redis: { url: REDIS_URL, prefix },
+  logLevel: 'warn',
+  worker: { concurrency },
+  defaults: { retry: { attempts: 5, delay: '200ms' }, timeout: '10s' },
+  sources: { bench: { routes: [{ to: 'target' }] } },
+  destinations: { target: destination },
+});
+
+/** Fills the queue, runs one worker process until all are delivered; deliveries per second. */
+async function throughput(destination: Record<string, unknown>, concurrency: number): Promise<number> {
+  const prefix = `hgbench-delivery-${process.pid}-${Date.now()}`;
+  const raw = baseConfig(prefix, destination, concurrency);
+  const config = validateConfig(raw, { env: {} });
+  const queues = openQueues(config, 'worker');
+  await queues.ready();
+  for (let done = 0; done < JOBS; done += 500) {
+    const jobs = [];
+    for (let i = done; i < Math.min(JOBS, done + 500); i++) {
+      const record = sampleRecord();
+      const id = deliveryId(record.id, 'target');
+      jobs.push({
+        name: 'target',
+        data: { eventId: record.id, source: 'bench', destination: 'target', record },
+        opts: deliveryJobOptions(config, 'target', id),
+      });
+    }
+    await queues.deliveries.addBulk(jobs);
+  }
+  const file = writeConfig(raw);
+  const worker = hookgate(['worker', '--config', file]);
+  try {
+    for (;;) {
+      const c = await queues.deliveries.getJobCounts('completed', 'failed');
+      if (c.failed) throw new Error(`${c.failed} deliveries failed`);
+      if ((c.completed ?? 0) >= JOBS) break;
+      await sleep(100);
+    }
+    // Completed-set scores are finish times: the rate between the first and last finish.
+    const first = await queues.redis.zrange(queues.deliveries.keys.completed!, '0', '0', 'WITHSCORES');
+    const last = await queues.redis.zrange(queues.deliveries.keys.completed!, '-1', '-1', 'WITHSCORES');
+    const seconds = (Number(last[1]) - Number(first[1])) / 1000;
+    return (JOBS - 1) / seconds;
+  } finally {
+    await stop(worker);
+    await queues.close();
+    await dropPrefix(prefix);
+    rmSync(join(file, '..'), { recursive: true, force: true });
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Steady `RATE` req/s to `hookgate serve`; latency until each message is readable in SQS. */
+async function endToEnd(queueUrl: string, endpoint: string) {
+  const prefix = `hgbench-e2e-${process.pid}-${Date.now()}`;
+  const port = await freePort();
+  const raw = {
+    ...baseConfig(prefix, { type: 'sqs', queueUrl, endpoint, region: REGION }, 50),
+    server: { host: '127.0.0.1', port },
+  };
+  const file = writeConfig(raw);
+  const serve = hookgate(['serve', '--config', file]);
+  const worker = hookgate(['worker', '--config', file]);
+  const url = `http://127.0.0.1:${port}/hooks/bench`;
+  const sqs = new SQSClient({ endpoint, region: REGION });
+  const sentAt = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const ackMs: number[] = [];
+  let polling = true;
+  const poll = async () => {
+    while (polling) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['hookgate-event-id'],
+        }),
+      );
+      const now = performance.now();
+      const messages = got.Messages ?? [];
+      for (const m of messages) {
+        const id = m.MessageAttributes?.['hookgate-event-id']?.StringValue;
+        if (id && !seenAt.has(id)) seenAt.set(id, now);
+      }
+      if (messages.length) {
+        void sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+    }
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok) break;
+      if (i > 200) throw new Error('serve did not start');
+      await sleep(100);
+    }
+    await sleep(1500); // the worker process starts alongside
+    const pollers = Array.from({ length: 4 }, poll);
+    const send = async (measure: boolean) => {
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'invoice.paid', at: Date.now() }),
+      });
+      const t1 = performance.now();
+      await res.arrayBuffer();
+      if (res.status !== 204) throw new Error(`ingress answered ${res.status}`);
+      const id = res.headers.get('hookgate-event-id')!;
+      if (measure) {
+        sentAt.set(id, t0);
+        ackMs.push(t1 - t0);
+      }
+    };
+    const run = async (seconds: number, measure: boolean) => {
+      const total = seconds * RATE;
+      const start = performance.now();
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < total; i++) {
+        const due = start + (i * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        inflight.push(send(measure));
+      }
+      await Promise.all(inflight);
+      return (total / (performance.now() - start)) * 1000;
+    };
+    await run(2, false); // warm-up: JIT, connections, SDK clients
+    const achieved = await run(SECONDS, true);
+    const until = Date.now() + 30_000;
+    while ([...sentAt.keys()].some((id) => !seenAt.has(id)) && Date.now() < until) await sleep(100);
+    polling = false;
+    await Promise.all(pollers);
+    const latencies = [...sentAt].filter(([id]) => seenAt.has(id)).map(([id, t]) => seenAt.get(id)! - t);
+    latencies.sort((a, b) => a - b);
+    ackMs.sort((a, b) => a - b);
+    return {
+      achievedRate: achieved,
+      sent: sentAt.size,
+      delivered: latencies.length,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1)!,
+      ackP50: percentile(ackMs, 50),
+      ackP99: percentile(ackMs, 99),
+    };
+  } finally {
+    polling = false;
+    sqs.destroy();
+    await Promise.all([stop(serve), stop(worker)]);
+    if (process.env.BENCH_KEEP) console.log(`kept Redis prefix ${prefix}`);
+    else await dropPrefix(prefix);
+    rmSync(join(file, '..'), { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const receiver: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  receiver.keepAliveTimeout = 30_000;
+  receiver.listen(0, '127.0.0.1');
+  await new Promise((r) => receiver.once('listening', r));
+  const httpUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const fauxqs = await startFauxqs({ port: 0, logger: false, host: 'localhost', defaultRegion: REGION });
+  const endpoint = fauxqs.address;
+
+  console.log(`delivery benchmark: ${JOBS} deliveries per run; Node ${process.version}; Redis ${REDIS_URL}`);
+  const rows: string[][] = [];
+  try {
+    for (const c of CONCURRENCY) {
+      const http = await throughput({ type: 'http', url: httpUrl }, c);
+      const queueUrl = fauxqs.createQueue(`bench-${c}-${Date.now()}`).queueUrl;
+      const sqs = await throughput({ type: 'sqs', queueUrl, endpoint, region: REGION }, c);
+      rows.push([String(c), http.toFixed(0), sqs.toFixed(0)]);
+      console.log(`  concurrency ${c}: http ${http.toFixed(0)}/s, sqs ${sqs.toFixed(0)}/s`);
+    }
+    if (rows.length) {
+      console.log('\nthroughput (deliveries/s, one worker process)');
+      console.log('  concurrency  http  sqs(fauxqs)');
+      for (const [c, h, s] of rows)
+        console.log(`  ${c!.padStart(11)}  ${h!.padStart(4)}  ${s!.padStart(11)}`);
+    }
+
+    const queueUrl = fauxqs.createQueue(`bench-e2e-${Date.now()}`).queueUrl;
+    const e2e = await endToEnd(queueUrl, endpoint);
+    console.log(
+      `\nend to end at ${RATE} req/s for ${SECONDS}s (achieved ${e2e.achievedRate.toFixed(0)} req/s): ` +
+        `${e2e.delivered}/${e2e.sent} in SQS; request -> SQS p50 ${e2e.p50.toFixed(1)}ms, ` +
+        `p99 ${e2e.p99.toFixed(1)}ms, max ${e2e.max.toFixed(1)}ms; ` +
+        `ingress ack p50 ${e2e.ackP50.toFixed(1)}ms, p99 ${e2e.ackP99.toFixed(1)}ms`,
+    );
+    if (e2e.delivered < e2e.sent) process.exitCode = 1;
+  } finally {
+    receiver.close();
+    await fauxqs.stop();
+  }
+}
+
+await main();
