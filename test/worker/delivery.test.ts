@@ -279,3 +279,39 @@ t.test('a destination that never answers times out and is retried', async (t) =>
   t.equal(rx.requests.length, 2);
   t.match(event.deliveries[0]!.attempts[0], { outcome: 'retry', error: /timed out after 300ms/ });
 });
+
+t.test('a destination that is down for a while recovers by retry alone', async (t) => {
+  const first = await startHttpReceiver();
+  const port = Number(new URL(first.url).port);
+  await first.close(); // nothing listens: every attempt is refused
+  const h = harness(
+    t,
+    testConfig({
+      sources: { stripe: { routes: [{ to: 'rx' }] } },
+      destinations: {
+        rx: { type: 'http', url: `http://127.0.0.1:${port}/`, retry: { attempts: 50, delay: '50ms' } },
+      },
+    }),
+  );
+  h.startWorker();
+  const record = sampleRecord();
+  await h.publish(record);
+  const id = deliveryId(record.id, 'rx');
+  await waitFor('three refused attempts', async () => {
+    const job = await h.queues.deliveries.getJob(id);
+    return (job?.attemptsMade ?? 0) >= 3;
+  });
+  const back = await startHttpReceiver({ port });
+  t.teardown(() => back.close());
+  const [got] = await back.waitForRequests(1);
+  t.equal(parse(got!.body).id, record.id);
+  const event = await waitFor('delivered', async () => {
+    const e = await h.events.get(record.id);
+    return e?.deliveries[0]?.state === 'completed' && e;
+  });
+  const attempts = event.deliveries[0]!.attempts;
+  t.ok(attempts.length >= 4);
+  t.match(attempts[0], { outcome: 'retry', error: /request failed \(ECONNREFUSED\)/ });
+  t.equal(attempts.at(-1)!.outcome, 'success');
+  t.equal(back.requests.length, 1);
+});
