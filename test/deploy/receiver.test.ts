@@ -8,6 +8,7 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -59,7 +60,7 @@ t.test('receiver: signed HTTP deliveries and SQS messages', async (t) => {
   const endpoint = `http://127.0.0.1:${fauxqs.port}`;
   const aws = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'fauxqs', AWS_SECRET_ACCESS_KEY: 'fauxqs' };
 
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const receiver = node('examples/receiver.mjs', [], {
     PORT: String(port),
     RECEIVER_SIGNING_SECRET: secret,
@@ -149,7 +150,7 @@ t.test('receiver: signed HTTP deliveries and SQS messages', async (t) => {
 
 t.test('send-webhook.mjs signs what the receiver verifies', async (t) => {
   // Without the fail-first knob: the full sender -> receiver handshake succeeds.
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const receiver = node('examples/receiver.mjs', [], { PORT: String(port), RECEIVER_SIGNING_SECRET: secret });
   const done = exited(receiver);
   t.teardown(() => receiver.kill('SIGTERM'));
@@ -168,3 +169,13 @@ t.test('send-webhook.mjs signs what the receiver verifies', async (t) => {
   receiver.kill('SIGTERM');
   t.equal((await done).code, 0);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolvePort(port));
+    });
+    s.on('error', reject);
+  });
+}
