@@ -4,9 +4,9 @@ import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRedis, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
-import { claimDedupeKey, dedupeRedisKey, defineDedupeCommands, releaseDedupeKey } from './dedupe.js';
+import { dedupeId } from './dedupe.js';
 import { eventJobOptions, type EventJobData } from './jobs.js';
-import { EVENTS_QUEUE, jobKeyPrefix } from './names.js';
+import { EVENTS_QUEUE } from './names.js';
 
 export interface AcceptOptions {
   source: string;
@@ -35,7 +35,7 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'in-flight' | 'closed';
+export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed';
 
 export class StoreUnavailableError extends Error {
   readonly reason: UnavailableReason;
@@ -65,7 +65,6 @@ class RedisEventStore implements EventStore {
   private readonly retention: number;
   private readonly enqueueTimeout: number;
   private readonly logger: Logger | undefined;
-  private readonly jobKeys: string;
   private queuePromise: Promise<Queue<EventJobData>> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private everReady = false;
@@ -77,9 +76,7 @@ class RedisEventStore implements EventStore {
     this.retention = options.retention;
     this.enqueueTimeout = options.enqueueTimeout;
     this.logger = options.logger;
-    this.jobKeys = jobKeyPrefix(this.prefix, EVENTS_QUEUE);
     this.redis = createRedis(options.redis, 'enqueue');
-    defineDedupeCommands(this.redis);
     this.redis.on('ready', () => {
       if (this.outageReported) this.logger?.info('redis connection restored');
       this.everReady = true;
@@ -110,59 +107,21 @@ class RedisEventStore implements EventStore {
   private async store(record: Envelope, options: AcceptOptions, deadline: number): Promise<AcceptResult> {
     await this.connected();
     const queue = await this.queue();
-    // The caller has been answered 503 by now: writing late would store an event
-    // the provider is going to send again.
-    const expired = () => performance.now() >= deadline;
-    if (expired()) throw new StoreUnavailableError('timeout');
-
+    // Past the deadline the caller has been answered 503: writing late would store an
+    // event the provider is going to send again.
+    if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
     const eventId = record.id;
-    const key =
-      options.dedupeKey !== undefined
-        ? dedupeRedisKey(this.prefix, options.source, options.dedupeKey)
-        : undefined;
-    if (key) {
-      const claim = await this.command(() =>
-        claimDedupeKey(this.redis, {
-          key,
-          eventId,
-          ttlMs: this.retention,
-          jobKeyPrefix: this.jobKeys,
-          inFlightMs: 2 * this.enqueueTimeout,
-        }),
-      );
-      if (claim.state === 'duplicate') return { eventId: claim.eventId, duplicate: true };
-      if (claim.state === 'in-flight') throw new StoreUnavailableError('in-flight');
-      if (expired()) {
-        await this.release(key, eventId);
-        throw new StoreUnavailableError('timeout');
-      }
-    }
+    const dedupe = options.dedupeKey !== undefined ? dedupeId(options.source, options.dedupeKey) : undefined;
+    let job;
     try {
-      await queue.add(options.source, { record }, eventJobOptions(eventId, this.retention));
-    } catch (err) {
-      // A rejected add did not store the job (or we cannot know): free the key so the
-      // provider's retry is accepted. If Redis is gone the key stays, and the claim
-      // script treats it as stale once its job is still missing after the in-flight window.
-      if (key) await this.release(key, eventId);
-      throw new StoreUnavailableError('error', { cause: err });
-    }
-    return { eventId, duplicate: false };
-  }
-
-  private async release(key: string, eventId: string): Promise<void> {
-    try {
-      await releaseDedupeKey(this.redis, key, eventId);
-    } catch {
-      // Best effort, see store().
-    }
-  }
-
-  private async command<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
+      // One script stores the job and its dedupe key together: there is never a key
+      // without its job, so a duplicate is only ever answered for a stored event, and
+      // an add that failed (or timed out and never landed) leaves nothing behind.
+      job = await queue.add(options.source, { record }, eventJobOptions(eventId, this.retention, dedupe));
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
     }
+    return job.id === eventId ? { eventId, duplicate: false } : { eventId: job.id!, duplicate: true };
   }
 
   /**

@@ -16,14 +16,16 @@ export interface DeliveryJobData {
 
 /**
  * Options of every `events` job (job name = source name, job id = event id).
- * Kept `retention.events` whatever its outcome, so `events show`/replay and the
- * ingress dedupe check can find it. Routing only writes to Redis, so a failure is
- * transient: a few attempts ride out a blip instead of parking the event as failed.
+ * Kept `retention.events` whatever its outcome, so `events show`/replay find it.
+ * `dedupeId` (see dedupe.ts): BullMQ refuses a second job with that id for the
+ * retention and answers with the first job's id. Routing only writes to Redis, so a
+ * failure is transient: a few attempts ride out a blip instead of parking the event.
  */
-export function eventJobOptions(eventId: string, retentionMs: number): JobsOptions {
+export function eventJobOptions(eventId: string, retentionMs: number, dedupeId?: string): JobsOptions {
   const age = Math.ceil(retentionMs / 1000);
   return {
     jobId: eventId,
+    ...(dedupeId !== undefined ? { deduplication: { id: dedupeId, ttl: retentionMs } } : {}),
     attempts: 5,
     backoff: { type: 'exponential', delay: 1000 },
     removeOnComplete: { age },
