@@ -93,16 +93,26 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
         clearTimeout(timer);
         if (!inTime) {
           logger?.warn({ timeoutMs }, 'shutdown timeout: in-flight deliveries left to stalled-job recovery');
-          await Promise.allSettled([router.close(true), deliveries.close(true)]);
+          await settleWithin(Promise.allSettled([router.close(true), deliveries.close(true)]), 1000);
         }
-        await pool.close();
-        await queues.close();
+        // With Redis gone, closing could wait forever on commands that never complete:
+        // give it a moment, then cut the connections regardless.
+        await settleWithin(Promise.allSettled([pool.close(), queues.close()]), 2000);
+        queues.redis.disconnect();
         connection.disconnect();
         return inTime;
       })();
       return closing;
     },
   };
+}
+
+function settleWithin(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
 export function configuredDestinations(config: Config, logger?: Logger): DestinationFactory {

@@ -7,6 +7,7 @@ import { deliveryId } from '../../src/worker/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { REDIS_URL } from '../helpers/redis.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
 import { startCli, writeConfig } from './run.js';
 
@@ -97,4 +98,24 @@ t.test('SIGTERM lets an in-flight delivery finish, then exits 0', async (t) => {
   const exit = await worker.done;
   t.equal(exit.code, 0, exit.stderr);
   t.equal(await h.queues.deliveries.getJobState(deliveryId(record.id, 'slow')), 'completed');
+});
+
+t.test('SIGTERM while Redis is gone still exits 0', async (t) => {
+  const redis = await startRedisServer();
+  t.teardown(() => redis.destroy());
+  const { file, cleanup } = writeConfig({
+    redis: { url: redis.url, prefix: 'gone' },
+    server: { shutdownTimeout: '1s' },
+    logLevel: 'info',
+    sources: { s: { routes: [{ to: 'rx' }] } },
+    destinations: { rx: { type: 'http', url: 'http://127.0.0.1:9/' } },
+  });
+  t.teardown(cleanup);
+  const worker = await startWorkerProcess(file);
+  t.teardown(() => void worker.child.kill('SIGKILL'));
+  await redis.kill();
+  worker.child.kill('SIGTERM');
+  const exit = await worker.done;
+  t.equal(exit.code, 0, exit.stderr);
+  t.match(exit.stdout, /"msg":"stopped"/);
 });
