@@ -66,9 +66,9 @@ export class RecordSink {
       return true;
     } catch (err) {
       this.healthy = false;
-      this.options.logger.warn(
+      this.options.logger.debug(
         { source: this.options.source, eventId: record.id, reason: reason(err) },
-        'proxy record not stored yet: buffered until Redis answers',
+        'proxy record not stored',
       );
       return false;
     }
@@ -94,6 +94,10 @@ export class RecordSink {
       return;
     }
     this.waiting.push(record);
+    this.options.logger.warn(
+      { source: this.options.source, eventId: record.id, buffered: this.waiting.length },
+      'proxy record buffered until Redis answers',
+    );
     this.schedule();
   }
 
