@@ -33,7 +33,10 @@ export function verifyRequest(
       rawBody: incoming.rawBody,
       headers: incoming.headers,
       method: req.method,
-      url: publicUrl(req, ctx.config.server.publicUrl),
+      // Only URL-signing schemes read it.
+      get url() {
+        return publicUrl(req, ctx.config.server.publicUrl);
+      },
       now: ctx.now(),
     });
   } catch (err) {
