@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { DeliveryJobData, EventJobData } from '../queue/jobs.js';
 import { deliveryId } from '../worker/ids.js';
 import type { Envelope } from '../record/envelope.js';
-import { parseAttempts, type AttemptRecord } from '../worker/attempts.js';
+import { deliveryAttempts, type AttemptRecord } from '../worker/attempts.js';
 import { enqueueDeliveries } from '../worker/enqueue.js';
 import { eventDeliveriesKey, type Queues } from '../worker/queues.js';
 import { createRouteTable } from '../worker/routing.js';
@@ -101,7 +101,7 @@ export function createEventStore(queues: Queues, config: Config): EventStore {
       destination: job.data.destination,
       state,
       attemptsMade: job.attemptsMade,
-      attempts: parseAttempts(logs),
+      attempts: deliveryAttempts(logs, job.returnvalue),
     };
     if (job.failedReason) out.error = job.failedReason;
     if (job.finishedOn) out.finishedAt = new Date(job.finishedOn).toISOString();

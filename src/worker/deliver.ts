@@ -17,6 +17,11 @@ export interface DeliverDeps {
   random?: () => number;
 }
 
+/** What a completed delivery job holds: its successful attempt. */
+export interface DeliveryResult {
+  attempt: AttemptRecord;
+}
+
 /** The delay the processor chose (and logged) travels to the backoff strategy on the error. */
 const RETRY_DELAY = Symbol('hookgate.retryDelay');
 type WithDelay = Error & { [RETRY_DELAY]?: number };
@@ -50,7 +55,7 @@ function messageOf(err: unknown): string {
 
 /**
  * Runs one delivery attempt: sends the record with the attempt number set, bounded
- * by the destination's timeout, logs the attempt on the job and steers BullMQ:
+ * by the destination's timeout, records the attempt on the job and steers BullMQ:
  * return = delivered, RetryableError (or any unclassified error) = retry with
  * backoff, UnrecoverableError = dead letter now.
  */
@@ -64,19 +69,15 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       requestContext: { ...stored.requestContext, approximateInvokeCount: attempt },
     };
     const started = Date.now();
-    const finish = async (outcome: AttemptOutcome, extra: Partial<AttemptRecord>) => {
+    const attemptRecord = (outcome: AttemptOutcome, extra: Partial<AttemptRecord>): AttemptRecord => {
       const durationMs = Date.now() - started;
       metrics?.deliveries.inc({ destination: name, outcome });
       metrics?.deliveryDuration.observe({ destination: name }, durationMs / 1000);
-      const entry: AttemptRecord = {
-        attempt,
-        startedAt: new Date(started).toISOString(),
-        durationMs,
-        outcome,
-        ...extra,
-      };
-      // The attempt's history is for operators; failing to write it must not turn a
-      // delivered record into a retry (which would send it again).
+      return { attempt, startedAt: new Date(started).toISOString(), durationMs, outcome, ...extra };
+    };
+    const logFailure = async (entry: AttemptRecord) => {
+      // The attempt's history is for operators; failing to write it must not change
+      // what happens to the delivery.
       await job.log(formatAttempt(entry)).catch((err: unknown) => {
         logger?.warn({ err, jobId: job.id }, 'could not record delivery attempt');
       });
@@ -84,21 +85,25 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
 
     try {
       const destination = pool.get(name);
-      const info = await withTimeout((s) => destination.send(record, s), timeoutFor(config, name), signal);
-      await finish('success', info.info ? { info: info.info } : {});
-      return info.info ?? {};
+      const sent = await withTimeout((s) => destination.send(record, s), timeoutFor(config, name), signal);
+      // The successful attempt travels as the job's return value, written by BullMQ in
+      // the same step that completes the job: no extra round trip on the common path.
+      const result: DeliveryResult = {
+        attempt: attemptRecord('success', sent.info ? { info: sent.info } : {}),
+      };
+      return result;
     } catch (err) {
       const error = messageOf(err);
       const permanent = isPermanent(err) || !config.destinations[name];
       const attempts = job.opts.attempts ?? 1;
       const willRetry = !permanent && job.attemptsMade + 1 < attempts;
       if (!willRetry) {
-        await finish('dead_letter', { error });
+        await logFailure(attemptRecord('dead_letter', { error }));
         logger?.warn({ jobId: job.id, destination: name, attempt, error }, 'delivery dead-lettered');
         throw permanent ? new UnrecoverableError(error) : asError(err);
       }
       const delay = backoffDelay(retryPolicyFor(config, name), job.attemptsMade + 1, err, deps.random);
-      await finish('retry', { error, retryInMs: delay });
+      await logFailure(attemptRecord('retry', { error, retryInMs: delay }));
       logger?.info(
         { jobId: job.id, destination: name, attempt, error, retryInMs: delay },
         'delivery will retry',
