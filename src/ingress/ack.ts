@@ -80,6 +80,10 @@ function answer(reply: FastifyReply, response: AckResponse, eventId: string): Fa
   return response.body === undefined ? reply.send() : reply.send(response.body);
 }
 
+/**
+ * `ack: immediate`: the answer has gone out with this record's id. A duplicate is
+ * still not stored twice, but its answer carried the new id, not the original's.
+ */
 function storeInBackground(
   req: FastifyRequest,
   reg: SourceRegistration,

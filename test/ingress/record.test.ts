@@ -132,6 +132,15 @@ t.test('no body and no content type', async (t) => {
   t.ok(r.requestPayload.body === '' || r.requestPayload.body === null);
 });
 
+t.test('a body without a content type is kept as sent', async (t) => {
+  const h = await listening(t, { sources: { untyped: {} } });
+  const res = await send(`${h.base}/hooks/untyped`, { body: 'just bytes {not json' });
+  t.equal(res.status, 204);
+  const r = await recordOf(h, res.headers['hookgate-event-id'] as string);
+  t.equal(r.requestPayload.body, 'just bytes {not json');
+  t.notOk('content-type' in r.requestPayload.headers);
+});
+
 t.test('repeated headers joined with ",", headers.drop kept out of the record', async (t) => {
   const h = await listening(t, {
     sources: { multi: { headers: { drop: ['Cookie', 'x-internal-token'] } } },

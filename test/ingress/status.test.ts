@@ -39,6 +39,17 @@ t.test('verified and stored: 204 with hookgate-event-id, the job carries that id
   t.equal(job?.data.record.id, id);
   t.equal(job?.data.record.requestContext.dedupeKey, 'evt_1');
   t.equal(await h.metric('hookgate_ingress_requests_total', { source: 'stripe', status: '204' }), 1);
+  const durations = (await h.metrics.registry.getSingleMetric('hookgate_ingress_duration_seconds')!.get())
+    .values;
+  t.ok(
+    durations.some(
+      (v) =>
+        (v as { metricName?: string }).metricName === 'hookgate_ingress_duration_seconds_count' &&
+        v.labels.source === 'stripe' &&
+        v.value === 1,
+    ),
+    'one duration observed',
+  );
 });
 
 t.test("the source's configured response", async (t) => {
