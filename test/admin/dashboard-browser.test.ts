@@ -88,7 +88,10 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
 
     await page.goto(`${base}/admin/queues/queue/deliveries?status=failed`);
     await page.getByText(failedId).first().waitFor();
-    await page.getByText(/answered 422: unprocessable/).first().waitFor();
+    await page
+      .getByText(/answered 422: unprocessable/)
+      .first()
+      .waitFor();
     t.pass('the failed delivery and its error are shown');
 
     // After sign-in the token travelled once, in the form post body; never in a URL or header.
