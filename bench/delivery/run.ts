@@ -8,8 +8,8 @@
  * 2. End-to-end latency at a steady request rate: request sent to `hookgate serve`
  *    -> message readable in SQS, through `hookgate worker`; p50/p99.
  *
- *   npm run bench   (REDIS_URL; BENCH_JOBS=3000, BENCH_CONCURRENCY=1,10,50,
- *                    BENCH_RATE=200, BENCH_SECONDS=15)
+ *   npm run bench   (REDIS_URL; BENCH_JOBS=3000, BENCH_CONCURRENCY=1,10,50 (empty: skip),
+ *                    BENCH_RATE=200, BENCH_SECONDS=15, BENCH_NODE_ARGS for the hookgate processes)
  *
  * Everything (Redis, fauxqs, receiver, load generator, hookgate) shares one machine.
  */
@@ -69,7 +69,9 @@ async function dropPrefix(prefix: string): Promise<void> {
 }
 
 function hookgate(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hookgate processes.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX, MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout!.resume(); // never let a full pipe block it
