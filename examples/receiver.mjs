@@ -12,7 +12,6 @@
 //
 // GET /healthz -> 200; GET /received -> the last 100 deliveries as JSON.
 // The repo eslint config has no Node globals for plain .mjs files; declare what is used.
-/* global process, Buffer, setTimeout */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 

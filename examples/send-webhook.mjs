@@ -8,7 +8,6 @@
 // url defaults to http://127.0.0.1:8080/hooks/demo; the secret is DEMO_WEBHOOK_SECRET,
 // default the compose demo's (config/hookgate.compose.yaml).
 // The repo eslint config has no Node globals for plain .mjs files; declare what is used.
-/* global process, Buffer, console, fetch */
 import { createHmac, randomUUID } from 'node:crypto';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:8080/hooks/demo';

@@ -4,7 +4,6 @@
 // that matter for a production Node image. Exit 1 on any finding.
 //
 //   node tools/lint/dockerfile-lint.mjs [Dockerfile]
-/* global process, console */
 import { readFileSync } from 'node:fs';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
