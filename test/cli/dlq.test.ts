@@ -35,7 +35,13 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
   const cli = (...args: string[]) => runCli([...args, '--config', file]);
 
   await t.test('list: table and JSON, with filters', async (t) => {
-    const human = await cli('dlq', 'list');
+    // Independent reads run side by side: each is a process start on a shared machine.
+    const [human, json, limited, none] = await Promise.all([
+      cli('dlq', 'list'),
+      cli('dlq', 'list', '--json', '--source', 'github'),
+      cli('dlq', 'list', '--limit', '1', '--json'),
+      cli('dlq', 'list', '--since', new Date(Date.now() + 60_000).toISOString()),
+    ]);
     t.equal(human.code, 0, human.stderr);
     const lines = human.stdout.trim().split('\n');
     t.match(lines[0], /^ID\s+SOURCE\s+DESTINATION\s+FAILED AT\s+ATTEMPTS\s+ERROR$/);
@@ -43,7 +49,6 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.match(human.stdout, stripeId);
     t.match(human.stdout, /answered 400: schema mismatch/);
 
-    const json = await cli('dlq', 'list', '--json', '--source', 'github');
     t.equal(json.code, 0, json.stderr);
     const page = JSON.parse(json.stdout) as DeadLetterPage;
     t.same(
@@ -51,7 +56,6 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       [githubId],
     );
 
-    const limited = await cli('dlq', 'list', '--limit', '1', '--json');
     const first = JSON.parse(limited.stdout) as DeadLetterPage;
     t.equal(first.items.length, 1);
     t.ok(first.nextCursor);
@@ -61,12 +65,15 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.equal(next.items.length, 1);
     t.not(next.items[0]!.id, first.items[0]!.id);
 
-    const none = await cli('dlq', 'list', '--since', new Date(Date.now() + 60_000).toISOString());
     t.equal(none.stdout.trim(), 'no dead letters');
   });
 
   await t.test('show: envelope, destination, attempts, errors', async (t) => {
-    const human = await cli('dlq', 'show', stripeId);
+    const [human, asJson, missing] = await Promise.all([
+      cli('dlq', 'show', stripeId),
+      cli('dlq', 'show', stripeId, '--json'),
+      cli('dlq', 'show', 'no~such'),
+    ]);
     t.equal(human.code, 0, human.stderr);
     t.match(human.stdout, `destination:  rx`);
     t.match(
@@ -74,10 +81,9 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       /attempts:\n\s+#\s+STARTED\s+TOOK\s+OUTCOME\s+ERROR\n\s+1\s+\S+\s+\d+ms\s+dead_letter\s+POST .* answered 400/,
     );
     t.match(human.stdout, `"id": "${stripe.id}"`);
-    const json = JSON.parse((await cli('dlq', 'show', stripeId, '--json')).stdout) as DeadLetter;
+    const json = JSON.parse(asJson.stdout) as DeadLetter;
     t.same(json.envelope, stripe as Envelope);
     t.equal(json.attempts.length, 1);
-    const missing = await cli('dlq', 'show', 'no~such');
     t.equal(missing.code, 1);
     t.equal(missing.stderr, 'hookgate: no dead letter no~such\n');
   });
