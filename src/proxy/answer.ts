@@ -77,9 +77,24 @@ export function streamBody(
   return { body: tap, done };
 }
 
-/** A body read ahead (record: before-response): what was read, then the rest as it comes. */
-export function bodyFromHead(res: IncomingMessage, head: Head): Readable {
-  if (head.ended) return Readable.from(head.chunks, { objectMode: false });
+/**
+ * A body read ahead, for the caller: whole, as a buffer (Fastify's cheapest path;
+ * kept a stream when the upstream sent no content-type, which Fastify would otherwise
+ * invent for a buffer), or what was read followed by the rest as it comes.
+ */
+export function bodyFromHead(
+  res: IncomingMessage,
+  head: Head,
+  { hasContentType, isHead }: { hasContentType: boolean; isHead: boolean },
+): Buffer | Readable | undefined {
+  if (head.ended) {
+    // An answer to HEAD keeps the upstream's content-length: Fastify rewrites it to 0
+    // for an empty payload, but leaves it alone for a stream.
+    if (isHead) return Readable.from([], { objectMode: false });
+    const whole = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks);
+    if (whole.length === 0) return undefined;
+    return hasContentType ? whole : Readable.from([whole], { objectMode: false });
+  }
   const out = new PassThrough();
   for (const chunk of head.chunks) out.write(chunk);
   res.once('error', (err) => out.destroy(err));

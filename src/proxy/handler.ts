@@ -41,10 +41,20 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   const beforeResponse = reg.source.record === 'before-response';
   const timeoutMs = upstream.timeout ?? ctx.config.defaults.timeout;
 
+  /** The record, built and stored the way this source's `record:` says. */
+  async function keep(make: () => Promise<Envelope>): Promise<void> {
+    if (beforeResponse) await commit(sink, await make());
+    // After the answer has gone: building and writing the record is not the caller's wait.
+    else setImmediate(() => void make().then((envelope) => sink.submit(envelope)));
+  }
+
   return async function handleProxy(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const source = bodyStream(req);
     let buffered: Buffer | undefined;
-    if (source && !streaming) {
+    // Signed bodies are needed whole before the check. A small body of known length is
+    // read whole too, as one write to the upstream is cheaper than a pipe; only large
+    // or open-ended bodies are streamed.
+    if (source && (!streaming || declaredLength(req) <= bodyLimit)) {
       try {
         buffered = await readBody(req, source, bodyLimit);
       } catch (err) {
@@ -67,7 +77,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
     reply.eventId = eventId;
     const requestBody = new Capture(bodyLimit);
     if (buffered) requestBody.add(buffered);
-    const streamed: Readable | undefined = source && streaming ? source : undefined;
+    const streamed: Readable | undefined = source && !buffered ? source : undefined;
     const exchange = await client.send({
       method: req.method,
       path: target.pathFor(reg.path, req.url, (req.params as { '*'?: string })['*']),
@@ -92,12 +102,13 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
       envelope.requestPayload.truncated = requestBody.truncated;
       return envelope;
     };
-    const failed = (broken: BrokenExchange): { error: HookgateError; facts: ResponseFacts } => {
+    /** The caller gets the gateway's 502/504, and the record says so. */
+    const fail = async (broken: BrokenExchange): Promise<FastifyReply> => {
       const error = errorFor(broken);
-      return {
-        error,
-        facts: { ...classify(error.statusCode, undefined, broken), response: errorPayload(error) },
-      };
+      await keep(() =>
+        record({ ...classify(error.statusCode, undefined, broken), response: errorPayload(error) }),
+      );
+      return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
     };
 
     if (!exchange.ok) {
@@ -105,11 +116,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
         { source: reg.name, eventId, functionError: exchange.broken, err: exchange.cause.message },
         'upstream call failed',
       );
-      const { error, facts } = failed(exchange.broken);
-      const envelope = await record(facts);
-      if (beforeResponse) await commit(sink, envelope);
-      else setImmediate(() => sink.submit(envelope));
-      return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
+      return fail(exchange.broken);
     }
 
     const res = exchange.response;
@@ -121,33 +128,47 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
       response: upstreamPayload(status, joinHeaders(headers), capture, req.method === 'HEAD'),
     });
 
-    if (beforeResponse) {
+    // before-response needs the body for the record before answering; a body that
+    // fits the record anyway is cheaper sent in one piece than piped.
+    if (beforeResponse || Number(res.headers['content-length']) <= upstream.maxResponseBody) {
       let head;
       try {
         head = await readHead(res, upstream.maxResponseBody);
       } catch {
-        // Nothing sent yet: the caller gets the gateway's 502/504, and so does the record.
-        const { error, facts } = failed(exchange.cut() ?? 'ConnectionError');
-        await commit(sink, await record(facts));
-        return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
+        return fail(exchange.cut() ?? 'ConnectionError');
       }
       for (const chunk of head.chunks) capture.add(chunk);
       if (!head.ended) capture.truncated = true;
-      await commit(sink, await record(answered()));
-      return upstreamStatusLine(reply, res, headers, eventId).send(bodyFromHead(res, head));
+      await keep(() => record(answered()));
+      return upstreamStatusLine(reply, res, headers, eventId).send(
+        bodyFromHead(res, head, {
+          hasContentType: res.headers['content-type'] !== undefined,
+          isHead: req.method === 'HEAD',
+        }),
+      );
     }
 
+    // Large or open-ended (chunked, event streams): passed on as it comes.
     const out = streamBody(reply, res, capture, exchange.cut, errorFor);
-    void out.done.then(async ({ whole, callerGone, headersSentBeforeCut }) => {
+    void out.done.then(({ whole, callerGone, headersSentBeforeCut }) => {
       if (!whole) capture.truncated = true;
       const cut = callerGone ? undefined : exchange.cut();
-      let facts: ResponseFacts;
-      if (cut && !headersSentBeforeCut) facts = failed(cut).facts;
-      else facts = answered(cut);
-      sink.submit(await record(facts));
+      if (cut && !headersSentBeforeCut) {
+        const error = errorFor(cut);
+        return keep(() =>
+          record({ ...classify(error.statusCode, undefined, cut), response: errorPayload(error) }),
+        );
+      }
+      return keep(() => record(answered(cut)));
     });
     return upstreamStatusLine(reply, res, headers, eventId).send(out.body);
   };
+}
+
+/** The body length the caller announced; Infinity for a chunked body. */
+function declaredLength(req: FastifyRequest): number {
+  const length = req.headers['content-length'];
+  return length === undefined ? Infinity : Number(length);
 }
 
 /**

@@ -52,6 +52,25 @@ t.test(
   },
 );
 
+t.test('a streamed answer whose body never starts: also a clean 504', async (t) => {
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-upstream': 'yes' }).flushHeaders();
+  });
+  t.teardown(() => up.close());
+  const gw = await gateway(t, {
+    sources: { api: { mode: 'proxy', path: '/api', upstream: { url: up.url, timeout: '200ms' } } },
+  });
+  const answer = await call(`${gw.url}/api`, { body: '{}' });
+  t.equal(answer.status, 504);
+  t.equal(answer.statusMessage, 'Gateway Timeout');
+  t.notOk(answer.headers['x-upstream'], "the upstream's headers were taken back");
+  t.match(answer.headers['content-type'], /^application\/json/);
+  t.equal((json(answer) as { error: { code: string } }).error.code, 'UPSTREAM_TIMEOUT');
+  t.ok(answer.headers['hookgate-event-id']);
+  const record = await eventually(() => gw.record(answer.headers['hookgate-event-id'] as string));
+  t.same(record.responseContext, { statusCode: 504, functionError: 'Timeout' });
+});
+
 t.test('nothing listening: 502 and a ConnectionError record', async (t) => {
   const port = await freePort();
   const gw = await gateway(t, {
@@ -81,10 +100,33 @@ t.test('an upstream that resets the connection: 502 and ConnectionError', async 
   t.equal(up.requests.length, 1, 'not retried');
 });
 
-t.test('an upstream that hangs up mid-body: the caller sees the cut, the record says so', async (t) => {
+t.test(
+  'a body that fits the record is read before answering: a hang-up mid-body is a clean 502',
+  async (t) => {
+    const up = await startUpstream((req, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('the first part');
+      setImmediate(() => req.socket.destroy());
+    });
+    t.teardown(() => up.close());
+    const gw = await gateway(t, {
+      sources: { api: { mode: 'proxy', path: '/api', upstream: { url: up.url } } },
+    });
+    const answer = await call(`${gw.url}/api`, { body: '{}' });
+    t.equal(answer.status, 502);
+    t.equal(answer.statusMessage, 'Bad Gateway');
+    t.notOk(answer.headers['content-length'] === '100', "none of the upstream's headers");
+    const record = await eventually(() => gw.record(answer.headers['hookgate-event-id'] as string));
+    t.same(record.responseContext, { statusCode: 502, functionError: 'ConnectionError' });
+    t.equal(up.requests.length, 1);
+  },
+);
+
+t.test('a streamed answer cut mid-body: the caller sees the cut, the record says so', async (t) => {
   let hangUp: (() => void) | undefined;
   const up = await startUpstream((req, res: ServerResponse) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+    // No content-length: an open-ended body is passed on as it comes.
+    res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('the first part');
     hangUp = () => req.socket.destroy();
   });

@@ -261,3 +261,49 @@ t.test('verify works in proxy mode: a refused request never reaches the upstream
   t.equal(record.requestContext.verified, true);
   t.equal(record.requestContext.verifier, 'hmac');
 });
+
+t.test('HEAD, 204, chunked and content-type-less answers pass through as they are', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await gateway(t, {
+    sources: { api: { mode: 'proxy', path: '/api', methods: ['GET', 'POST'], upstream: { url: up.url } } },
+  });
+
+  up.reply({ status: 200, headers: { 'content-type': 'text/plain', 'content-length': '11' } });
+  const head = await call(`${gw.url}/api/file`, { method: 'HEAD' });
+  t.equal(up.requests.at(-1)!.method, 'HEAD');
+  t.equal(head.status, 200);
+  t.equal(head.headers['content-length'], '11', "the upstream's length, though no body follows");
+  t.equal(head.body.length, 0);
+  const headRecord = await eventually(() => gw.record(head.headers['hookgate-event-id'] as string));
+  t.equal(headRecord.responsePayload.body, null);
+
+  up.reply({ status: 204 });
+  const none = await call(`${gw.url}/api`, { body: '{}' });
+  t.equal(none.status, 204);
+  t.same(endToEnd(none.rawHeaders, ['date']), [`hookgate-event-id: ${none.headers['hookgate-event-id']}`]);
+
+  up.reply({ status: 200, headers: { 'content-length': '3' }, body: 'abc' });
+  const untyped = await call(`${gw.url}/api`, { body: '{}' });
+  t.equal(untyped.body.toString(), 'abc');
+  t.notOk(untyped.headers['content-type'], 'no content-type invented');
+
+  up.reply({ status: 200, headers: { 'content-length': '0' } });
+  const empty = await call(`${gw.url}/api`, { body: '{}' });
+  t.equal(empty.headers['content-length'], '0');
+  t.notOk(empty.headers['content-type']);
+  const emptyRecord = await eventually(() => gw.record(empty.headers['hookgate-event-id'] as string));
+  t.equal(emptyRecord.responsePayload.body, '', 'an empty body, not none');
+
+  up.reply((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: 1\n\n');
+    setImmediate(() => res.end('data: 2\n\n'));
+  });
+  const stream = await call(`${gw.url}/api/events`, { method: 'GET' });
+  t.equal(stream.headers['content-type'], 'text/event-stream');
+  t.equal(stream.body.toString(), 'data: 1\n\ndata: 2\n\n');
+  const streamRecord = await eventually(() => gw.record(stream.headers['hookgate-event-id'] as string));
+  t.equal(streamRecord.responsePayload.body, 'data: 1\n\ndata: 2\n\n');
+  t.equal(streamRecord.responsePayload.truncated, false);
+});
