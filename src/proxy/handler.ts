@@ -37,7 +37,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   const { reg, ctx, client, target, sink } = p;
   const upstream = reg.source.upstream!;
   const bodyLimit = ctx.config.server.bodyLimit;
-  const streaming = streamsBody(reg.verifier.type);
+  const mayStream = streamsBody(reg.verifier.type);
   const beforeResponse = reg.source.record === 'before-response';
   const timeoutMs = upstream.timeout ?? ctx.config.defaults.timeout;
 
@@ -45,7 +45,12 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   async function keep(make: () => Promise<Envelope>): Promise<void> {
     if (beforeResponse) await commit(sink, await make());
     // After the answer has gone: building and writing the record is not the caller's wait.
-    else setImmediate(() => void make().then((envelope) => sink.submit(envelope)));
+    else setImmediate(() => void make().then((envelope) => sink.submit(envelope), lost));
+  }
+  /** A bug while building a record must not take the process (and every call in flight) down. */
+  function lost(err: unknown): void {
+    ctx.metrics.recordsLost.inc({ source: reg.name, reason: 'error' });
+    ctx.logger.error({ source: reg.name, err }, 'proxy record could not be built: record lost');
   }
 
   return async function handleProxy(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -54,7 +59,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
     // Signed bodies are needed whole before the check. A small body of known length is
     // read whole too, as one write to the upstream is cheaper than a pipe; only large
     // or open-ended bodies are streamed.
-    if (source && (!streaming || declaredLength(req) <= bodyLimit)) {
+    if (source && (!mayStream || declaredLength(req) <= bodyLimit)) {
       try {
         buffered = await readBody(req, source, bodyLimit);
       } catch (err) {
@@ -150,17 +155,19 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
 
     // Large or open-ended (chunked, event streams): passed on as it comes.
     const out = streamBody(reply, res, capture, exchange.cut, errorFor);
-    void out.done.then(({ whole, callerGone, headersSentBeforeCut }) => {
-      if (!whole) capture.truncated = true;
-      const cut = callerGone ? undefined : exchange.cut();
-      if (cut && !headersSentBeforeCut) {
-        const error = errorFor(cut);
-        return keep(() =>
-          record({ ...classify(error.statusCode, undefined, cut), response: errorPayload(error) }),
-        );
-      }
-      return keep(() => record(answered(cut)));
-    });
+    void out.done
+      .then(({ whole, callerGone, headersSentBeforeCut }) => {
+        if (!whole) capture.truncated = true;
+        const cut = callerGone ? undefined : exchange.cut();
+        if (cut && !headersSentBeforeCut) {
+          const error = errorFor(cut);
+          return keep(() =>
+            record({ ...classify(error.statusCode, undefined, cut), response: errorPayload(error) }),
+          );
+        }
+        return keep(() => record(answered(cut)));
+      })
+      .catch(lost);
     return upstreamStatusLine(reply, res, headers, eventId).send(out.body);
   };
 }
