@@ -4,10 +4,15 @@
  * bare Fastify server answering 204, in the same run on the same machine.
  *
  *   npm run bench                       (REDIS_URL, BENCH_DURATION=10, BENCH_CONNECTIONS=50)
+ *   node --import tsx bench/ingress/run.ts   (this benchmark alone)
+ *
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hookgate process.
+ * Besides req/s and latency it prints the CPU time each server spent per request
+ * (from /proc): on a shared machine that figure moves far less than req/s does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -48,8 +53,12 @@ const signedRequest = {
 };
 
 /** Starts a server on a port chosen here and waits until it answers, whatever it logs. */
-async function start(args: string[], port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+async function start(
+  args: string[],
+  port: number,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -84,16 +93,56 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Warm-up, then the measured run; `accepted` counts the 2xx of both. */
-async function load(url: string): Promise<{ r: Result; accepted: number }> {
+const TICKS_PER_SECOND = existsSync('/proc/self/stat')
+  ? Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+  : 0;
+
+/** User + system CPU time of a process so far, in ms (Linux only; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  if (!TICKS_PER_SECOND || pid === undefined) return NaN;
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** CPU time Redis has used so far, in ms (INFO cpu; every client's work, not only ours). */
+async function redisCpuMs(): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Warm-up, then the measured run; `accepted` counts the 2xx of both. CPU ms per
+ * request: `cpu` the server's, `redisCpu` Redis's, `clientCpu` this process's (autocannon),
+ * all three sharing the machine.
+ */
+async function load(server: {
+  child: ChildProcess;
+  url: string;
+}): Promise<{ r: Result; accepted: number; cpu: number; redisCpu: number; clientCpu: number }> {
+  const { url } = server;
   const warm = await autocannon({ url, connections: CONNECTIONS, duration: 2, requests: [signedRequest] });
+  const before = cpuMs(server.child.pid);
+  const redisBefore = await redisCpuMs();
+  const clientBefore = process.cpuUsage();
   const r = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: DURATION,
     requests: [signedRequest],
   });
-  return { r, accepted: warm['2xx'] + r['2xx'] };
+  const n = r.requests.total || 1;
+  const cpu = (cpuMs(server.child.pid) - before) / n;
+  const client = process.cpuUsage(clientBefore);
+  const clientCpu = (client.user + client.system) / 1000 / n;
+  const redisCpu = ((await redisCpuMs()) - redisBefore) / n;
+  return { r, accepted: warm['2xx'] + r['2xx'], cpu, redisCpu, clientCpu };
 }
 
 async function dropPrefix(): Promise<void> {
@@ -121,14 +170,22 @@ sources:
 `,
 );
 
-const rows: { name: string; r: Result; accepted: number }[] = [];
+const rows: {
+  name: string;
+  r: Result;
+  accepted: number;
+  cpu: number;
+  redisCpu: number;
+  clientCpu: number;
+}[] = [];
 try {
   const bare = await start(['bench/ingress/bare-server.ts'], await freePort());
-  rows.push({ name: 'bare fastify (204)', ...(await load(bare.url)) });
+  rows.push({ name: 'bare fastify (204)', ...(await load(bare)) });
   await stop(bare.child);
 
-  const serve = await start(['src/cli/main.ts', 'serve', '--config', config], await freePort());
-  rows.push({ name: 'hookgate serve', ...(await load(serve.url)) });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const serve = await start(['src/cli/main.ts', 'serve', '--config', config], await freePort(), nodeArgs);
+  rows.push({ name: 'hookgate serve', ...(await load(serve)) });
   await stop(serve.child);
 
   const queue = new Queue('events', { connection: { url: REDIS_URL }, prefix: PREFIX });
@@ -137,12 +194,19 @@ try {
   const accepted = rows[1]!.accepted;
   const [b, h] = [rows[0]!.r, rows[1]!.r];
   console.log(`\ningress bench: ${CONNECTIONS} connections, ${DURATION}s, Redis ${REDIS_URL}\n`);
-  console.log('server               req/s     p50 ms   p99 ms   2xx       non-2xx  errors');
-  for (const { name, r } of rows) {
+  console.log('                                            CPU ms per request');
+  console.log(
+    'server               req/s   p50 ms  p99 ms   server   redis  client   2xx      non-2xx errors',
+  );
+  const f = (x: number) => x.toFixed(3).padStart(7);
+  for (const { name, r, cpu, redisCpu, clientCpu } of rows) {
+    const cols = [
+      r.requests.average.toFixed(0).padStart(7),
+      String(r.latency.p50).padStart(7),
+      String(r.latency.p99).padStart(7),
+    ];
     console.log(
-      `${name.padEnd(20)} ${r.requests.average.toFixed(0).padStart(8)} ${String(r.latency.p50).padStart(8)} ${String(
-        r.latency.p99,
-      ).padStart(8)}   ${String(r['2xx']).padEnd(9)} ${String(r.non2xx).padEnd(8)} ${r.errors}`,
+      `${name.padEnd(20)} ${cols.join(' ')}  ${f(cpu)} ${f(redisCpu)} ${f(clientCpu)}   ${String(r['2xx']).padEnd(8)} ${String(r.non2xx).padEnd(7)} ${r.errors}`,
     );
   }
   console.log(
