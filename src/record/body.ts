@@ -36,7 +36,16 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   return text;
 }
 
+/**
+ * JSON.parse that drops keys reaching Object.prototype (secure-json-parse's rule).
+ * A reviver costs a call per value, so it runs only when the text could hold such a
+ * key: one spelled out, or hidden behind a `\u` escape (no other escape can produce
+ * these letters). Anything else parses to the same value without it.
+ */
 export function safeJsonParse(text: string): unknown {
+  if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
+    return JSON.parse(text);
+  }
   return JSON.parse(text, (key, value) => {
     // secure-json-parse's rule: refuse keys that reach Object.prototype.
     if (
