@@ -41,7 +41,11 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       }
       const dedupeKey = dedupeKeyOf(reg.source.dedupe, reg.verifier, incoming.headers, body);
       const record = buildEnvelope(
-        requestFacts(req, reg, ctx, { id: newEventId(req.receivedAt), dedupeKey }),
+        requestFacts(req, reg, ctx, {
+          id: newEventId(req.receivedAt),
+          dedupeKey,
+          headers: incoming.headers,
+        }),
         {
           condition: 'Success',
           response: response.payload,

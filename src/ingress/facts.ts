@@ -9,7 +9,7 @@ export function requestFacts(
   req: FastifyRequest,
   reg: SourceRegistration,
   ctx: IngressContext,
-  extra: { id: string; dedupeKey?: string; verified?: boolean },
+  extra: { id: string; dedupeKey?: string; verified?: boolean; headers?: Record<string, string> },
 ): RequestFacts {
   const { path, query } = splitUrl(req.url);
   return {
@@ -21,6 +21,7 @@ export function requestFacts(
     path,
     rawQueryString: query,
     rawHeaders: req.raw.rawHeaders,
+    ...(extra.headers ? { headers: extra.headers } : {}),
     dropHeaders: reg.source.headers?.drop ?? [],
     body: rawBodyOf(req.body),
     sourceIp: req.ip,

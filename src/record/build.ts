@@ -13,6 +13,11 @@ export interface RequestFacts {
   rawQueryString: string;
   /** Node's `req.rawHeaders`: name/value pairs as received. */
   rawHeaders: string[];
+  /**
+   * `collectHeaders(rawHeaders)` when the caller already has it (the ingress builds it
+   * to verify): reused instead of rebuilt when no header is dropped.
+   */
+  headers?: Record<string, string>;
   dropHeaders?: readonly string[];
   body: Buffer | undefined;
   sourceIp: string;
@@ -44,6 +49,8 @@ export function collectHeaders(rawHeaders: string[], drop: readonly string[] = [
 /** API Gateway 2.0 semantics: repeated parameters joined with `,`. */
 export function collectQuery(rawQueryString: string): Record<string, string> {
   const out: Record<string, string> = {};
+  // Webhook URLs rarely carry a query: skip URLSearchParams for the empty one.
+  if (rawQueryString === '') return out;
   for (const [k, v] of new URLSearchParams(rawQueryString)) out[k] = k in out ? `${out[k]},${v}` : v;
   return out;
 }
@@ -60,7 +67,8 @@ export function apiGatewayTime(ms: number): string {
 }
 
 export function buildEnvelope(req: RequestFacts, res: ResponseFacts): Envelope {
-  const headers = collectHeaders(req.rawHeaders, req.dropHeaders);
+  const headers =
+    req.headers && !req.dropHeaders?.length ? req.headers : collectHeaders(req.rawHeaders, req.dropHeaders);
   const routeKey = `${req.method} ${req.routePath}`;
   return {
     version: '1.0',
