@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
@@ -70,6 +71,7 @@ class RedisEventStore implements EventStore {
   private everReady = false;
   private outageReported = false;
   private closing: Promise<void> | undefined;
+  private corked = false;
 
   constructor(options: EventStoreOptions) {
     this.prefix = options.redis.prefix;
@@ -117,11 +119,31 @@ class RedisEventStore implements EventStore {
       // One script stores the job and its dedupe key together: there is never a key
       // without its job, so a duplicate is only ever answered for a stored event, and
       // an add that failed (or timed out and never landed) leaves nothing behind.
+      this.coalesceWrites();
       job = await queue.add(options.source, { record }, eventJobOptions(eventId, this.retention, dedupe));
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
     }
     return job.id === eventId ? { eventId, duplicate: false } : { eventId: job.id!, duplicate: true };
+  }
+
+  /**
+   * Under load many requests reach queue.add in the same event-loop turn, and each
+   * add is one write to the Redis socket: a syscall per event, the largest single cost
+   * in the ingress profile. Corked until setImmediate, the turn's adds leave in one
+   * writev; a reply (and so the answer) waits at most for the rest of the turn.
+   * Nothing is acknowledged any earlier: accept still resolves on Redis's reply.
+   */
+  private coalesceWrites(): void {
+    if (this.corked || !(this.redis instanceof Redis)) return;
+    const stream = this.redis.stream;
+    if (!stream || stream.destroyed) return;
+    stream.cork();
+    this.corked = true;
+    setImmediate(() => {
+      this.corked = false;
+      stream.uncork();
+    });
   }
 
   /**
