@@ -6,7 +6,7 @@ import { createMetrics } from '../metrics/registry.js';
 import { startWorkerRuntime } from '../worker/runtime.js';
 import { DEV_REDIS_DIR, ensureDevRedis } from './dev-redis.js';
 import { loadFromOptions, withConfigOption } from './options.js';
-import { shutdownSignal } from './worker.js';
+import { shutdownSignal } from './signals.js';
 
 export function registerDevCommand(program: Command): void {
   withConfigOption(

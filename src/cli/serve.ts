@@ -3,19 +3,7 @@ import { startAdmin } from '../admin/server.js';
 import { startIngress } from '../ingress/server.js';
 import { createLogger } from '../log.js';
 import { loadFromOptions, withConfigOption } from './options.js';
-
-/** Resolves on the first SIGTERM or SIGINT. */
-function shutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
-}
+import { shutdownSignal } from './signals.js';
 
 export function registerServeCommand(program: Command): void {
   withConfigOption(

@@ -1,8 +1,8 @@
 /**
  * Delivery job ids: `<eventId>~<destination>` and, for replays,
  * `<eventId>~<destination>~<replayId>`. Deterministic, so a retried routing adds
- * nothing twice. Not queue/names.ts's `<eventId>:<destination>`: BullMQ 6 refuses
- * custom ids containing `:` (they clash with its key layout). `~` is URL-safe and
+ * nothing twice. Not `:`: BullMQ 6 refuses custom ids containing `:` (they clash
+ * with its key layout). `~` is URL-safe and
  * never part of an event id (ULID/UUID) or a destination name, so the id alone
  * tells the destination without loading the job.
  */
