@@ -20,7 +20,7 @@ const RETRYABLE_ENTRY_ERRORS = new Set([
 /**
  * SPEC §5 EventBridge destination: one PutEvents entry per delivery. `Detail` is the
  * formatted record, sent as is (so it must be a JSON object), `Time` the receipt time,
- * and `Resources` carries `hookgate:event:<id>` for receivers that dedupe.
+ * and `Resources` carries the event id itself, so receivers dedupe on it (SPEC §5).
  * PutEvents answers 200 even when the entry failed, so the entry result decides.
  */
 export class EventBridgeDestination implements Destination {
@@ -53,7 +53,7 @@ export class EventBridgeDestination implements Destination {
       DetailType: renderer.render(this.detailType),
       Detail: detail,
       Time: new Date(record.timestamp),
-      Resources: [`hookgate:event:${record.id}`],
+      Resources: [record.id],
     };
     let result: PutEventsResultEntry | undefined;
     try {

@@ -42,7 +42,7 @@ conformance('eventbridge', async (): Promise<ConformanceTarget> => {
       const entry = entries[seen++]!;
       return {
         bytes: Buffer.from(entry.Detail!, 'utf8'),
-        eventId: entry.Resources?.[0]?.replace(/^hookgate:event:/, ''),
+        eventId: entry.Resources?.[0],
       };
     },
     failNext: () => void eb.fail({ entryError: 'ThrottlingException', message: 'Rate exceeded' }),
@@ -91,7 +91,7 @@ t.test('eventbridge destination specifics', async (t) => {
     t.equal(entry.Source, 'hookgate.stripe');
     t.equal(entry.DetailType, 'stripe.invoice.paid');
     t.equal(entry.Time, Date.parse(record.timestamp) / 1000);
-    t.same(entry.Resources, [`hookgate:event:${record.id}`]);
+    t.same(entry.Resources, [record.id]);
     t.same(JSON.parse(entry.Detail!), record);
   });
 
