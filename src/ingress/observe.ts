@@ -8,11 +8,13 @@ import { splitUrl } from './public-url.js';
  * their key there. Headers are not logged; were they, pino redaction covers them.
  */
 export function observeRequests(app: FastifyInstance, ctx: IngressContext): void {
-  app.addHook('onRequest', async (req) => {
+  // Callback hooks, not async ones: no promise per request for bookkeeping.
+  app.addHook('onRequest', (req, _reply, done) => {
     req.receivedAt = ctx.now();
     req.sourceName = req.routeOptions.config?.source;
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const durationMs = reply.elapsedTime;
     const line = {
       source: req.sourceName,
@@ -24,11 +26,12 @@ export function observeRequests(app: FastifyInstance, ctx: IngressContext): void
     };
     if (req.routeOptions.config?.probe) {
       req.log.debug(line, 'probe');
-      return;
+      return done();
     }
     const source = req.sourceName ?? '';
     ctx.metrics.ingressRequests.inc({ source, status: String(reply.statusCode) });
     ctx.metrics.ingressDuration.observe({ source }, durationMs / 1000);
     req.log.info(line, 'request');
+    done();
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { collectHeaders } from '../record/build.js';
-import type { Verifier, VerifyResult } from '../verifiers/index.js';
+import type { Verifier, VerifyInput, VerifyResult } from '../verifiers/index.js';
 import type { IngressContext } from './context.js';
 import { publicUrl } from './public-url.js';
 import { rawBodyOf } from './raw-body.js';
@@ -13,6 +13,32 @@ export interface IncomingRequest {
 
 export function readRequest(req: FastifyRequest): IncomingRequest {
   return { rawBody: rawBodyOf(req.body), headers: collectHeaders(req.raw.rawHeaders) };
+}
+
+/**
+ * What a verifier reads. A class rather than an object literal: a literal with a
+ * getter is built slowly on every request (~0.5 µs against ~0.05 µs).
+ */
+class Input implements VerifyInput {
+  readonly rawBody: Buffer;
+  readonly headers: Record<string, string>;
+  readonly method: string;
+  readonly now: number;
+  constructor(
+    private readonly req: FastifyRequest,
+    incoming: IncomingRequest,
+    private readonly configuredUrl: string | undefined,
+    now: number,
+  ) {
+    this.rawBody = incoming.rawBody;
+    this.headers = incoming.headers;
+    this.method = req.method;
+    this.now = now;
+  }
+  /** Only URL-signing schemes read it. */
+  get url(): string {
+    return publicUrl(this.req, this.configuredUrl);
+  }
 }
 
 /**
@@ -29,16 +55,7 @@ export function verifyRequest(
 ): VerifyResult {
   let result: VerifyResult;
   try {
-    result = verifier.verify({
-      rawBody: incoming.rawBody,
-      headers: incoming.headers,
-      method: req.method,
-      // Only URL-signing schemes read it.
-      get url() {
-        return publicUrl(req, ctx.config.server.publicUrl);
-      },
-      now: ctx.now(),
-    });
+    result = verifier.verify(new Input(req, incoming, ctx.config.server.publicUrl, ctx.now()));
   } catch (err) {
     // A verifier bug must never let a request through.
     req.log.error({ err, source }, 'verifier threw');

@@ -67,6 +67,8 @@ class RedisEventStore implements EventStore {
   private readonly enqueueTimeout: number;
   private readonly logger: Logger | undefined;
   private queuePromise: Promise<Queue<EventJobData>> | undefined;
+  /** The queue queuePromise resolved to, while it is the current one. */
+  private readyQueue: Queue<EventJobData> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private everReady = false;
   private outageReported = false;
@@ -107,8 +109,12 @@ class RedisEventStore implements EventStore {
   }
 
   private async store(record: Envelope, options: AcceptOptions, deadline: number): Promise<AcceptResult> {
-    await this.connected();
-    const queue = await this.queue();
+    // Connected and initialised (every request but the first few): no awaits before the add.
+    let queue = this.redis.status === 'ready' ? this.readyQueue : undefined;
+    if (!queue) {
+      await this.connected();
+      queue = await this.queue();
+    }
     // Past the deadline the caller has been answered 503: writing late would store an
     // event the provider is going to send again.
     if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
@@ -177,7 +183,10 @@ class RedisEventStore implements EventStore {
       // Queue re-emits connection errors; they are logged once by the client listener.
       queue.on('error', () => {});
       const ready = queue.waitUntilReady().then(
-        () => queue,
+        () => {
+          if (this.queuePromise === ready) this.readyQueue = queue;
+          return queue;
+        },
         (err: unknown) => {
           if (this.queuePromise === ready) this.queuePromise = undefined;
           queue.close().catch(() => {});
