@@ -6,12 +6,12 @@ import type { Envelope } from '../record/envelope.js';
 import { newEventId } from '../record/id.js';
 import { StoreUnavailableError } from '../queue/event-store.js';
 import type { IngressContext, ModeRegistrar, SourceRegistration } from './context.js';
-import { dedupeKeyOf } from './dedupe-key.js';
+import { dedupeKeyOf, type BodyReader } from './dedupe-key.js';
 import { requestFacts } from './facts.js';
 import { ackResponse, type AckResponse } from './response.js';
 import { isSlackSslCheck, slackChallenge } from './slack.js';
 import { sourceRoute } from './source-route.js';
-import { readRequest, verifyRequest } from './verify.js';
+import { readRequest, verifyRequest, type IncomingRequest } from './verify.js';
 
 export const EVENT_ID_HEADER = 'hookgate-event-id';
 
@@ -31,12 +31,9 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       if (slack && isSlackSslCheck(incoming)) return reply.code(200).send();
       if (!verifyRequest(req, incoming, reg.name, reg.verifier, ctx).ok) throw errors.signatureInvalid();
 
-      // Parsed only when a step asks for it: most sources dedupe on a header or not at all.
-      let parsed: { value: unknown } | undefined;
-      const body = () =>
-        (parsed ??= { value: parseBody(incoming.rawBody, incoming.headers['content-type']) }).value;
+      const body = new LazyBody(incoming);
       if (slack) {
-        const challenge = slackChallenge(body());
+        const challenge = slackChallenge(body.read());
         if (challenge !== undefined) return reply.code(200).send({ challenge });
       }
       const dedupeKey = dedupeKeyOf(reg.source.dedupe, reg.verifier, incoming.headers, body);
@@ -77,6 +74,24 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
     }),
   );
 };
+
+/**
+ * The body parsed only when a step asks for it (most sources dedupe on a header or not
+ * at all), and then once. A class, not a closure per request: no allocation of a
+ * function (and under tsx, no __name call) on the hot path.
+ */
+class LazyBody implements BodyReader {
+  private parsed = false;
+  private value: unknown;
+  constructor(private readonly incoming: IncomingRequest) {}
+  read(): unknown {
+    if (!this.parsed) {
+      this.value = parseBody(this.incoming.rawBody, this.incoming.headers['content-type']);
+      this.parsed = true;
+    }
+    return this.value;
+  }
+}
 
 function answer(reply: FastifyReply, response: AckResponse, eventId: string): FastifyReply {
   reply.eventId = eventId;

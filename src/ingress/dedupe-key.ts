@@ -1,5 +1,21 @@
 import type { SourceConfig } from '../config/schema.js';
-import type { Verifier } from '../verifiers/index.js';
+import type { DedupeInput, Verifier } from '../verifiers/index.js';
+
+/** The parsed body, read on demand (see LazyBody in ack.ts). */
+export interface BodyReader {
+  read(): unknown;
+}
+
+/** What a verifier's dedupeKey sees; the body getter parses only if the scheme reads it. */
+class DedupeView implements DedupeInput {
+  constructor(
+    readonly headers: Record<string, string>,
+    private readonly reader: BodyReader,
+  ) {}
+  get body(): unknown {
+    return this.reader.read();
+  }
+}
 
 /**
  * The key duplicates are recognised by (SPEC §3): `dedupe: true` uses the provider's
@@ -10,21 +26,12 @@ export function dedupeKeyOf(
   dedupe: SourceConfig['dedupe'],
   verifier: Verifier,
   headers: Record<string, string>,
-  body: () => unknown,
+  body: BodyReader,
 ): string | undefined {
   if (dedupe === false) return undefined;
-  if (dedupe === true) {
-    return nonEmpty(
-      verifier.dedupeKey?.({
-        headers,
-        get body() {
-          return body();
-        },
-      }),
-    );
-  }
+  if (dedupe === true) return nonEmpty(verifier.dedupeKey?.(new DedupeView(headers, body)));
   if ('header' in dedupe) return nonEmpty(headers[dedupe.header]);
-  return nonEmpty(scalar(bodyPath(body(), dedupe.body)));
+  return nonEmpty(scalar(bodyPath(body.read(), dedupe.body)));
 }
 
 function bodyPath(body: unknown, path: string): unknown {
