@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Envelope } from '../record/envelope.js';
 import type { FormattedRecord } from '../record/format.js';
+import type { Template } from '../record/template.js';
 import type { Deadline } from './deadline.js';
 import { PermanentError, RetryableError } from './errors.js';
+import { Renderer } from './templates.js';
 
 /**
  * Client settings shared by the SQS, SNS and EventBridge destinations. Credentials come
@@ -140,4 +142,21 @@ export function fifoId(value: string): string {
 /** `MessageDeduplicationId`: the same delivery replayed or retried is deduplicated; another destination's is not. */
 export function deduplicationId(record: Envelope, destination: string): string {
   return fifoId(`${record.id}:${destination}`);
+}
+
+/** SQS and SNS FIFO fields: the group from the `groupId` template, the deduplication id per destination. */
+export function fifoFields(
+  record: Envelope,
+  destination: string,
+  groupId: Template,
+): { MessageGroupId: string; MessageDeduplicationId: string } {
+  return {
+    MessageGroupId: fifoId(new Renderer(record).render(groupId)),
+    MessageDeduplicationId: deduplicationId(record, destination),
+  };
+}
+
+/** What SQS and SNS answered, kept with the delivery. */
+export function messageInfo(out: { MessageId?: string; SequenceNumber?: string }): Record<string, unknown> {
+  return { messageId: out.MessageId, ...(out.SequenceNumber ? { sequenceNumber: out.SequenceNumber } : {}) };
 }

@@ -2,10 +2,9 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import type { Envelope } from '../record/envelope.js';
 import { formatRecord } from '../record/format.js';
 import { compileTemplate, type Template } from '../record/template.js';
-import { classifyAwsError, clientConfig, deduplicationId, fifoId, messageAttributes } from './aws.js';
+import { classifyAwsError, clientConfig, fifoFields, messageAttributes, messageInfo } from './aws.js';
 import { Deadline } from './deadline.js';
 import type { SnsOptions } from './options.js';
-import { Renderer } from './templates.js';
 import type { Destination, SendResult } from './types.js';
 
 /** SPEC §5 SNS destination: the SQS attributes as message attributes; FIFO topics by the `.fifo` ARN. */
@@ -36,18 +35,10 @@ export class SnsDestination implements Destination {
       Message: formatted.text,
       MessageAttributes: messageAttributes(record, formatted),
     };
-    if (this.fifo) {
-      input.MessageGroupId = fifoId(new Renderer(record).render(this.groupId));
-      input.MessageDeduplicationId = deduplicationId(record, this.name);
-    }
+    if (this.fifo) Object.assign(input, fifoFields(record, this.name, this.groupId));
     try {
       const out = await this.client.send(new PublishCommand(input), { abortSignal: deadline.signal });
-      return {
-        info: {
-          messageId: out.MessageId,
-          ...(out.SequenceNumber ? { sequenceNumber: out.SequenceNumber } : {}),
-        },
-      };
+      return { info: messageInfo(out) };
     } catch (err) {
       throw classifyAwsError(err, this.where, deadline);
     }

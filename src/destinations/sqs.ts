@@ -2,10 +2,9 @@ import { SendMessageCommand, SQSClient, type SendMessageCommandInput } from '@aw
 import type { Envelope } from '../record/envelope.js';
 import { formatRecord } from '../record/format.js';
 import { compileTemplate, type Template } from '../record/template.js';
-import { classifyAwsError, clientConfig, deduplicationId, fifoId, messageAttributes } from './aws.js';
+import { classifyAwsError, clientConfig, fifoFields, messageAttributes, messageInfo } from './aws.js';
 import { Deadline } from './deadline.js';
 import type { SqsOptions } from './options.js';
-import { Renderer } from './templates.js';
 import type { Destination, SendResult } from './types.js';
 
 /**
@@ -40,18 +39,10 @@ export class SqsDestination implements Destination {
       MessageBody: formatted.text,
       MessageAttributes: messageAttributes(record, formatted),
     };
-    if (this.fifo) {
-      input.MessageGroupId = fifoId(new Renderer(record).render(this.groupId));
-      input.MessageDeduplicationId = deduplicationId(record, this.name);
-    }
+    if (this.fifo) Object.assign(input, fifoFields(record, this.name, this.groupId));
     try {
       const out = await this.client.send(new SendMessageCommand(input), { abortSignal: deadline.signal });
-      return {
-        info: {
-          messageId: out.MessageId,
-          ...(out.SequenceNumber ? { sequenceNumber: out.SequenceNumber } : {}),
-        },
-      };
+      return { info: messageInfo(out) };
     } catch (err) {
       throw classifyAwsError(err, this.where, deadline);
     }
