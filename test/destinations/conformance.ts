@@ -33,7 +33,8 @@ export interface ConformanceTarget {
 
 const FORMATS: RecordFormat[] = ['envelope', 'body', 'request'];
 
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
+/** The error a send rejects with; a send that succeeds fails the test. */
+export async function errorOf(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (err) {

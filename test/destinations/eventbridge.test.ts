@@ -4,7 +4,7 @@ import { createDestination } from '../../src/destinations/index.js';
 import { eventbridgeOptions } from '../../src/destinations/options.js';
 import type { Destination } from '../../src/destinations/types.js';
 import { startEventBridgeEndpoint, type EventBridgeEndpoint } from '../helpers/eventbridge-endpoint.js';
-import { conformance, type ConformanceTarget } from './conformance.js';
+import { conformance, type ConformanceTarget, errorOf } from './conformance.js';
 import { sampleRecord } from './record.js';
 
 const live = new AbortController().signal;
@@ -15,15 +15,6 @@ function ebDestination(eb: EventBridgeEndpoint, config: Record<string, unknown> 
     eventbridgeOptions.parse({ type: 'eventbridge', endpoint: eb.url, region: eb.region, ...config }),
     { defaultTimeout: timeoutMs },
   );
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 conformance('eventbridge', async (): Promise<ConformanceTarget> => {

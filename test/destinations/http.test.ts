@@ -6,7 +6,7 @@ import { httpOptions } from '../../src/destinations/options.js';
 import type { Destination } from '../../src/destinations/types.js';
 import { VERSION } from '../../src/version.js';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
-import { conformance, type ConformanceTarget } from './conformance.js';
+import { conformance, type ConformanceTarget, errorOf } from './conformance.js';
 import { sampleRecord } from './record.js';
 
 const SECRET = `whsec_${Buffer.from('hookgate-test-signing-key-32byte').toString('base64')}`;
@@ -16,15 +16,6 @@ function httpDestination(config: Record<string, unknown>, timeoutMs = 10_000): D
   return createDestination('out', httpOptions.parse({ type: 'http', ...config }), {
     defaultTimeout: timeoutMs,
   });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 conformance('http', async (): Promise<ConformanceTarget> => {

@@ -4,7 +4,7 @@ import { createDestination } from '../../src/destinations/index.js';
 import { snsOptions } from '../../src/destinations/options.js';
 import type { Destination } from '../../src/destinations/types.js';
 import { startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
-import { conformance, type ConformanceTarget } from './conformance.js';
+import { conformance, type ConformanceTarget, errorOf } from './conformance.js';
 import { sampleRecord } from './record.js';
 
 const live = new AbortController().signal;
@@ -15,15 +15,6 @@ function snsDestination(fq: Fauxqs, config: Record<string, unknown>, timeoutMs =
     snsOptions.parse({ type: 'sns', endpoint: fq.endpoint, region: fq.region, ...config }),
     { defaultTimeout: timeoutMs },
   );
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 for (const suffix of ['', '.fifo']) {

@@ -4,7 +4,7 @@ import { createDestination } from '../../src/destinations/index.js';
 import { sqsOptions } from '../../src/destinations/options.js';
 import type { Destination } from '../../src/destinations/types.js';
 import { startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
-import { conformance, type ConformanceTarget } from './conformance.js';
+import { conformance, type ConformanceTarget, errorOf } from './conformance.js';
 import { sampleRecord } from './record.js';
 
 const live = new AbortController().signal;
@@ -20,15 +20,6 @@ function sqsDestination(
     sqsOptions.parse({ type: 'sqs', endpoint: fq.endpoint, region: fq.region, ...config }),
     { defaultTimeout: timeoutMs },
   );
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
 }
 
 for (const queue of ['conformance', 'conformance.fifo']) {
