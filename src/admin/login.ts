@@ -3,6 +3,7 @@ import { SESSION_COOKIE, SESSION_PATH } from './auth.js';
 import { serializeCookie } from './cookies.js';
 import { issueSession, secretsEqual } from './credentials.js';
 import { loginPage } from './login-page.js';
+import { SignInLimiter } from './sign-in-limit.js';
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -18,6 +19,7 @@ export async function registerLogin(
 ): Promise<void> {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
+  const limiter = new SignInLimiter(10, 60_000, now);
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -27,10 +29,21 @@ export async function registerLogin(
 
   const signIn = (req: FastifyRequest, reply: FastifyReply, given: unknown) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const wait = limiter.retryAfter(req.ip);
+    if (wait !== undefined) {
+      req.log.warn({ path: '/admin/login', ip: req.ip }, 'admin sign-in blocked after repeated failures');
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .type('text/html; charset=utf-8')
+        .send(loginPage('Too many failed sign-ins; try again later.'));
+    }
     if (typeof given !== 'string' || !secretsEqual(given, token)) {
+      limiter.fail(req.ip);
       req.log.warn({ path: '/admin/login' }, 'admin sign-in refused');
       return reply.code(401).type('text/html; charset=utf-8').send(loginPage('That token is not valid.'));
     }
+    limiter.succeed(req.ip);
     const expiresAt = now() + ttlMs;
     reply.header(
       'set-cookie',
