@@ -19,6 +19,8 @@ export const REPO_ROOT = resolve(__dirname, '../../..');
 
 export const WEBHOOK_PORT = 8080;
 export const ADMIN_PORT = 9090;
+/** `worker.adminPort` (hookgate.ecs.yaml): each worker's own admin API and `/metrics`. */
+export const WORKER_ADMIN_PORT = 9091;
 /** Not 6379: cdk-nag AwsSolutions-AEC5, and scanners looking for open Redis miss it. */
 export const REDIS_PORT = 6380;
 
@@ -92,7 +94,7 @@ export class HookgateStack extends cdk.Stack {
     });
     const workerSg = new ec2.SecurityGroup(this, 'WorkerSg', {
       vpc,
-      description: 'hookgate worker tasks: no inbound',
+      description: 'hookgate worker tasks: metrics port from adminAccessCidr only, if set',
     });
     const redisSg = new ec2.SecurityGroup(this, 'RedisSg', {
       vpc,
@@ -110,6 +112,12 @@ export class HookgateStack extends cdk.Stack {
         ec2.Peer.ipv4(props.adminAccessCidr),
         ec2.Port.tcp(ADMIN_PORT),
         'hookgate admin API from the operators network',
+      );
+      // Each worker's own /metrics (and admin API): same token, same source, nothing else.
+      workerSg.addIngressRule(
+        ec2.Peer.ipv4(props.adminAccessCidr),
+        ec2.Port.tcp(WORKER_ADMIN_PORT),
+        'hookgate worker metrics from the operators network',
       );
     }
 
@@ -187,6 +195,8 @@ export class HookgateStack extends cdk.Stack {
       ...Object.fromEntries(
         props.secretEnv.map((k) => [k, ecs.Secret.fromSecretsManager(webhookSecrets, k)]),
       ),
+      // Both services: the gateway's admin API on 9090, each worker's own /metrics on 9091.
+      HOOKGATE_ADMIN_TOKEN: ecs.Secret.fromSecretsManager(adminToken),
     };
 
     // ---- gateway ---------------------------------------------------------------------
@@ -195,7 +205,7 @@ export class HookgateStack extends cdk.Stack {
       image,
       command: ['serve'],
       environment,
-      secrets: { ...secrets, HOOKGATE_ADMIN_TOKEN: ecs.Secret.fromSecretsManager(adminToken) },
+      secrets,
       portMappings: [
         { containerPort: WEBHOOK_PORT, name: 'webhook' },
         { containerPort: ADMIN_PORT, name: 'admin' },
@@ -273,7 +283,9 @@ export class HookgateStack extends cdk.Stack {
       command: ['worker'],
       environment,
       secrets,
-      // No port and so no healthCheck: a worker that fails exits, and ECS replaces it.
+      // The admin port only, for scraping; never behind the ALB, reachable from
+      // adminAccessCidr if set. No healthCheck: a worker that fails exits, and ECS replaces it.
+      portMappings: [{ containerPort: WORKER_ADMIN_PORT, name: 'admin' }],
       ...this.containerCommon('worker', props),
     });
     this.worker = new ecs.FargateService(this, 'WorkerService', {

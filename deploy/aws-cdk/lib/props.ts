@@ -23,7 +23,7 @@ export interface HookgateProps {
   configFile: string;
   /** ACM certificate for HTTPS on 443 (HTTP on 80 redirects). Unset: HTTP on 80 only. */
   certificateArn?: string;
-  /** A CIDR (VPN, bastion) allowed to reach the admin port on the gateway tasks. Unset: none. */
+  /** A CIDR (VPN, bastion, Prometheus) allowed to reach the admin ports: gateway 9090, workers 9091. Unset: none. */
   adminAccessCidr?: string;
   /** Environment variable names read from the webhook-secrets secret (a JSON object). */
   secretEnv: string[];

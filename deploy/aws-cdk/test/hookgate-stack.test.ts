@@ -1,8 +1,8 @@
 /**
  * The ECS/Fargate stack, synthesized offline with cdk-nag's AwsSolutions pack (as
  * `cdk synth` does) and checked with aws-cdk-lib/assertions against what
- * deploy/README.md promises: webhook port public, admin port not behind the ALB,
- * workers scale on their own, Redis encrypted in transit with AUTH, secrets only from
+ * deploy/README.md promises: webhook port public, admin ports (gateway 9090, worker
+ * metrics 9091) not behind the ALB and open only to adminAccessCidr, workers scale on their own, Redis encrypted in transit with AUTH, secrets only from
  * Secrets Manager, task roles limited to the configured ARNs, logs in CloudWatch.
  */
 import { strict as assert } from 'node:assert';
@@ -14,7 +14,14 @@ import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ADMIN_PORT, HookgateStack, REDIS_PORT, REPO_ROOT, WEBHOOK_PORT } from '../lib/hookgate-stack';
+import {
+  ADMIN_PORT,
+  HookgateStack,
+  REDIS_PORT,
+  REPO_ROOT,
+  WEBHOOK_PORT,
+  WORKER_ADMIN_PORT,
+} from '../lib/hookgate-stack';
 import { propsFromContext } from '../lib/props';
 
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
@@ -52,6 +59,33 @@ type ContainerDef = {
   StopTimeout?: number;
   ReadonlyRootFilesystem?: boolean;
 };
+
+type Ingress = { CidrIp?: string; SourceSecurityGroupId?: unknown; FromPort: number; ToPort: number };
+
+/**
+ * Every inbound rule touching `port` on the security group whose description matches
+ * `group`: inline (SecurityGroupIngress, where CDK puts CIDR rules) and standalone
+ * AWS::EC2::SecurityGroupIngress resources (security-group peers).
+ */
+function ingressTo(template: Template, group: RegExp, port: number): Ingress[] {
+  const resources = template.toJSON().Resources as Resources;
+  const ids = Object.entries(resources)
+    .filter(
+      ([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && group.test(String(r.Properties.GroupDescription)),
+    )
+    .map(([id]) => id);
+  assert.equal(ids.length, 1, `one security group matches ${group}`);
+  const covers = (r: Ingress) => r.FromPort <= port && port <= r.ToPort;
+  const inline = (resources[ids[0]!]!.Properties.SecurityGroupIngress ?? []) as Ingress[];
+  const standalone = Object.values(resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::EC2::SecurityGroupIngress' &&
+        JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [ids[0], 'GroupId'] }),
+    )
+    .map((r) => r.Properties as unknown as Ingress);
+  return [...inline, ...standalone].filter(covers);
+}
 
 function containers(template: Template): Record<'serve' | 'worker', ContainerDef> {
   const out: Partial<Record<'serve' | 'worker', ContainerDef>> = {};
@@ -116,14 +150,18 @@ describe('default deployment (cdk.json context)', () => {
       { Port: 80, Protocol: 'HTTP' },
       1,
     );
-    // Nothing may reach the admin port: no ingress rule names it.
-    const adminIngress = Object.values(resources).filter(
-      (r) =>
-        (r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === ADMIN_PORT) ||
-        (r.Type === 'AWS::EC2::SecurityGroup' &&
-          JSON.stringify(r.Properties.SecurityGroupIngress ?? []).includes(`"FromPort":${ADMIN_PORT}`)),
-    );
-    assert.deepEqual(adminIngress, []);
+    // Without adminAccessCidr nothing may reach the admin ports: no ingress rule names them.
+    for (const port of [ADMIN_PORT, WORKER_ADMIN_PORT]) {
+      const adminIngress = Object.values(resources).filter(
+        (r) =>
+          (r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === port) ||
+          (r.Type === 'AWS::EC2::SecurityGroup' &&
+            JSON.stringify(r.Properties.SecurityGroupIngress ?? []).includes(`"FromPort":${port}`)),
+      );
+      assert.deepEqual(adminIngress, [], `no ingress to ${port}`);
+    }
+    assert.deepEqual(ingressTo(template, /^hookgate worker/, WORKER_ADMIN_PORT), []);
+    assert.deepEqual(ingressTo(template, /^hookgate gateway/, ADMIN_PORT), []);
     // The gateway takes the webhook port from the ALB's security group only.
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: WEBHOOK_PORT,
@@ -199,8 +237,18 @@ describe('default deployment (cdk.json context)', () => {
     assert.deepEqual(names(serve), ['HOOKGATE_ADMIN_TOKEN', 'REDIS_AUTH_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
     assert.deepEqual(
       names(worker),
-      ['REDIS_AUTH_TOKEN', 'STRIPE_WEBHOOK_SECRET'],
-      'workers have no admin token',
+      ['HOOKGATE_ADMIN_TOKEN', 'REDIS_AUTH_TOKEN', 'STRIPE_WEBHOOK_SECRET'],
+      'workers get the admin token too: it turns on their /metrics',
+    );
+    // The same AdminToken secret in both, not a second one.
+    const adminTokenOf = (c: ContainerDef) =>
+      JSON.stringify(c.Secrets!.find((s) => s.Name === 'HOOKGATE_ADMIN_TOKEN')!.ValueFrom);
+    assert.match(adminTokenOf(worker), /"Ref":"AdminToken/);
+    assert.equal(adminTokenOf(worker), adminTokenOf(serve));
+    template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::Secret',
+      { Description: Match.stringLikeRegexp('HOOKGATE_ADMIN_TOKEN') },
+      1,
     );
     for (const c of [serve, worker]) {
       for (const s of c.Secrets!) assert.match(JSON.stringify(s.ValueFrom), /Ref|secretsmanager/);
@@ -223,10 +271,7 @@ describe('default deployment (cdk.json context)', () => {
         ...(c.Environment ?? []).map((e) => e.Name),
         ...(c.Secrets ?? []).map((s) => s.Name),
       ]);
-      // admin.token is optional: unset in the worker turns the admin API off there.
-      const missing = needed.filter(
-        (v) => !set.has(v) && !(name === 'worker' && v === 'HOOKGATE_ADMIN_TOKEN'),
-      );
+      const missing = needed.filter((v) => !set.has(v));
       assert.deepEqual(missing, [], `${name} task sets every variable`);
     }
   });
@@ -274,7 +319,18 @@ describe('default deployment (cdk.json context)', () => {
       serve.PortMappings?.map((p) => p.ContainerPort),
       [WEBHOOK_PORT, ADMIN_PORT],
     );
-    assert.equal(worker.PortMappings, undefined, 'workers listen on nothing');
+    assert.deepEqual(
+      worker.PortMappings?.map((p) => p.ContainerPort),
+      [WORKER_ADMIN_PORT],
+      'workers listen only on their admin port (/metrics)',
+    );
+    const config = readFileSync(join(REPO_ROOT, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8');
+    assert.match(
+      config,
+      new RegExp(`^  adminPort: ${WORKER_ADMIN_PORT}\\b`, 'm'),
+      'worker.adminPort matches',
+    );
+    assert.match(config, /^admin:\n(?:  #.*\n)*  host: 0\.0\.0\.0\b/m, 'admin.host reachable in the task');
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
   });
 
@@ -335,6 +391,29 @@ describe('options', () => {
         Match.objectLike({ CidrIp: '10.20.0.0/16', FromPort: ADMIN_PORT, ToPort: ADMIN_PORT }),
       ],
     });
+    // Worker metrics: exactly one rule, from that CIDR, for that port; nothing else inbound.
+    const workerIngress = ingressTo(template, /^hookgate worker/, WORKER_ADMIN_PORT);
+    assert.deepEqual(
+      workerIngress.map(({ CidrIp, FromPort, ToPort, SourceSecurityGroupId }) => ({
+        CidrIp,
+        FromPort,
+        ToPort,
+        SourceSecurityGroupId,
+      })),
+      [
+        {
+          CidrIp: '10.20.0.0/16',
+          FromPort: WORKER_ADMIN_PORT,
+          ToPort: WORKER_ADMIN_PORT,
+          SourceSecurityGroupId: undefined,
+        },
+      ],
+    );
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^hookgate worker'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.20.0.0/16', FromPort: WORKER_ADMIN_PORT })],
+    });
+    assert.deepEqual(ingressTo(template, /^hookgate gateway/, WORKER_ADMIN_PORT), [], 'not on the gateway');
     const groups = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
     assert.equal(groups.length, 1, 'still one target group: the admin port never goes behind the ALB');
   });
