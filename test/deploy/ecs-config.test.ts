@@ -36,10 +36,16 @@ t.test('the ECS config is valid with the task environment', async (t) => {
   t.ok(config.server.shutdownTimeout < 30_000, 'drains within the task stopTimeout (30s)');
 });
 
-t.test('the worker task (no admin token) loads it too', async (t) => {
-  const { HOOKGATE_ADMIN_TOKEN: _admin, ...workerEnv } = taskEnv;
-  const config = parseConfig(text, { env: workerEnv });
-  t.notOk(config.admin.token, 'admin API off in workers');
+t.test('the worker task loads it with its admin API on worker.adminPort', async (t) => {
+  const config = parseConfig(text, { env: taskEnv });
+  t.ok(config.admin.token, 'workers get the admin token, so their /metrics can be scraped');
+  t.equal(config.admin.host, '0.0.0.0', 'reachable from the scraper, not only from inside the task');
+  t.equal(config.worker.adminPort, 9091);
+});
+
+t.test('without the admin token the admin API is off, not started open', async (t) => {
+  const { HOOKGATE_ADMIN_TOKEN: _admin, ...env } = taskEnv;
+  t.notOk(parseConfig(text, { env }).admin.token);
 });
 
 t.test('a missing signing secret is refused, not started with an empty one', async (t) => {
