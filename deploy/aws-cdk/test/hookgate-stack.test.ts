@@ -330,7 +330,11 @@ describe('default deployment (cdk.json context)', () => {
       new RegExp(`^  adminPort: ${WORKER_ADMIN_PORT}\\b`, 'm'),
       'worker.adminPort matches',
     );
-    assert.match(config, /^admin:\n(?:  #.*\n)*  host: 0\.0\.0\.0\b/m, 'admin.host reachable in the task');
+    assert.match(
+      config,
+      /^admin:\n(?: {2}#.*\n)* {2}host: 0\.0\.0\.0\b/m,
+      'admin.host reachable in the task',
+    );
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
   });
 
