@@ -11,14 +11,15 @@
  * (from /proc): on a shared machine that figure moves far less than req/s does.
  */
 import { createHmac } from 'node:crypto';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { cpuMs } from '../process-cpu.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -91,18 +92,6 @@ function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-const TICKS_PER_SECOND = existsSync('/proc/self/stat')
-  ? Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
-  : 0;
-
-/** User + system CPU time of a process so far, in ms (Linux only; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  if (!TICKS_PER_SECOND || pid === undefined) return NaN;
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** CPU time Redis has used so far, in ms (INFO cpu; every client's work, not only ours). */

@@ -1,4 +1,5 @@
 import { Agent, createServer, request } from 'node:http';
+import { serveFromChild } from '../child-server.js';
 
 // The floor for any proxy hop on this machine: Node's http server piping each call to
 // the upstream over a keep-alive pool, with no verification, record or logging. The
@@ -24,10 +25,4 @@ const server = createServer((req, res) => {
   forward.on('error', () => res.writeHead(502).end());
   req.pipe(forward);
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}` }) + '\n');
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serveFromChild(server);

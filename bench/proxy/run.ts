@@ -15,14 +15,15 @@
  *                      BENCH_CALLS=3000, BENCH_LOG_LEVEL=info, BENCH_UPSTREAM_CPU_MS=0)
  *   node --import tsx bench/proxy/run.ts
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { cpuMs } from '../process-cpu.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -116,18 +117,6 @@ async function latency(url: string): Promise<{ p50: number; p99: number }> {
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
   return { p50: at(0.5), p99: at(0.99) };
-}
-
-const TICKS_PER_SECOND = existsSync('/proc/self/stat')
-  ? Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
-  : 0;
-
-/** User + system CPU time of a process so far, in ms (Linux only; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  if (!TICKS_PER_SECOND || pid === undefined) return NaN;
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 function autocannonRun(url: string, duration: number): Promise<Result> {

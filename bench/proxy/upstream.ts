@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { serveFromChild } from '../child-server.js';
 
 // The synchronous API behind the proxy: reads the body, answers 201 with a small JSON
 // document, as cheap as a Node HTTP server gets, so the bench measures the gateway.
@@ -18,10 +19,4 @@ const server = createServer((req, res) => {
     res.end(answer);
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}` }) + '\n');
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serveFromChild(server);
