@@ -21,6 +21,7 @@ export async function adminHarness(
   t: Test,
   raw: Record<string, unknown>,
   label = 'admin',
+  options: { now?: () => number } = {},
 ): Promise<AdminHarness> {
   const config = testConfig({ ...raw, admin: { token: TOKEN, host: '127.0.0.1', port: 0 } }, label);
   const h = workerHarness(t, config);
@@ -31,6 +32,7 @@ export async function adminHarness(
     deadLetters: h.store,
     events: h.events,
     queues: h.queues,
+    ...options,
   });
   t.teardown(() => app.close());
   return {

@@ -1,23 +1,9 @@
 import t from 'tap';
-import { buildAdmin } from '../../src/admin/app.js';
-import { createLogger } from '../../src/log.js';
-import { harness as workerHarness, testConfig } from '../worker/harness.js';
-import { TOKEN } from './harness.js';
+import { adminHarness, TOKEN } from './harness.js';
 
 t.test('repeated wrong tokens block sign-in for the address until the window ends', async (t) => {
   let clock = Date.parse('2026-11-27T10:00:00Z');
-  const config = testConfig({ admin: { token: TOKEN, host: '127.0.0.1', port: 0 } }, 'signin');
-  const h = workerHarness(t, config);
-  const app = await buildAdmin({
-    config,
-    logger: createLogger('silent'),
-    metrics: h.metrics,
-    deadLetters: h.store,
-    events: h.events,
-    queues: h.queues,
-    now: () => clock,
-  });
-  t.teardown(() => app.close());
+  const { app } = await adminHarness(t, {}, 'signin', { now: () => clock });
   const signIn = (token: string) =>
     app.inject({ method: 'POST', url: '/admin/login', payload: { token }, remoteAddress: '203.0.113.7' });
 

@@ -4,8 +4,8 @@ import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
-import { REDIS_URL } from '../helpers/redis.js';
-import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
+import { waitFor } from '../worker/harness.js';
+import { cliFixture } from './fixture.js';
 import { runCli, writeConfig } from './run.js';
 
 t.test('hookgate dlq list/show/replay/purge', async (t) => {
@@ -15,15 +15,7 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     sources: { stripe: { routes: [{ to: 'rx' }] }, github: { routes: [{ to: 'rx' }] } },
     destinations: { rx: { type: 'http', url: rx.url } },
   };
-  const config = testConfig(raw, 'cli-dlq');
-  const { file, cleanup } = writeConfig({
-    ...raw,
-    redis: { url: REDIS_URL, prefix: config.redis.prefix },
-    defaults: { retry: FAST_RETRY },
-    logLevel: 'silent',
-  });
-  t.teardown(cleanup);
-  const h = harness(t, config);
+  const { file, h } = cliFixture(t, raw, 'cli-dlq');
   const worker = h.startWorker();
   const stripe = sampleRecord();
   const github = sampleRecord({ source: 'github' });

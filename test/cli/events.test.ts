@@ -4,9 +4,9 @@ import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
-import { REDIS_URL } from '../helpers/redis.js';
-import { FAST_RETRY, harness, testConfig, waitFor } from '../worker/harness.js';
-import { runCli, writeConfig } from './run.js';
+import { waitFor } from '../worker/harness.js';
+import { cliFixture } from './fixture.js';
+import { runCli } from './run.js';
 
 t.test('hookgate events show/replay', async (t) => {
   const a = await startHttpReceiver();
@@ -19,15 +19,7 @@ t.test('hookgate events show/replay', async (t) => {
       b: { type: 'http', url: b.url, retry: { attempts: 2 } },
     },
   };
-  const config = testConfig(raw, 'cli-events');
-  const { file, cleanup } = writeConfig({
-    ...raw,
-    redis: { url: REDIS_URL, prefix: config.redis.prefix },
-    defaults: { retry: FAST_RETRY },
-    logLevel: 'silent',
-  });
-  t.teardown(cleanup);
-  const h = harness(t, config);
+  const { file, h } = cliFixture(t, raw, 'cli-events');
   h.startWorker();
   const record = sampleRecord();
   await h.publish(record);
