@@ -24,12 +24,11 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { startFauxqs } from 'fauxqs';
 import { Redis } from 'ioredis';
 import { validateConfig } from '../../src/config/load.js';
-import { buildEnvelope } from '../../src/record/build.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { newEventId } from '../../src/record/id.js';
 import { deliveryJobOptions } from '../../src/worker/enqueue.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { openQueues } from '../../src/worker/queues.js';
+import { sampleRecord } from '../../test/destinations/record.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -92,34 +91,18 @@ function writeConfig(config: unknown): string {
   return file;
 }
 
-function sampleRecord(): Envelope {
-  const id = newEventId();
-  const body = JSON.stringify({
-    id: `evt_${id}`,
-    object: 'event',
-    type: 'invoice.paid',
-    data: { object: { id: 'in_1', customer: 'cus_1', amount_paid: 2000, currency: 'usd', lines: [1, 2, 3] } },
+/** A Stripe-sized invoice event, built as the ingress builds records. */
+const benchRecord = (): Envelope =>
+  sampleRecord({
+    source: 'bench',
+    body: JSON.stringify({
+      object: 'event',
+      type: 'invoice.paid',
+      data: {
+        object: { id: 'in_1', customer: 'cus_1', amount_paid: 2000, currency: 'usd', lines: [1, 2, 3] },
+      },
+    }),
   });
-  return buildEnvelope(
-    {
-      id,
-      receivedAt: Date.now(),
-      source: 'bench',
-      method: 'POST',
-      routePath: '/hooks/bench',
-      path: '/hooks/bench',
-      rawQueryString: '',
-      rawHeaders: ['Content-Type', 'application/json', 'User-Agent', 'Stripe/1.0'],
-      body: Buffer.from(body),
-      sourceIp: '127.0.0.1',
-      protocol: 'HTTP/1.1',
-      domainName: 'localhost',
-      verified: true,
-      verifier: 'none',
-    },
-    { condition: 'Success', response: { statusCode: 204, headers: {}, body: null, isBase64Encoded: false } },
-  );
-}
 
 const baseConfig = (prefix: string, destination: Record<string, unknown>, concurrency: number) => ({
   redis: { url: REDIS_URL, prefix },
@@ -140,7 +123,7 @@ async function throughput(destination: Record<string, unknown>, concurrency: num
   for (let done = 0; done < JOBS; done += 500) {
     const jobs = [];
     for (let i = done; i < Math.min(JOBS, done + 500); i++) {
-      const record = sampleRecord();
+      const record = benchRecord();
       const id = deliveryId(record.id, 'target');
       jobs.push({
         name: 'target',

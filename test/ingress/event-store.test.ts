@@ -7,7 +7,7 @@ import { EVENTS_QUEUE } from '../../src/queue/names.js';
 import type { EventJobData } from '../../src/queue/jobs.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
-import { sampleRecord } from './record-fixture.js';
+import { sampleRecord } from '../destinations/record.js';
 
 const DAY = 86_400_000;
 
@@ -27,7 +27,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, url = REDIS_URL, 
 
 t.test('accept stores one job: id = event id, name = source, data = { record }', async (t) => {
   const { store, queue } = await setup(t);
-  const record = sampleRecord('stripe');
+  const record = sampleRecord({ source: 'stripe' });
   const res = await store.accept(record, { source: 'stripe' });
   t.same(res, { eventId: record.id, duplicate: false });
   const job = await queue.getJob(record.id);
@@ -57,7 +57,7 @@ t.test('a duplicate returns the original id and is not enqueued', async (t) => {
   const ttl = await redis.pttl(key);
   t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'the key lives for retention.events');
   // Keys are per source.
-  const other = sampleRecord('github');
+  const other = sampleRecord({ source: 'github' });
   t.same(await store.accept(other, { source: 'github', dedupeKey: 'evt_1' }), {
     eventId: other.id,
     duplicate: false,
