@@ -202,6 +202,29 @@ t.test('the upstream is called exactly once per request, whatever it answers', a
   t.same(new Set(records.map((r) => r.id)), new Set(ids), 'one record per request');
 });
 
+t.test('calls to the upstream reuse one keep-alive connection', async (t) => {
+  const up = await startUpstream({ status: 200, body: 'ok' });
+  t.teardown(() => up.close());
+  const gw = await gateway(t, {
+    sources: { orders: { mode: 'proxy', path: '/api/orders', upstream: { url: up.url } } },
+  });
+  for (let i = 0; i < 5; i++) {
+    // `connection: close` from the caller ends the caller's connection only: the
+    // upstream side is hookgate's own pool.
+    const answer = await call(`${gw.url}/api/orders`, {
+      body: `{"n":${i}}`,
+      headers: { connection: 'close' },
+    });
+    t.equal(answer.status, 200);
+  }
+  t.equal(up.requests.length, 5);
+  t.same(
+    new Set(up.requests.map((r) => r.remotePort)).size,
+    1,
+    'five sequential calls, one upstream connection',
+  );
+});
+
 t.test('verify works in proxy mode: a refused request never reaches the upstream', async (t) => {
   const up = await startUpstream({ status: 200, body: 'ok' });
   t.teardown(() => up.close());

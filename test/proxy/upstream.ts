@@ -31,6 +31,8 @@ export interface SeenRequest {
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
   body: Buffer;
+  /** The client port of the connection it came on: equal ports mean a reused connection. */
+  remotePort: number | undefined;
 }
 
 export interface Upstream {
@@ -60,6 +62,7 @@ export async function startUpstream(fallback: UpstreamReply = { status: 200 }): 
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         body,
+        remotePort: req.socket.remotePort,
       });
       events.emit('request');
       const reply = queue.shift() ?? fallback;
