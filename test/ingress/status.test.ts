@@ -1,7 +1,8 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { REDIS_URL } from '../helpers/redis.js';
+import { buildIngress } from '../../src/ingress/app.js';
+import { createLogger } from '../../src/log.js';
+import { createMetrics } from '../../src/metrics/registry.js';
 import { freePort } from '../helpers/redis-server.js';
 import { eventually, ingress, STRIPE_SECRET, stripeSignature } from './harness.js';
 
@@ -271,10 +272,16 @@ t.test('429 with retry-after past the per-source rate limit', async (t) => {
   t.equal((await h.jobs()).length, 3);
 
   // The counter is in Redis: a second gateway instance on the same prefix shares it.
-  const redis = new Redis(REDIS_URL);
-  t.teardown(() => redis.disconnect());
-  const counters = await redis.keys(`${h.prefix}:rate-limit:*`);
-  t.equal(counters.length, 1);
+  const second = await buildIngress({
+    config: h.config,
+    logger: createLogger('silent'),
+    metrics: createMetrics({ defaults: false }),
+    store: h.store,
+  });
+  t.teardown(() => second.close());
+  const other = await second.inject({ method: 'POST', url: '/hooks/limited', payload: '{}' });
+  t.equal(other.statusCode, 429, "the second instance sees the first one's count");
+  t.equal((await h.jobs()).length, 3, 'nothing stored past the limit');
 });
 
 t.test('Redis unreachable: 503 with retry-after, readyz 503, healthz 200', async (t) => {
