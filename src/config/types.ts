@@ -34,5 +34,3 @@ export const bool = () =>
 /** A secret: never empty (an unset `${VAR}` becomes empty and is refused here). */
 export const secret = () => z.string().min(1, 'is empty (is the environment variable set?)');
 export const secrets = () => z.array(secret()).min(1, 'needs at least one secret');
-
-export const templateString = () => z.string().min(1);

@@ -47,25 +47,3 @@ export function createDestination(
     throw new ConfigError([`destinations.${name}: ${err.message}`]);
   }
 }
-
-/** Every destination in the config, by name. */
-export function createDestinations(
-  all: Record<string, DestinationOptions>,
-  ctx: DestinationContext,
-): Map<string, Destination> {
-  const out = new Map<string, Destination>();
-  try {
-    for (const [name, options] of Object.entries(all)) out.set(name, createDestination(name, options, ctx));
-  } catch (err) {
-    void closeAll(out.values());
-    throw err;
-  }
-  return out;
-}
-
-/** Closes every destination; one failing close does not keep the others open. */
-export async function closeAll(destinations: Iterable<Destination>): Promise<void> {
-  const results = await Promise.allSettled([...destinations].map((d) => d.close()));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
