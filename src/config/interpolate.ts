@@ -7,6 +7,33 @@ import { readFileSync } from 'node:fs';
  */
 const PATTERN = /\$\{([^}]+)\}/g;
 
+/**
+ * `${...}` is not a valid plain scalar inside a YAML flow mapping (`{ token: ${T} }`,
+ * as in the SPEC's example): `{` starts a nested map. Before parsing, every `${...}`
+ * in the text is swapped for a placeholder made of letters and digits only (valid
+ * anywhere a scalar is), and the parsed tree gets the original text back, so values
+ * are still substituted after parsing and cannot change the document's structure.
+ */
+export function protectExpressions(text: string): { text: string; restore: (value: unknown) => unknown } {
+  const originals: string[] = [];
+  let nonce = 0;
+  while (text.includes(`hgvar${nonce}x`)) nonce++;
+  const tag = `hgvar${nonce}x`;
+  const protectedText = text.replace(/\$\{[^}\r\n]+\}/g, (m) => `${tag}${originals.push(m) - 1}x`);
+  if (!originals.length) return { text, restore: (v) => v };
+  const placeholder = new RegExp(`${tag}(\\d+)x`, 'g');
+  const back = (s: string) => s.replace(placeholder, (_m, i: string) => originals[Number(i)]!);
+  const restore = (value: unknown): unknown => {
+    if (typeof value === 'string') return back(value);
+    if (Array.isArray(value)) return value.map(restore);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [back(k), restore(v)]));
+    }
+    return value;
+  };
+  return { text: protectedText, restore };
+}
+
 export interface InterpolationContext {
   env: NodeJS.ProcessEnv;
   readFile?: (path: string) => string;

@@ -3,7 +3,7 @@ import { compileFilter } from '../record/filter.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { interpolate, type InterpolationContext } from './interpolate.js';
+import { interpolate, protectExpressions, type InterpolationContext } from './interpolate.js';
 import { configSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/hookgate.yaml';
@@ -27,8 +27,9 @@ export function loadConfigFile(file: string, ctx: InterpolationContext = { env: 
 
 export function parseConfig(text: string, ctx: InterpolationContext = { env: process.env }): Config {
   let raw: unknown;
+  const expressions = protectExpressions(text);
   try {
-    raw = parseYaml(text, { prettyErrors: true }) ?? {};
+    raw = expressions.restore(parseYaml(expressions.text, { prettyErrors: true }) ?? {});
   } catch (err) {
     throw new ConfigError([`config is not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
   }

@@ -46,6 +46,76 @@ sources:
   t.same((c.sources.s!.verify as { secrets: string[] }).secrets, ['whsec_env', 'whsec_from_file']);
 });
 
+// SPEC §2's example, verbatim: unquoted \${...} inside flow mappings (`{ token: \${T} }`).
+const SPEC_EXAMPLE = `
+server:   { host: 0.0.0.0, port: 8080, bodyLimit: 1mb, trustProxy: false, enqueueTimeout: 2s, shutdownTimeout: 10s }
+admin:    { host: 127.0.0.1, port: 9090, token: \${HOOKGATE_ADMIN_TOKEN} }   # no token: admin API off
+redis:    { url: \${REDIS_URL:-redis://127.0.0.1:6379}, prefix: hookgate }     # cluster: { nodes: [...] } optional
+retention: { events: 3d, deadLetters: 14d }
+defaults:
+  retry: { attempts: 10, backoff: exponential, delay: 1s, maxDelay: 15m, jitter: 0.2 }
+  timeout: 10s
+
+sources:
+  stripe:                         # served at POST /hooks/stripe unless path: is given
+    verify: { type: stripe, secrets: [ "\${STRIPE_WEBHOOK_SECRET}" ], tolerance: 5m }
+    dedupe: true                  # provider's event id; default true where the verifier knows one
+    rateLimit: { max: 1000, window: 1m }
+    routes:
+      - to: payments
+        filter: { "body.type": { $in: [ "invoice.paid", "invoice.payment_failed" ] } }
+      - to: analytics
+  slack:
+    verify: { type: slack, secrets: [ "\${SLACK_SIGNING_SECRET}" ] }
+    ack: immediate                # 'durable' (default): reply after Redis has the event; 'immediate': reply first
+    routes: [ { to: slack-events } ]
+  orders-api:                     # proxy mode
+    mode: proxy
+    path: /api/orders
+    methods: [POST, PUT]
+    upstream: { url: http://app:3000/orders, timeout: 10s }
+    routes:
+      - { to: events, on: success }
+      - { to: failures, on: failure }
+
+destinations:
+  payments:  { type: sqs, queueUrl: https://sqs.us-east-1.amazonaws.com/123/payments.fifo, region: us-east-1,
+               groupId: "{{ body.data.object.customer }}" }
+  analytics: { type: eventbridge, eventBusName: default, region: us-east-1,
+               source: "hookgate.{{ source }}", detailType: "{{ body.type }}" }
+  slack-events: { type: http, url: https://internal.example/slack, sign: { secret: "\${OUT_SECRET}" } }
+  events:    { type: sns, topicArn: arn:aws:sns:us-east-1:123:events, region: us-east-1 }
+  failures:  { type: sqs, queueUrl: ..., format: envelope, retry: { attempts: 20 } }
+`;
+
+t.test("the SPEC's example config parses once its environment variables are set", async (t) => {
+  const c = parseConfig(SPEC_EXAMPLE, {
+    env: {
+      HOOKGATE_ADMIN_TOKEN: 'tok',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      SLACK_SIGNING_SECRET: 'sl',
+      OUT_SECRET: 'out',
+    },
+  });
+  t.equal(c.admin.token, 'tok');
+  t.equal(c.redis.url, 'redis://127.0.0.1:6379', 'default from the ${REDIS_URL:-...} fallback');
+  t.equal(c.server.bodyLimit, 1024 * 1024);
+  t.equal(c.sources['orders-api']!.mode, 'proxy');
+  t.equal(c.destinations.failures!.type, 'sqs');
+  const unset = problemsOf(() => parseConfig(SPEC_EXAMPLE, { env: {} }));
+  t.same(unset, [
+    'sources.stripe.verify.secrets.0: is empty (is the environment variable set?)',
+    'sources.slack.verify.secrets.0: is empty (is the environment variable set?)',
+    'destinations.slack-events.sign.secret: is empty (is the environment variable set?)',
+  ]);
+});
+
+t.test('a value that looks like a placeholder is kept as written', async (t) => {
+  const c = parseConfig('redis: { prefix: hgvar0x0x, url: "${U}" }', { env: { U: 'redis://h:1' } });
+  t.equal(c.redis.prefix, 'hgvar0x0x');
+  t.equal(c.redis.url, 'redis://h:1');
+});
+
 t.test('durations and sizes', async (t) => {
   const c = parseConfig(
     'server: { bodyLimit: 512kb, enqueueTimeout: 500ms, shutdownTimeout: 1500 }\nretention: { events: 1h, deadLetters: 3d }',
