@@ -1,7 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { maskSecrets } from '../../src/config/mask.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
@@ -218,3 +220,27 @@ t.test('JSON schema describes the input form', async (t) => {
   t.ok(schema.properties.destinations);
   t.ok(schema.properties.server);
 });
+
+t.test(
+  'JSON schema: valid 2020-12, and the shipped configs pass it as written (${VAR} included)',
+  async (t) => {
+    // fastify's own validator (ajv 8) with the standard formats, in strict mode.
+    const require = createRequire(import.meta.url);
+    const Ajv2020 = require('ajv/dist/2020').default as new (o: object) => {
+      validateSchema(s: unknown): boolean;
+      compile(s: unknown): ((d: unknown) => boolean) & { errors?: unknown };
+    };
+    const addFormats = require('ajv-formats') as (ajv: unknown) => void;
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+    addFormats(ajv);
+    const schema = configJsonSchema();
+    t.ok(ajv.validateSchema(schema), 'valid against the 2020-12 meta-schema');
+    const validate = ajv.compile(schema); // throws on unknown formats or keywords
+    for (const name of ['hookgate.example.yaml', 'hookgate.reference.yaml', 'hookgate.compose.yaml']) {
+      const raw = parseYaml(readFileSync(new URL(`../../config/${name}`, import.meta.url), 'utf8'));
+      t.ok(validate(raw), `${name}: ${JSON.stringify(validate.errors)}`);
+    }
+    t.notOk(validate(parseYaml('server: { port: eighty }')), 'a non-number port is still flagged');
+    t.ok(validate(parseYaml('server: { port: "${PORT:-8080}", trustProxy: "${TP}" }')));
+  },
+);
