@@ -7,7 +7,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { EventStore } from '../queue/event-store.js';
 import { createVerifier } from '../verifiers/index.js';
 import type { IngressContext, Modes, SourceRegistration } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { defaultModes } from './modes.js';
 import { observeRequests } from './observe.js';
@@ -43,6 +43,9 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     trustProxy: trustProxy(config.server.trustProxy),
     // Requests arriving while draining are answered below, in the error format.
     return503OnClosing: false,
+    // Malformed URLs and unparseable requests in the error format too (SPEC §3).
+    frameworkErrors: frameworkErrors(config.server.bodyLimit),
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   app.decorateRequest('receivedAt', 0);
   app.decorateRequest('sourceName', undefined);

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError, errors, HookgateError } from '../errors.js';
 import type { SourceRegistration } from './context.js';
 import { splitUrl } from './public-url.js';
@@ -15,6 +17,40 @@ export function toHookgateError(err: FastifyError | Error, bodyLimit: number): H
     return createError('BAD_REQUEST', 'The request could not be read.', status);
   }
   return errors.internal();
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that cannot be decoded (`/hooks/%E0%A4%A`) is
+ * answered before any route runs, and Fastify's own body is not the error format.
+ */
+export function frameworkErrors(bodyLimit: number) {
+  return (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => {
+    const e = toHookgateError(err, bodyLimit);
+    void reply.code(e.statusCode).headers(e.headers).send(e.toJSON());
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node cannot parse (bad chunked encoding,
+ * headers over the size limit, a request that never completes) gets a raw answer on
+ * the socket; this one is in the error format too.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431)
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408)
+        : createError('BAD_REQUEST', 'The request could not be read.', 400);
+  if (socket.writable) {
+    const body = JSON.stringify(e.toJSON());
+    socket.write(
+      `HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 export function installErrorHandlers(

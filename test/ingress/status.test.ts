@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
 import { buildIngress } from '../../src/ingress/app.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
@@ -254,6 +255,51 @@ t.test('413 for a body over bodyLimit, in the error format', async (t) => {
   const fits = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: 'x'.repeat(1024) });
   t.equal(fits.statusCode, 204);
   t.equal((await h.jobs()).length, 1);
+});
+
+/** Writes `text` on a fresh connection and returns everything the server sent back. */
+function rawExchange(port: number, text: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) });
+    });
+    socket.end(text);
+  });
+}
+
+t.test("malformed URLs and unparseable requests: 4xx in the error format, not the framework's", async (t) => {
+  const h = await ingress(t, { sources: { open: {} } });
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = h.app.server.address() as { port: number };
+
+  const badUrl = await rawExchange(
+    port,
+    'POST /hooks/%E0%A4%A HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nz',
+  );
+  t.equal(badUrl.status, 400);
+  t.same(badUrl.body, { error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } });
+
+  const badChunk = await rawExchange(
+    port,
+    'POST /hooks/open HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+  );
+  t.equal(badChunk.status, 400);
+  t.same(badChunk.body, { error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } });
+
+  const bigHeader = await rawExchange(
+    port,
+    `POST /hooks/open HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\nContent-Length: 1\r\n\r\nz`,
+  );
+  t.equal(bigHeader.status, 431);
+  t.same(bigHeader.body, {
+    error: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large.' },
+  });
+  t.equal((await h.jobs()).length, 0, 'nothing stored');
 });
 
 t.test('429 with retry-after past the per-source rate limit', async (t) => {
