@@ -15,7 +15,11 @@ export function buildProgram(): Command {
     .description('Self-hosted webhook ingestion gateway')
     .version(VERSION)
     .option('--verbose', 'print stack traces with errors')
-    .showHelpAfterError()
+    // A usage error is one line (SPEC §1), with where to look; subcommands inherit this.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`hookgate: ${text.trim().replace(/^error: /, '')} (see hookgate --help)\n`),
+    })
     .exitOverride();
   registerServeCommand(program);
   registerWorkerCommand(program);
@@ -35,12 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      )
-        return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `hookgate help` asks for help (0); `hookgate` or `hookgate config` without a
+      // command gets the help on stderr and is a usage error (commander's exit code 1).
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2;
     }
     if (err instanceof UsageError) {
