@@ -58,22 +58,27 @@ export function installErrorHandlers(
   bodyLimit: number,
   sourceAt: (path: string) => SourceRegistration | undefined,
 ): void {
+  // A known path with another method is a 405 (with `allow`); anything else is a 404.
+  const unrouted = (req: FastifyRequest): HookgateError => {
+    const reg = sourceAt(splitUrl(req.url).path);
+    if (!reg) return errors.notFound();
+    req.sourceName = reg.name;
+    return errors.methodNotAllowed(reg.methods.includes('GET') ? [...reg.methods, 'HEAD'] : reg.methods);
+  };
+
   app.setErrorHandler((err, req, reply) => {
-    const e = toHookgateError(err as FastifyError, bodyLimit);
+    // The body of a request no route takes is read (and can be too large, or cut off)
+    // before the not-found handler runs: the path or method is still what is wrong with it.
+    const e =
+      req.is404 && !(err instanceof HookgateError)
+        ? unrouted(req)
+        : toHookgateError(err as FastifyError, bodyLimit);
     if (e.statusCode >= 500 && !(err instanceof HookgateError)) req.log.error({ err }, 'unhandled error');
     return reply.code(e.statusCode).headers(e.headers).send(e.toJSON());
   });
 
-  // A known path with another method is a 405 (with `allow`); anything else is a 404.
   app.setNotFoundHandler((req, reply) => {
-    const reg = sourceAt(splitUrl(req.url).path);
-    if (!reg) {
-      const e = errors.notFound();
-      return reply.code(e.statusCode).send(e.toJSON());
-    }
-    req.sourceName = reg.name;
-    const allowed = reg.methods.includes('GET') ? [...reg.methods, 'HEAD'] : reg.methods;
-    const e = errors.methodNotAllowed(allowed);
+    const e = unrouted(req);
     return reply.code(e.statusCode).headers(e.headers).send(e.toJSON());
   });
 }

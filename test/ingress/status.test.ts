@@ -245,6 +245,21 @@ t.test('404 for an unknown path, 405 (with allow) for another method on a source
   t.equal(await h.metric('hookgate_ingress_requests_total', { source: '', status: '404' }), 1);
 });
 
+t.test('404 and 405 win over 413: a large body to the wrong path or method', async (t) => {
+  const h = await ingress(t, { server: { bodyLimit: '1kb' }, sources: { open: {} } });
+  const big = 'x'.repeat(5000);
+  const missing = await h.app.inject({ method: 'POST', url: '/hooks/nope', payload: big });
+  t.equal(missing.statusCode, 404);
+  t.equal(missing.json().error.code, 'NOT_FOUND');
+  const put = await h.app.inject({ method: 'PUT', url: '/hooks/open', payload: big });
+  t.equal(put.statusCode, 405);
+  t.equal(put.headers.allow, 'POST');
+  t.equal(put.json().error.code, 'METHOD_NOT_ALLOWED');
+  const tooLarge = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: big });
+  t.equal(tooLarge.statusCode, 413);
+  t.equal((await h.jobs()).length, 0);
+});
+
 t.test('413 for a body over bodyLimit, in the error format', async (t) => {
   const h = await ingress(t, { server: { bodyLimit: '1kb' }, sources: { open: {} } });
   const res = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: 'x'.repeat(1025) });
