@@ -10,6 +10,8 @@ import { Renderer } from './templates.js';
 import type { Destination, SendResult } from './types.js';
 
 const ERROR_BODY_CHARS = 200;
+/** RFC 9110 field-value characters: tab, visible ASCII, space and obs-text (fetch sends Latin-1). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
  * SPEC §5 HTTP destination. Redirects are not followed: a 3xx is permanent, because
@@ -23,6 +25,8 @@ export class HttpDestination implements Destination {
   private readonly where: string;
   private readonly headers: [string, Template][];
   private readonly key?: Buffer;
+  /** `https://user:pass@host/...`: fetch refuses credentials in a URL, so they travel as basic auth. */
+  private readonly basicAuth?: string;
 
   constructor(
     readonly name: string,
@@ -30,6 +34,13 @@ export class HttpDestination implements Destination {
     private readonly timeoutMs: number,
   ) {
     this.url = new URL(options.url);
+    if (this.url.username || this.url.password) {
+      const user = decodeURIComponent(this.url.username);
+      const password = decodeURIComponent(this.url.password);
+      this.basicAuth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      this.url.username = '';
+      this.url.password = '';
+    }
     this.where = `${options.method} ${this.url.origin}`;
     this.headers = Object.entries(options.headers).map(([k, v]) => [k.toLowerCase(), compileTemplate(v)]);
     if (options.sign) this.key = standardWebhookKey(options.sign.secret);
@@ -46,7 +57,16 @@ export class HttpDestination implements Destination {
       'hookgate-source': record.source,
       'hookgate-condition': record.requestContext.condition,
     };
-    for (const [name, template] of this.headers) headers[name] = renderer.render(template);
+    // A custom authorization header wins over credentials in the URL.
+    if (this.basicAuth) headers.authorization = this.basicAuth;
+    for (const [name, template] of this.headers) {
+      const value = renderer.render(template);
+      // A value fetch would refuse (a line break, a character beyond Latin-1) fails again on every attempt.
+      if (!HEADER_VALUE.test(value)) {
+        throw new PermanentError(`header "${name}": the rendered value is not a valid HTTP header value`);
+      }
+      headers[name] = value;
+    }
     // Set last: a custom header must not be able to break the receiver's dedupe or signature check.
     headers['webhook-id'] = record.id;
     if (this.key) {
@@ -106,8 +126,15 @@ function excerpt(text: string): string {
   return `: ${trimmed.length > ERROR_BODY_CHARS ? `${trimmed.slice(0, ERROR_BODY_CHARS)}…` : trimmed}`;
 }
 
-/** fetch rejects with TypeError('fetch failed') and the socket error as cause: all transient. */
+/**
+ * fetch rejects with TypeError('fetch failed') and the socket error as cause: all
+ * transient. Any other error means the request could not even be built, which no
+ * retry changes.
+ */
 function classifyFetchError(err: unknown, where: string): Error {
+  if (err instanceof TypeError && err.message !== 'fetch failed') {
+    return new PermanentError(`${where}: the request could not be built (${err.message})`, { cause: err });
+  }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (err as Error).message;
   return new RetryableError(`${where}: request failed (${detail})`, { cause: err });

@@ -144,6 +144,38 @@ t.test('http destination specifics', async (t) => {
     t.equal(rx.requests.length, 0, 'nothing sent');
   });
 
+  t.test('a rendered header value fetch would refuse is permanent and names the header', async (t) => {
+    const dest = httpDestination({ url: rx.url, headers: { 'x-customer': '{{ body.name }}' } });
+    for (const name of ['日本', 'a\r\nx-injected: 1']) {
+      const err = await errorOf(dest.send(sampleRecord({ body: JSON.stringify({ name }) }), live));
+      t.ok(err instanceof PermanentError, JSON.stringify(name));
+      t.equal(err.message, 'header "x-customer": the rendered value is not a valid HTTP header value');
+    }
+    await dest.send(sampleRecord({ body: JSON.stringify({ name: 'Café Noël' }) }), live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.headers['x-customer'], 'Café Noël', 'Latin-1 is a valid header value');
+  });
+
+  t.test('credentials in the URL travel as basic auth, and never into an error', async (t) => {
+    const url = new URL(rx.url);
+    const record = sampleRecord();
+    await httpDestination({ url: `http://hook%40user:p%3Ass@${url.host}/in` }).send(record, live);
+    const [req] = await rx.waitForRequests(1);
+    t.equal(req!.url, '/in');
+    t.equal(req!.headers.authorization, `Basic ${Buffer.from('hook@user:p:ss').toString('base64')}`);
+
+    await httpDestination({
+      url: `http://user:pw@${url.host}/in`,
+      headers: { authorization: 'Bearer own' },
+    }).send(record, live);
+    t.equal((await rx.waitForRequests(2))[1]!.headers.authorization, 'Bearer own', 'a custom header wins');
+
+    rx.reply({ status: 500 });
+    const err = await errorOf(httpDestination({ url: `http://user:pw@${url.host}/in` }).send(record, live));
+    t.ok(err instanceof RetryableError);
+    t.notMatch(err.message, /pw/);
+  });
+
   t.test('429 with retry-after seconds', async (t) => {
     rx.reply({ status: 429, headers: { 'retry-after': '7' } });
     const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), live));
