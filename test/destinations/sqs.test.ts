@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { PermanentError, RetryableError } from '../../src/destinations/errors.js';
 import { createDestination } from '../../src/destinations/index.js';
@@ -164,6 +167,43 @@ t.test('sqs destination specifics', async (t) => {
     );
     t.ok(err instanceof PermanentError, `${err.name}: ${err.message}`);
   });
+
+  t.test(
+    'an endpoint answering 408 or 429 is retryable whatever the error is called; 413 is not',
+    async (t) => {
+      for (const [status, retryable] of [
+        [408, true],
+        [429, true],
+        [413, false],
+      ] as const) {
+        const server = createServer((req, res) => {
+          req.resume();
+          req.on('end', () => {
+            res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify({ __type: 'com.amazonaws.sqs#SomethingElse', message: 'no' }));
+          });
+        });
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const dest = createDestination(
+          'odd',
+          sqsOptions.parse({
+            type: 'sqs',
+            queueUrl: `${endpoint}/000000000000/q`,
+            endpoint,
+            region: 'us-east-1',
+          }),
+          { defaultTimeout: 10_000 },
+        );
+        const err = await errorOf(dest.send(sampleRecord(), live));
+        await dest.close();
+        server.close();
+        t.equal(err instanceof RetryableError, retryable, `${status}: ${err.name}: ${err.message}`);
+        t.equal(err instanceof PermanentError, !retryable, `${status}`);
+      }
+    },
+  );
 
   t.test('nothing listening at the endpoint is retryable', async (t) => {
     const dest = createDestination(
