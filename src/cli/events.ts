@@ -15,7 +15,7 @@ function showEvent(e: EventDetail): string {
     '',
     'deliveries:',
   ];
-  if (!e.deliveries.length) lines.push('  (none: no route matched)');
+  if (!e.deliveries.length) lines.push(`  ${noDeliveries(e.state)}`);
   for (const d of e.deliveries) {
     lines.push(
       `- ${d.id}  ${d.destination}  ${d.state}${d.state === 'failed' ? ' (dead letter)' : ''}` +
@@ -25,6 +25,13 @@ function showEvent(e: EventDetail): string {
   }
   lines.push('', 'envelope:', JSON.stringify(e.envelope, null, 2));
   return lines.join('\n');
+}
+
+/** Why an event has no deliveries: only a routed event can have matched no route. */
+function noDeliveries(state: EventDetail['state']): string {
+  if (state === 'completed') return '(none: no route matched)';
+  if (state === 'failed') return '(none: routing failed)';
+  return '(none yet: not routed by a worker)';
 }
 
 export function registerEventsCommands(program: Command): void {

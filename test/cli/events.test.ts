@@ -80,3 +80,18 @@ t.test('hookgate events show/replay', async (t) => {
     t.equal((await cli('events', 'replay', '01NOSUCHEVENT0000000000000')).code, 1);
   });
 });
+
+t.test('events show: an event no worker has routed yet is not said to match no route', async (t) => {
+  const raw = {
+    sources: { stripe: { routes: [{ to: 'a' }] } },
+    destinations: { a: { type: 'http', url: 'http://127.0.0.1:9/never' } },
+  };
+  const { file, h } = cliFixture(t, raw, 'cli-events-unrouted');
+  const record = sampleRecord();
+  await h.publish(record);
+  const shown = await runCli(['events', 'show', record.id, '--config', file]);
+  t.equal(shown.code, 0, shown.stderr);
+  t.match(shown.stdout, 'state:        waiting');
+  t.match(shown.stdout, '(none yet: not routed by a worker)');
+  t.notMatch(shown.stdout, 'no route matched');
+});
