@@ -41,20 +41,33 @@ export function validateConfig(raw: unknown, ctx: InterpolationContext = { env: 
   const resolved = interpolate(raw, ctx, problems);
   const result = configSchema.safeParse(resolved);
   if (!result.success) problems.push(...formatIssues(result.error));
-  if (result.success) problems.push(...checkFilters(result.data));
+  // Filters are checked whatever else failed: every problem in one pass.
+  problems.push(...checkFilters(resolved));
   if (problems.length) throw new ConfigError(problems);
   return result.data!;
 }
 
+/** One `path.to.field: message` line per problem; an unknown key is named in its path. */
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const line = (path: PropertyKey[], message: string) =>
+    `${path.length ? path.map(String).join('.') : '(root)'}: ${message}`;
+  return error.issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => line([...i.path, k], 'unknown key'));
+    // A record key that fails its pattern: zod says "Invalid key in record"; the pattern's own message says why.
+    if (i.code === 'invalid_key' && i.issues[0]) return [line(i.path, i.issues[0].message)];
+    return [line(i.path, i.message)];
+  });
 }
 
-function checkFilters(config: Config): string[] {
+function checkFilters(resolved: unknown): string[] {
   const problems: string[] = [];
-  for (const [name, s] of Object.entries(config.sources)) {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isRecord(resolved) || !isRecord(resolved.sources)) return problems;
+  for (const [name, s] of Object.entries(resolved.sources)) {
+    if (!isRecord(s) || !Array.isArray(s.routes)) continue;
     for (const [i, r] of s.routes.entries()) {
-      if (!r.filter) continue;
+      if (!isRecord(r) || !isRecord(r.filter)) continue;
       try {
         compileFilter(r.filter);
       } catch (err) {

@@ -4,6 +4,16 @@ import { verifyOptions } from '../verifiers/options.js';
 import { bool, duration, int, size } from './types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * Cross-field checks run even when some field already failed, so one `config check`
+ * lists every problem instead of revealing them a round at a time. Their input is
+ * then partly unparsed, hence the guards.
+ */
+const ALWAYS = { when: () => true };
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 const server = z.strictObject({
@@ -112,18 +122,21 @@ const source = z
     bufferSize: int().min(0).default(1000),
   })
   .superRefine((s, ctx) => {
-    if (s.mode === 'proxy' && !s.upstream) {
+    // Also runs when other fields failed (see ALWAYS): `s` may be partly unparsed.
+    if (!isRecord(s)) return;
+    const mode = s.mode ?? 'ack';
+    if (mode === 'proxy' && !s.upstream) {
       ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is required in proxy mode' });
     }
-    if (s.mode === 'ack' && s.upstream) {
+    if (mode === 'ack' && s.upstream) {
       ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is only used with mode: proxy' });
     }
-    for (const [i, m] of (s.methods ?? []).entries()) {
-      if (!(HTTP_METHODS as readonly string[]).includes(m)) {
+    for (const [i, m] of (Array.isArray(s.methods) ? s.methods : []).entries()) {
+      if (typeof m === 'string' && !(HTTP_METHODS as readonly string[]).includes(m)) {
         ctx.addIssue({ code: 'custom', path: ['methods', i], message: `unknown HTTP method "${m}"` });
       }
     }
-  });
+  }, ALWAYS);
 
 export const configSchema = z
   .strictObject({
@@ -140,9 +153,13 @@ export const configSchema = z
       .default({}),
   })
   .superRefine((c, ctx) => {
+    // Also runs when other fields failed (see ALWAYS): `c` may be partly unparsed.
+    if (!isRecord(c) || !isRecord(c.sources)) return;
+    const destinations = c.destinations === undefined ? {} : c.destinations;
     const paths = new Map<string, string>();
     for (const [name, s] of Object.entries(c.sources)) {
-      const p = s.path ?? `/hooks/${name}`;
+      if (!isRecord(s)) continue;
+      const p = typeof s.path === 'string' ? s.path : `/hooks/${name}`;
       const other = paths.get(p);
       if (other)
         ctx.addIssue({
@@ -151,8 +168,9 @@ export const configSchema = z
           message: `${p} is already used by source "${other}"`,
         });
       paths.set(p, name);
+      if (!isRecord(destinations) || !Array.isArray(s.routes)) continue;
       for (const [i, r] of s.routes.entries()) {
-        if (!(r.to in c.destinations)) {
+        if (isRecord(r) && typeof r.to === 'string' && r.to && !Object.hasOwn(destinations, r.to)) {
           ctx.addIssue({
             code: 'custom',
             path: ['sources', name, 'routes', i, 'to'],
@@ -161,7 +179,7 @@ export const configSchema = z
         }
       }
     }
-  });
+  }, ALWAYS);
 
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = Config['sources'][string];

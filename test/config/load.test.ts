@@ -134,15 +134,19 @@ t.test('every problem is listed as path: message', async (t) => {
   const problems = problemsOf(() =>
     parseConfig(
       `
-server: { port: 99999, enqueueTimeout: soon }
+server: { port: 99999, enqueueTimeout: soon, prot: 8080 }
 sources:
   a:
     verify: { type: stripe, secrets: ["\${UNSET}"] }
     routes: [ { to: nowhere } ]
   b:
     verify: { type: nope }
+    routes: [ { to: d, filter: { body.x: { $nope: 1 } } } ]
+  c: { mode: proxy, ack: sometimes }
+  "bad name!": {}
 destinations:
   d: { type: sqs }
+bogus: 1
 `,
       { env: {} },
     ),
@@ -153,7 +157,16 @@ destinations:
   t.match(text, /^sources\.a\.verify\.secrets\.0: is empty/m);
   t.match(text, /^sources\.b\.verify\.type: /m);
   t.match(text, /^destinations\.d\.queueUrl: /m);
-  t.ok(problems.length >= 5, text);
+  // Unknown keys are named in the path; a bad source name says what names may be.
+  t.match(text, /^server\.prot: unknown key$/m);
+  t.match(text, /^bogus: unknown key$/m);
+  t.match(text, /^sources\.bad name!: source names use letters, digits/m);
+  // Cross-field checks and filters are listed in the same pass as field errors.
+  t.match(text, /^sources\.a\.routes\.0\.to: unknown destination "nowhere"$/m);
+  t.match(text, /^sources\.c\.upstream: is required in proxy mode$/m);
+  t.match(text, /^sources\.c\.ack: /m);
+  t.match(text, /^sources\.b\.routes\.0\.filter: /m);
+  t.equal(problems.length, 12, text);
 });
 
 t.test('a route to an unknown destination is a config error', async (t) => {
