@@ -214,17 +214,35 @@ t.test('masking hides every secret', async (t) => {
   const c = parseConfig(
     `
 admin: { token: tok123 }
-redis: { url: "redis://:pw123@host:6379" }
+redis: { url: "redis://:pw123@host:6379", cluster: { nodes: ["redis://:nodepw@n1:6379"] } }
 sources:
-  s: { verify: { type: github, secrets: [ghsecret] } }
+  s: { verify: { type: github, secrets: [ghsecret] }, routes: [ { to: d } ] }
 destinations:
-  d: { type: http, url: "http://x", sign: { secret: outsecret } }
+  d:
+    type: http
+    url: "http://x/in?access_token=querytok&page=2"
+    sign: { secret: outsecret }
+    headers: { authorization: "Bearer headertok", x-api-key: headerkey, x-tenant: acme }
+  q: { type: sqs, queueUrl: "http://q/1/q", endpoint: "http://ak:endpointpw@localhost:4566" }
 `,
     { env: {} },
   );
   const text = JSON.stringify(maskSecrets(c));
-  for (const s of ['tok123', 'pw123', 'ghsecret', 'outsecret']) t.notMatch(text, s);
+  for (const s of [
+    'tok123',
+    'pw123',
+    'nodepw',
+    'ghsecret',
+    'outsecret',
+    'querytok',
+    'headertok',
+    'headerkey',
+    'endpointpw',
+  ])
+    t.notMatch(text, s);
   t.match(text, '********');
+  t.match(text, 'x-tenant":"acme', 'other headers are shown');
+  t.match(text, 'page=2', 'other query parameters are shown');
 });
 
 t.test('JSON schema describes the input form', async (t) => {
