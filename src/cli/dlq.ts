@@ -38,9 +38,13 @@ export async function withQueues<T>(
   }
 }
 
-/** `--since`: an ISO time, or a duration ago (`30m`, `2d`). */
+/**
+ * `--since`: an ISO time, epoch milliseconds (11 digits or more, as the admin API's
+ * `since`), or a duration ago (`30m`, `2d`; a shorter bare number is milliseconds ago).
+ */
 export function parseSince(text: string | undefined, now = Date.now()): number | undefined {
   if (text === undefined) return undefined;
+  if (/^\d{11,}$/.test(text.trim())) return Number(text.trim());
   const ago = parseDuration(text);
   if (ago !== undefined) return now - ago;
   const at = Date.parse(text);
@@ -152,7 +156,7 @@ const withFilters = (cmd: Command) =>
   cmd
     .option('--destination <name>', 'only this destination')
     .option('--source <name>', 'only this source')
-    .option('--since <time>', 'failed at or after: ISO time or a duration ago (30m, 2d)');
+    .option('--since <time>', 'failed at or after: ISO time, epoch ms or a duration ago (30m, 2d)');
 
 export function registerDlqCommands(program: Command): void {
   const dlq = program.command('dlq').description('inspect, replay and purge dead letters');

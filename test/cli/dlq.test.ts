@@ -6,6 +6,7 @@ import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
 import { cliFixture } from './fixture.js';
+import { parseSince } from '../../src/cli/dlq.js';
 import { runCli, writeConfig } from './run.js';
 
 t.test('hookgate dlq list/show/replay/purge', async (t) => {
@@ -138,4 +139,14 @@ t.test('an unreachable Redis is one line and exit 1', async (t) => {
   const r = await runCli(['dlq', 'list', '--config', file]);
   t.equal(r.code, 1);
   t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 is not reachable\n');
+});
+
+t.test('--since reads an ISO time, epoch ms (as the admin API) or a duration ago', async (t) => {
+  const now = Date.parse('2026-11-27T10:00:00Z');
+  t.equal(parseSince('2026-11-27T09:00:00Z', now), now - 3_600_000);
+  t.equal(parseSince(String(now - 5000), now), now - 5000, 'epoch milliseconds');
+  t.equal(parseSince('30m', now), now - 1_800_000);
+  t.equal(parseSince('2d', now), now - 172_800_000);
+  t.equal(parseSince(undefined, now), undefined);
+  t.throws(() => parseSince('yesterday', now), /--since/);
 });
