@@ -9,7 +9,8 @@ import { configSchema, type Config } from './schema.js';
 export const DEFAULT_CONFIG_PATH = 'config/hookgate.yaml';
 
 export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return explicit ?? env.HOOKGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
+  // An empty HOOKGATE_CONFIG (`HOOKGATE_CONFIG= hookgate serve`) counts as unset, as `${VAR:-...}` does.
+  return explicit ?? (env.HOOKGATE_CONFIG || DEFAULT_CONFIG_PATH);
 }
 
 /** Reads, interpolates and validates a config file; throws ConfigError listing every problem. */

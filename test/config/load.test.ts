@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { configPath, loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { maskSecrets } from '../../src/config/mask.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { ConfigError } from '../../src/errors.js';
@@ -116,6 +116,13 @@ t.test('a value that looks like a placeholder is kept as written', async (t) => 
   const c = parseConfig('redis: { prefix: hgvar0x0x, url: "${U}" }', { env: { U: 'redis://h:1' } });
   t.equal(c.redis.prefix, 'hgvar0x0x');
   t.equal(c.redis.url, 'redis://h:1');
+});
+
+t.test('--config, else $HOOKGATE_CONFIG (when not empty), else config/hookgate.yaml', async (t) => {
+  t.equal(configPath('a.yaml', { HOOKGATE_CONFIG: 'b.yaml' }), 'a.yaml');
+  t.equal(configPath(undefined, { HOOKGATE_CONFIG: 'b.yaml' }), 'b.yaml');
+  t.equal(configPath(undefined, { HOOKGATE_CONFIG: '' }), 'config/hookgate.yaml');
+  t.equal(configPath(undefined, {}), 'config/hookgate.yaml');
 });
 
 t.test('durations and sizes', async (t) => {
