@@ -11,21 +11,22 @@
  * (from /proc): on a shared machine that figure moves far less than req/s does.
  */
 import { createHmac } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cpuMs } from '../process-cpu.js';
+import { freePort, startOnPort as start, stop } from '../spawn-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECRET = 'whsec_bench_secret';
 const PREFIX = `hgbench-${process.pid}`;
+const FLOOR_PREFIX = `${PREFIX}-floor`;
 
 /** The Stripe scheme (the tests check it against stripe.webhooks.generateTestHeaderString). */
 function stripeSignature(payload: string): string {
@@ -52,47 +53,6 @@ const signedRequest = {
     };
   },
 };
-
-/** Starts a server on a port chosen here and waits until it answers, whatever it logs. */
-async function start(
-  args: string[],
-  port: number,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (exited) throw new Error(`${args.join(' ')} exited before listening`);
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.status > 0,
-      () => false,
-    );
-    if (up) return { child, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', reject);
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /** CPU time Redis has used so far, in ms (INFO cpu; every client's work, not only ours). */
 async function redisCpuMs(): Promise<number> {
@@ -134,11 +94,11 @@ async function load(server: {
   return { r, accepted: warm['2xx'] + r['2xx'], cpu, redisCpu, clientCpu };
 }
 
-async function dropPrefix(): Promise<void> {
+async function dropPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
     if (keys.length) await redis.unlink(...keys);
   } while (cursor !== '0');
@@ -172,6 +132,11 @@ try {
   rows.push({ name: 'bare fastify (204)', ...(await load(bare)) });
   await stop(bare.child);
 
+  process.env.BENCH_PREFIX = FLOOR_PREFIX;
+  const floor = await start(['bench/ingress/bare-enqueue.ts'], await freePort());
+  rows.push({ name: 'bare + BullMQ add', ...(await load(floor)) });
+  await stop(floor.child);
+
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const serve = await start(['src/cli/main.ts', 'serve', '--config', config], await freePort(), nodeArgs);
   rows.push({ name: 'hookgate serve', ...(await load(serve)) });
@@ -180,8 +145,8 @@ try {
   const queue = new Queue('events', { connection: { url: REDIS_URL }, prefix: PREFIX });
   const stored = await queue.count();
   await queue.close();
-  const accepted = rows[1]!.accepted;
-  const [b, h] = [rows[0]!.r, rows[1]!.r];
+  const accepted = rows[2]!.accepted;
+  const [b, e, h] = [rows[0]!.r, rows[1]!.r, rows[2]!.r];
   console.log(`\ningress bench: ${CONNECTIONS} connections, ${DURATION}s, Redis ${REDIS_URL}\n`);
   console.log('                                            CPU ms per request');
   console.log(
@@ -198,9 +163,11 @@ try {
       `${name.padEnd(20)} ${cols.join(' ')}  ${f(cpu)} ${f(redisCpu)} ${f(clientCpu)}   ${String(r['2xx']).padEnd(8)} ${String(r.non2xx).padEnd(7)} ${r.errors}`,
     );
   }
-  console.log(
-    `\nthroughput ratio hookgate/bare: ${((h.requests.average / b.requests.average) * 100).toFixed(1)}%`,
-  );
+  const pct = (x: Result, y: Result) => `${((x.requests.average / y.requests.average) * 100).toFixed(1)}%`;
+  console.log(`\nthroughput ratio hookgate/bare: ${pct(h, b)}`);
+  // The floor row is what durable acknowledgement through BullMQ costs by itself on
+  // this machine: no gateway built on it can beat that ratio here.
+  console.log(`floor (bare + BullMQ add)/bare: ${pct(e, b)}; hookgate/floor: ${pct(h, e)}`);
   // autocannon stops at the deadline without counting the answers still in flight
   // (at most one per connection per run), so a few more may be stored than counted.
   const consistent = stored >= accepted && stored <= accepted + 2 * CONNECTIONS;
@@ -209,5 +176,6 @@ try {
   );
   if (!consistent) process.exitCode = 1;
 } finally {
-  await dropPrefix();
+  await dropPrefix(PREFIX);
+  await dropPrefix(FLOOR_PREFIX);
 }

@@ -14,6 +14,8 @@
  *   npm run bench     (REDIS_URL, BENCH_DURATION=10, BENCH_CONNECTIONS=50,
  *                      BENCH_CALLS=3000, BENCH_LOG_LEVEL=info, BENCH_UPSTREAM_CPU_MS=0)
  *   node --import tsx bench/proxy/run.ts
+ *
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hookgate process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cpuMs } from '../process-cpu.js';
+import { freePort, startOnPort, stop } from '../spawn-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -73,14 +76,6 @@ function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
   });
 }
 
@@ -154,7 +149,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-proxy-'));
 const config = join(dir, 'hookgate.yaml');
 writeFileSync(
   config,
-  `server: { host: 127.0.0.1, port: 0 }
+  `server: { host: 127.0.0.1, port: "\${PORT}" }
 logLevel: ${process.env.BENCH_LOG_LEVEL ?? 'info'}
 redis: { url: "${REDIS_URL}", prefix: ${PREFIX} }
 sources:
@@ -171,7 +166,8 @@ sources:
 );
 let serve: { child: ChildProcess; url: string } | undefined;
 try {
-  serve = await start(['src/cli/main.ts', 'serve', '--config', config]);
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  serve = await startOnPort(['src/cli/main.ts', 'serve', '--config', config], await freePort(), nodeArgs);
   const targets = [
     { name: 'direct to upstream', url: `${upstream.url}/orders`, pid: upstream.child.pid },
     { name: 'bare Node proxy', url: bare.url, pid: bare.child.pid },
