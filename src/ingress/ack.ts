@@ -29,7 +29,8 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
     sourceRoute(reg, async (req, reply) => {
       const incoming = readRequest(req);
       if (slack && isSlackSslCheck(incoming)) return reply.code(200).send();
-      if (!verifyRequest(req, incoming, reg.name, reg.verifier, ctx).ok) throw errors.signatureInvalid();
+      if (!verifyRequest(req, incoming, reg.name, reg.verifier, reply, ctx).ok)
+        throw errors.signatureInvalid();
 
       const body = new LazyBody(incoming);
       if (slack) {

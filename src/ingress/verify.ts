@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectHeaders } from '../record/build.js';
 import type { Verifier, VerifyInput, VerifyResult } from '../verifiers/index.js';
 import type { IngressContext } from './context.js';
@@ -44,13 +44,15 @@ class Input implements VerifyInput {
 /**
  * Runs the source's verifier. A failure is counted in
  * `verification_failures_total{source,reason}` and logged with its reason; the caller
- * answers a plain 401 that says nothing about why.
+ * answers a plain 401 that says nothing about why (with the scheme's challenge header,
+ * set here on the reply, where it has one).
  */
 export function verifyRequest(
   req: FastifyRequest,
   incoming: IncomingRequest,
   source: string,
   verifier: Verifier,
+  reply: FastifyReply,
   ctx: IngressContext,
 ): VerifyResult {
   let result: VerifyResult;
@@ -64,6 +66,7 @@ export function verifyRequest(
   if (!result.ok) {
     ctx.metrics.verificationFailures.inc({ source, reason: result.reason });
     req.log.warn({ source, reason: result.reason, verifier: verifier.type }, 'signature verification failed');
+    if (verifier.challenge) reply.header('www-authenticate', verifier.challenge);
   }
   return result;
 }

@@ -69,7 +69,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
       }
     }
     const incoming = { rawBody: buffered ?? Buffer.alloc(0), headers: collectHeaders(req.raw.rawHeaders) };
-    if (!verifyRequest(req, incoming, reg.name, reg.verifier, ctx).ok) {
+    if (!verifyRequest(req, incoming, reg.name, reg.verifier, reply, ctx).ok) {
       return sendError(reply, errors.signatureInvalid());
     }
     // Nothing has happened yet: refusing now is safe for the caller to retry, unlike

@@ -9,6 +9,7 @@ const BASIC = /^basic\s+([A-Za-z0-9+/]+={0,2})$/i;
 export function basic(options: z.infer<typeof basicOptions>): Verifier {
   return {
     type: 'basic',
+    challenge: 'Basic realm="hookgate", charset="UTF-8"',
     verify({ headers }) {
       const header = headers['authorization']?.trim();
       if (!header) return fail('missing');

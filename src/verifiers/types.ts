@@ -30,6 +30,11 @@ export interface Verifier {
   verify(input: VerifyInput): VerifyResult;
   /** The provider's own event id, when the scheme has one (SPEC §3 dedupe). */
   dedupeKey?(input: DedupeInput): string | undefined;
+  /**
+   * `www-authenticate` for the 401, for schemes that have one (HTTP Basic): some
+   * senders (Twilio, for one) send credentials only after being challenged.
+   */
+  readonly challenge?: string;
 }
 
 export const ok: VerifyResult = { ok: true };

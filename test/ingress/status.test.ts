@@ -223,6 +223,37 @@ t.test(
   },
 );
 
+t.test(
+  '401 from a basic source carries a Basic challenge (senders such as Twilio wait for one); others none',
+  async (t) => {
+    const h = await ingress(t, {
+      sources: { stripe: stripeSource, form: { verify: { type: 'basic', secrets: ['hooks:s3cret'] } } },
+    });
+    const basic = (credentials?: string) =>
+      h.app.inject({
+        method: 'POST',
+        url: '/hooks/form',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(credentials ? { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } : {}),
+        },
+        payload: 'a=1',
+      });
+    for (const credentials of [undefined, 'hooks:wrong']) {
+      const res = await basic(credentials);
+      t.equal(res.statusCode, 401, String(credentials));
+      t.equal(res.headers['www-authenticate'], 'Basic realm="hookgate", charset="UTF-8"');
+      t.equal(res.json().error.code, 'SIGNATURE_INVALID');
+    }
+    const accepted = await basic('hooks:s3cret');
+    t.equal(accepted.statusCode, 204);
+    t.notOk(accepted.headers['www-authenticate']);
+    const stripe = await h.app.inject(stripePost(event(), null));
+    t.equal(stripe.statusCode, 401);
+    t.notOk(stripe.headers['www-authenticate'], 'no HTTP auth scheme to challenge with');
+  },
+);
+
 t.test('404 for an unknown path, 405 (with allow) for another method on a source path', async (t) => {
   const h = await ingress(t, {
     sources: { stripe: stripeSource, orders: { path: '/in/orders', methods: ['put', 'PATCH'] } },

@@ -236,6 +236,12 @@ t.test('verify works in proxy mode: a refused request never reaches the upstream
         verify: { type: 'api-key', in: 'header', name: 'x-api-key', secrets: ['k-old', 'k-new'] },
         upstream: { url: up.url },
       },
+      login: {
+        mode: 'proxy',
+        path: '/api/login',
+        verify: { type: 'basic', secrets: ['app:pw'] },
+        upstream: { url: up.url },
+      },
       signed: {
         mode: 'proxy',
         path: '/api/signed',
@@ -272,6 +278,11 @@ t.test('verify works in proxy mode: a refused request never reaches the upstream
   t.equal(bad.status, 401, 'a body that does not match its signature');
   const good = await call(`${gw.url}/api/signed`, { headers: { 'x-signature': signature }, body: payload });
   t.equal(good.status, 200);
+
+  const challenged = await call(`${gw.url}/api/login`, { body: '{}' });
+  t.equal(challenged.status, 401);
+  t.equal(challenged.headers['www-authenticate'], 'Basic realm="hookgate", charset="UTF-8"');
+  t.notOk(bad.headers['www-authenticate'], 'HMAC schemes have no challenge');
 
   t.equal(up.requests.length, 2, 'only the verified requests were forwarded');
   t.equal(up.requests[1]!.body.toString(), payload, 'the exact signed bytes');
