@@ -34,11 +34,39 @@ const admin = z.strictObject({
   token: z.string().optional(),
 });
 
-const redis = z.strictObject({
-  url: z.string().default('redis://127.0.0.1:6379'),
-  prefix: z.string().min(1).default('hookgate'),
-  cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
-});
+/**
+ * Whether every key starting with `prefix` hashes on the same part of it: Redis
+ * Cluster hashes only what lies between the first `{` and the first `}` after it,
+ * when that is not empty.
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open >= 0 && prefix.indexOf('}', open + 1) > open + 1;
+}
+
+const redis = z
+  .strictObject({
+    url: z.string().default('redis://127.0.0.1:6379'),
+    prefix: z.string().min(1).default('hookgate'),
+    cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    // Also runs when other fields failed (see ALWAYS): `r` may be partly unparsed.
+    // BullMQ's scripts touch several keys of a queue at once, and a cluster refuses
+    // that (CROSSSLOT) unless they share a slot: without a hash tag every webhook
+    // would be answered 503. Refused rather than wrapped, so the keys an operator
+    // finds in Redis are under the prefix they wrote.
+    if (!isRecord(r) || !isRecord(r.cluster) || typeof r.prefix !== 'string') return;
+    if (!hasHashTag(r.prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message:
+          `"${r.prefix}" has no {hash tag}; with redis.cluster every key must hash to one slot, ` +
+          `so write the prefix with a non-empty tag, e.g. "{${r.prefix.replace(/[{}]/g, '') || 'hookgate'}}"`,
+      });
+    }
+  }, ALWAYS);
 
 const retention = z.strictObject({
   events: duration().prefault('3d'),

@@ -221,7 +221,7 @@ t.test('masking hides every secret', async (t) => {
   const c = parseConfig(
     `
 admin: { token: tok123 }
-redis: { url: "redis://:pw123@host:6379", cluster: { nodes: ["redis://:nodepw@n1:6379"] } }
+redis: { url: "redis://:pw123@host:6379", prefix: "{hg}", cluster: { nodes: ["redis://:nodepw@n1:6379"] } }
 sources:
   s: { verify: { type: github, secrets: [ghsecret] }, routes: [ { to: d } ] }
 destinations:
@@ -282,3 +282,42 @@ t.test(
     t.ok(validate(parseYaml('server: { port: "${PORT:-8080}", trustProxy: "${TP}" }')));
   },
 );
+
+t.test('redis.cluster needs a {hash tag} in redis.prefix (one slot for every key)', async (t) => {
+  const cluster = (prefix?: string) =>
+    problemsOf(() =>
+      parseConfig(
+        JSON.stringify({
+          redis: { ...(prefix !== undefined ? { prefix } : {}), cluster: { nodes: ['redis://n1:6379'] } },
+        }),
+        { env: {} },
+      ),
+    );
+  t.same(cluster(), [
+    'redis.prefix: "hookgate" has no {hash tag}; with redis.cluster every key must hash to one slot, ' +
+      'so write the prefix with a non-empty tag, e.g. "{hookgate}"',
+  ]);
+  for (const prefix of ['myapp', 'my:app', '{}', '{}x{a}', '}a{', 'a{b']) {
+    t.match(cluster(prefix), [/^redis\.prefix: .* has no \{hash tag\}/], prefix);
+  }
+  for (const prefix of ['{hookgate}', '{hg}:prod', 'tenant-{a}', '{a}{}']) {
+    t.same(cluster(prefix), [], `${prefix} is accepted`);
+  }
+  t.same(
+    problemsOf(() => parseConfig('redis: { prefix: myapp }', { env: {} })),
+    [],
+    'no cluster: any prefix',
+  );
+  t.same(
+    problemsOf(() =>
+      parseConfig('redis: { prefix: myapp, cluster: { nodes: [] } }\nserver: { port: x }', { env: {} }),
+    ).sort(),
+    [
+      'redis.cluster.nodes: Too small: expected array to have >=1 items',
+      'redis.prefix: "myapp" has no {hash tag}; with redis.cluster every key must hash to one slot, ' +
+        'so write the prefix with a non-empty tag, e.g. "{myapp}"',
+      'server.port: Invalid input: expected number, received NaN',
+    ].sort(),
+    'reported with the other problems of the file',
+  );
+});
