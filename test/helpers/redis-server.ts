@@ -17,6 +17,8 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGKILL, like a crash; resolves once the process has exited. */
   kill(): Promise<void>;
+  /** SIGTERM, an orderly shutdown (what a restart does); resolves once the process has exited. */
+  stop(): Promise<void>;
   /** SIGSTOP: connections stay open but nothing answers (a stalled Redis). */
   pause(): void;
   /** SIGCONT after pause(). */
@@ -89,14 +91,14 @@ export async function startRedisServer(): Promise<RedisServer> {
     throw new Error(`redis-server did not answer on port ${port}`);
   };
 
-  const kill = async () => {
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const proc = child;
     if (!proc) return;
     child = undefined;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
+      proc.kill(signal);
     });
   };
 
@@ -105,7 +107,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     port,
     url: `redis://127.0.0.1:${port}`,
     start,
-    kill,
+    kill: () => kill(),
+    stop: () => kill('SIGTERM'),
     pause() {
       child?.kill('SIGSTOP');
     },
