@@ -25,8 +25,14 @@ export function createRedis(
 ): RedisConnection {
   const options = { ...connectionOptions(role), ...overrides };
   if (redis.cluster) {
+    // Node connections stay lazy, as ioredis makes them by default: with the offline
+    // queue off (enqueue), a node still connecting refuses commands, and the
+    // cluster's own ready check (CLUSTER INFO to a random node, right after the slots
+    // are learnt) failed that way at random, so start-up took seconds of reconnects.
+    const nodeOptions: RedisOptions = { ...options };
+    delete nodeOptions.lazyConnect;
     return new Cluster(redis.cluster.nodes, {
-      redisOptions: options,
+      redisOptions: nodeOptions,
       enableOfflineQueue: options.enableOfflineQueue ?? true,
       clusterRetryStrategy: reconnect,
     });

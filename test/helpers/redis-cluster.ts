@@ -1,0 +1,175 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './redis-server.js';
+
+/**
+ * A throwaway Redis Cluster: `size` masters (`redis-server --cluster-enabled yes`, no
+ * persistence, no replicas) joined by `redis-cli --cluster create`, in their own temp
+ * dir. Resolves once every node reports `cluster_state:ok`; torn down (SIGKILL, temp
+ * dir removed) at the test's teardown.
+ *
+ *   const skip = clusterToolsMissing();
+ *   t.test('...', { skip }, async (t) => { const c = await startRedisCluster(t); c.nodes; });
+ */
+export interface RedisCluster {
+  readonly ports: number[];
+  /** `redis://[:password@]127.0.0.1:<port>` per node: what `redis.cluster.nodes` takes. */
+  readonly nodes: string[];
+}
+
+export interface RedisClusterOptions {
+  /** Masters (default 3). */
+  size?: number;
+  /** `requirepass` (and `masterauth`) on every node. */
+  password?: string;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Why a cluster cannot be started here (a skip reason), or undefined when it can. */
+export function clusterToolsMissing(): string | undefined {
+  const missing = ['redis-server', 'redis-cli'].filter(
+    (bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).error !== undefined,
+  );
+  return missing.length
+    ? `${missing.join(' and ')} not on PATH (Debian: apt-get install redis-server, which brings redis-tools)`
+    : undefined;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function freeClusterPort(taken: Set<number>): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = await freePort();
+    if (port + 10000 > 65535 || taken.has(port) || taken.has(port + 10000)) continue;
+    if (await portIsFree(port + 10000)) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) for a cluster node');
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`redis cluster: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+async function clusterInfo(port: number, password?: string): Promise<string> {
+  const redis = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    ...(password ? { password } : {}),
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return String(await redis.call('CLUSTER', 'INFO'));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startRedisCluster(
+  t: Teardown,
+  options: RedisClusterOptions = {},
+): Promise<RedisCluster> {
+  const { size = 3, password } = options;
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
+  const dir = mkdtempSync(join(tmpdir(), 'hookgate-redis-cluster-'));
+  const children: ChildProcess[] = [];
+  t.teardown(async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const taken = new Set<number>();
+  const ports: number[] = [];
+  for (let i = 0; i < size; i++) {
+    const port = await freeClusterPort(taken);
+    taken.add(port).add(port + 10000);
+    ports.push(port);
+  }
+  for (const port of ports) {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...auth,
+      ],
+      { stdio: 'ignore' },
+    );
+    children.push(child);
+  }
+  for (const port of ports) {
+    await until(`node ${port} to answer`, async () =>
+      (await clusterInfo(port, password)).includes('cluster_'),
+    );
+  }
+
+  const create = await run('redis-cli', [
+    ...(password ? ['-a', password, '--no-auth-warning'] : []),
+    '--cluster',
+    'create',
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
+  if (create.code !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.output}`);
+  for (const port of ports) {
+    await until(`cluster_state:ok on ${port}`, async () =>
+      (await clusterInfo(port, password)).includes('cluster_state:ok'),
+    );
+  }
+  const userinfo = password ? `:${encodeURIComponent(password)}@` : '';
+  return { ports, nodes: ports.map((p) => `redis://${userinfo}127.0.0.1:${p}`) };
+}
