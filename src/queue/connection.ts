@@ -18,6 +18,31 @@ export function connectionOptions(role: ConnectionRole): RedisOptions {
     : { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: reconnect };
 }
 
+/**
+ * What the `redis.cluster.nodes` URLs say about every node: credentials and TLS.
+ * ioredis applies a node URL's password to that node alone, so a node learnt from the
+ * cluster (one not listed, a promoted replica, a node added later) was dialled
+ * without it and every command on its slots failed; and it ignores `rediss://` in a
+ * node URL altogether. The first URL that carries credentials provides them.
+ */
+export function clusterRedisOptions(nodes: readonly string[]): RedisOptions {
+  const out: RedisOptions = {};
+  for (const node of nodes) {
+    let url: URL;
+    try {
+      url = new URL(node);
+    } catch {
+      continue; // `host:port`
+    }
+    if (url.protocol === 'rediss:') out.tls ??= {};
+    if (out.password === undefined && (url.username || url.password)) {
+      if (url.username) out.username = decodeURIComponent(url.username);
+      out.password = decodeURIComponent(url.password);
+    }
+  }
+  return out;
+}
+
 export function createRedis(
   redis: Config['redis'],
   role: ConnectionRole,
@@ -32,7 +57,7 @@ export function createRedis(
     const nodeOptions: RedisOptions = { ...options };
     delete nodeOptions.lazyConnect;
     return new Cluster(redis.cluster.nodes, {
-      redisOptions: nodeOptions,
+      redisOptions: { ...clusterRedisOptions(redis.cluster.nodes), ...nodeOptions },
       enableOfflineQueue: options.enableOfflineQueue ?? true,
       clusterRetryStrategy: reconnect,
     });

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import type { DeadLetter, DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { EventDetail, EventSummary } from '../../src/events/store.js';
-import { createRedis } from '../../src/queue/connection.js';
+import { clusterRedisOptions, createRedis } from '../../src/queue/connection.js';
+import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { runCli, startCli, writeConfig, type RunningCli } from '../cli/run.js';
@@ -181,3 +182,41 @@ t.test(
     t.equal(ok.requests.length, 1, 'delivered once');
   },
 );
+
+t.test(
+  'a password in one node URL reaches every node of the cluster',
+  { skip: clusterToolsMissing() },
+  async (t) => {
+    const cluster = await startRedisCluster(t, { password: 'pa ss:w0rd' });
+    // One seed, as with a managed cluster's configuration endpoint: the other two
+    // masters are learnt from the cluster and must be dialled with the password too.
+    const seed = cluster.nodes[0]!;
+    const store = createEventStore({
+      redis: {
+        url: 'unused',
+        prefix: `{${uniquePrefix('cluster-auth')}}`,
+        cluster: { nodes: [seed] },
+      },
+      retention: 60_000,
+      enqueueTimeout: 5000,
+    });
+    t.teardown(() => store.close());
+    t.ok(await store.ping(), 'ping');
+    const record = { id: 'evt-auth-1', source: 's' } as Envelope;
+    t.same(await store.accept(record, { source: 's' }), { eventId: 'evt-auth-1', duplicate: false });
+
+    const redis = createRedis({ url: 'unused', prefix: '{x}', cluster: { nodes: [seed] } }, 'worker');
+    t.teardown(() => redis.disconnect());
+    // 'a', 'b' and 'c' hash to slots 15495, 3300 and 7365: one per master.
+    for (const key of ['a', 'b', 'c']) t.equal(await redis.set(key, '1'), 'OK', `key ${key}`);
+  },
+);
+
+t.test('node URLs: credentials and rediss:// apply to every node', async (t) => {
+  t.same(clusterRedisOptions(['redis://n1:6379', 'redis://n2:6379']), {});
+  t.same(clusterRedisOptions(['n1:6379', 'redis://app:s%40cret@n2:6379']), {
+    username: 'app',
+    password: 's@cret',
+  });
+  t.same(clusterRedisOptions(['rediss://:pw@n1:6379']), { tls: {}, password: 'pw' });
+});
