@@ -9,7 +9,7 @@ import type { Envelope } from '../record/envelope.js';
 import { newEventId } from '../record/id.js';
 import { bodyFromHead, sendError, streamBody, upstreamStatusLine } from './answer.js';
 import { Capture, readHead } from './capture.js';
-import { EVENT_ID_HEADER, endToEndHeaders, joinHeaders, upstreamRequestHeaders } from './headers.js';
+import { EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
 import { classify, errorPayload, upstreamPayload, type BrokenExchange } from './outcome.js';
 import type { RecordSink } from './record-sink.js';
 import { bodyStream, readBody, streamsBody } from './request-body.js';
@@ -130,7 +130,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
     const capture = new Capture(upstream.maxResponseBody);
     const answered = (cut?: BrokenExchange): ResponseFacts => ({
       ...classify(status, upstream.successStatuses, cut),
-      response: upstreamPayload(status, joinHeaders(headers), capture, req.method === 'HEAD'),
+      response: upstreamPayload(status, headers, capture, req.method === 'HEAD'),
     });
 
     // before-response needs the body for the record before answering; a body that

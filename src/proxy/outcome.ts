@@ -3,6 +3,7 @@ import { encodeBody } from '../record/body.js';
 import type { ResponseFacts } from '../record/build.js';
 import type { FunctionError, ResponsePayload } from '../record/envelope.js';
 import type { Capture } from './capture.js';
+import { joinHeaders } from './headers.js';
 
 /**
  * How an exchange with the upstream went, in the record's terms (SPEC §4):
@@ -23,16 +24,26 @@ export function classify(
   return status >= 500 ? { condition: 'Failure', functionError: 'Unhandled' } : { condition: 'Failure' };
 }
 
-/** The upstream's answer as the record keeps it: headers as sent to the caller, body up to `maxResponseBody`. */
+/**
+ * The upstream's answer as the record keeps it: headers as sent to the caller (repeated
+ * ones joined with `,`, set-cookies also listed one by one), body up to `maxResponseBody`.
+ */
 export function upstreamPayload(
   status: number,
-  headers: Record<string, string>,
+  headers: readonly [string, string][],
   body: Capture,
   isHead: boolean,
 ): ResponsePayload {
   const bytes = body.bytes();
   const encoded = bytes.length === 0 && !body.truncated ? emptyBody(status, isHead) : encodeBody(bytes);
-  return { statusCode: status, headers, ...encoded, truncated: body.truncated };
+  const cookies = headers.filter(([name]) => name === 'set-cookie').map(([, value]) => value);
+  return {
+    statusCode: status,
+    headers: joinHeaders(headers),
+    ...encoded,
+    truncated: body.truncated,
+    ...(cookies.length ? { cookies } : {}),
+  };
 }
 
 /** The gateway's own answer (502/504) as the record keeps it. */

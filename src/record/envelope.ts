@@ -34,6 +34,12 @@ export interface ResponsePayload {
   isBase64Encoded: boolean;
   /** proxy mode: the upstream body was longer than `maxResponseBody` and was cut. */
   truncated?: boolean;
+  /**
+   * proxy mode: each `set-cookie` of the upstream's answer, as Lambda's response format
+   * 2.0 keeps them (`headers['set-cookie']` joins them with `,`, which cookie dates make
+   * ambiguous). Present only when the upstream set a cookie.
+   */
+  cookies?: string[];
 }
 
 export interface Envelope {

@@ -21,7 +21,7 @@ t.test(
       'content-length': '22',
       date: 'Fri, 27 Nov 2026 10:00:00 GMT',
       etag: '"v1"',
-      'set-cookie': ['a=1; Path=/', 'b=2; HttpOnly'],
+      'set-cookie': ['a=1; Path=/', 'b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT; HttpOnly'],
       'x-request-id': 'req-7',
       // Hop-by-hop: for this connection only, never the caller's.
       connection: 'keep-alive, x-hop',
@@ -59,7 +59,7 @@ t.test(
         'etag: "v1"',
         `hookgate-event-id: ${eventId}`,
         'set-cookie: a=1; Path=/',
-        'set-cookie: b=2; HttpOnly',
+        'set-cookie: b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT; HttpOnly',
         'x-request-id: req-7',
       ],
       "the upstream's end-to-end headers, repeated ones still apart, plus the event id; nothing else",
@@ -103,12 +103,14 @@ t.test(
         'content-length': '22',
         date: 'Fri, 27 Nov 2026 10:00:00 GMT',
         etag: '"v1"',
-        'set-cookie': 'a=1; Path=/,b=2; HttpOnly',
+        'set-cookie': 'a=1; Path=/,b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT; HttpOnly',
         'x-request-id': 'req-7',
       },
       body: '{"id":"ord_1","ok":1}\n',
       isBase64Encoded: false,
       truncated: false,
+      // Joined, the date's comma makes three "cookies" of two; the list keeps them apart.
+      cookies: ['a=1; Path=/', 'b=2; Expires=Wed, 09 Jun 2027 10:18:14 GMT; HttpOnly'],
     });
   },
 );
