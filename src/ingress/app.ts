@@ -46,6 +46,9 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     // Malformed URLs and unparseable requests in the error format too (SPEC §3).
     frameworkErrors: frameworkErrors(config.server.bodyLimit),
     clientErrorHandler,
+    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;
+    // refused below instead, in the error format.
+    http: { requireHostHeader: false },
   }) as unknown as FastifyInstance;
   app.decorateRequest('receivedAt', 0);
   app.decorateRequest('sourceName', undefined);
@@ -58,8 +61,13 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', (_req, reply, done) => {
-    if (!closing) return done();
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!closing) {
+      if (req.headers.host === undefined && req.raw.httpVersion === '1.1') {
+        return done(errors.badRequest('The request has no Host header.'));
+      }
+      return done();
+    }
     reply.header('connection', 'close');
     done(errors.unavailable(1));
   });

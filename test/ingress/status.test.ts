@@ -312,7 +312,8 @@ function rawExchange(port: number, text: string): Promise<{ status: number; body
     socket.on('error', reject);
     socket.on('close', () => {
       const [head = '', ...rest] = out.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) });
+      const body = rest.join('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: body === '' ? undefined : JSON.parse(body) });
     });
     socket.end(text);
   });
@@ -345,6 +346,13 @@ t.test("malformed URLs and unparseable requests: 4xx in the error format, not th
   t.same(bigHeader.body, {
     error: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large.' },
   });
+
+  const noHost = await rawExchange(
+    port,
+    'POST /hooks/open HTTP/1.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nz',
+  );
+  t.equal(noHost.status, 400);
+  t.same(noHost.body, { error: { code: 'BAD_REQUEST', message: 'The request has no Host header.' } });
   t.equal((await h.jobs()).length, 0, 'nothing stored');
 });
 
