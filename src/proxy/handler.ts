@@ -80,12 +80,14 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
 
     const eventId = newEventId(req.receivedAt);
     reply.eventId = eventId;
+    // The greedy route's `*`, decoded, as API Gateway's `{proxy+}` path parameter.
+    const subPath = (req.params as { '*'?: string })['*'];
     const requestBody = new Capture(bodyLimit);
     if (buffered) requestBody.add(buffered);
     const streamed: Readable | undefined = source && !buffered ? source : undefined;
     const exchange = await client.send({
       method: req.method,
-      path: target.pathFor(reg.path, req.url, (req.params as { '*'?: string })['*']),
+      path: target.pathFor(reg.path, req.url, subPath),
       headers: upstreamRequestHeaders(req.raw.rawHeaders, {
         remoteAddress: req.raw.socket.remoteAddress ?? '',
         protocol: req.protocol,
@@ -104,6 +106,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
         { ...facts, routePath: routeKeyPath, body: requestBody.bytes() },
         response,
       );
+      if (subPath !== undefined) envelope.requestPayload.pathParameters = { proxy: subPath };
       envelope.requestPayload.truncated = requestBody.truncated;
       return envelope;
     };

@@ -23,6 +23,8 @@ export interface RequestPayload {
   };
   body: string | null;
   isBase64Encoded: boolean;
+  /** proxy mode, on a sub-path (routeKey `… /{proxy+}`): `{ proxy: "<the sub-path>" }`, as API Gateway sets it. */
+  pathParameters?: { proxy: string };
   /** proxy mode: a body streamed to the upstream was longer than `server.bodyLimit` and was cut. */
   truncated?: boolean;
 }

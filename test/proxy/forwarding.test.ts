@@ -155,6 +155,17 @@ t.test('sub-paths are appended to the upstream path; queries are merged; methods
   t.equal(sub.requestPayload.rawPath, '/api/orders/42/items');
   t.equal(sub.requestPayload.rawQueryString, 'expand=lines&expand=notes');
   t.same(sub.requestPayload.queryStringParameters, { expand: 'lines,notes' });
+  t.same(sub.requestPayload.pathParameters, { proxy: '42/items' }, "API Gateway's {proxy+} parameter");
+  const base = await eventually(() => gw.record(ids[0]!));
+  t.equal(base.requestPayload.routeKey, 'POST /api/orders');
+  t.notOk('pathParameters' in base.requestPayload, 'none on the base path');
+  const encoded = await eventually(() => gw.record(ids[3]!));
+  t.same(
+    encoded.requestPayload.pathParameters,
+    { proxy: 'a/b' },
+    'decoded (rawPath keeps the encoding as sent)',
+  );
+  t.equal(encoded.requestPayload.rawPath, '/api/orders/a%2Fb');
 
   const other = await call(`${gw.url}/api/orders-archive`, { body: 'x' });
   t.equal(other.status, 404, 'a sibling path is not a sub-path');
