@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
+import { clientErrorHandler, frameworkErrors } from '../ingress/errors.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
 import type { EventStore } from '../events/store.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,8 @@ import { adminErrors, installAdminErrorHandler, sendError } from './errors.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerLogin } from './login.js';
 import { registerMetricsRoute } from './metrics-route.js';
+
+const ADMIN_BODY_LIMIT = 1024 * 1024;
 
 export interface AdminOptions {
   config: Config;
@@ -39,7 +42,10 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     // Fastify's own lines would log `/admin/login?token=...`; ours leave the query out.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxy(config.server.trustProxy),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: ADMIN_BODY_LIMIT,
+    // Malformed URLs and unparseable requests in the error format, as on the webhook port.
+    frameworkErrors: frameworkErrors(ADMIN_BODY_LIMIT),
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   installAdminErrorHandler(app);
   app.addHook('onResponse', async (req, reply) => {

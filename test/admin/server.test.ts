@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import t from 'tap';
 import { startAdmin } from '../../src/admin/server.js';
 import { validateConfig } from '../../src/config/load.js';
@@ -74,5 +74,36 @@ t.test('Redis away: /metrics still answers with the process counters; the API sa
   t.equal(list.headers.get('retry-after'), '5');
   t.same(await list.json(), {
     error: { code: 'STORE_UNAVAILABLE', message: 'Redis is not reachable; retry later.' },
+  });
+});
+
+t.test('malformed requests on the admin port are answered in the error format', async (t) => {
+  const prefix = uniquePrefix('admin-server');
+  t.teardown(() => dropPrefix(prefix));
+  const c = config({ host: '127.0.0.1', port: 0, token: TOKEN }, REDIS_URL, prefix);
+  const running = await startAdmin(c, { logger, metrics: createMetrics({ defaults: false }) });
+  t.teardown(() => running.close());
+  const port = Number(new URL(running.url!).port);
+  const exchange = (text: string) =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [head = '', ...rest] = out.split('\r\n\r\n');
+        resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) });
+      });
+      socket.end(text);
+    });
+  const badUrl = await exchange(
+    'GET /admin/events/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
+  t.equal(badUrl.status, 400);
+  t.same(badUrl.body, { error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } });
+  const bigHeader = await exchange(`GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+  t.equal(bigHeader.status, 431);
+  t.same(bigHeader.body, {
+    error: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large.' },
   });
 });
