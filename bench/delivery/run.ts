@@ -9,7 +9,12 @@
  *    -> message readable in SQS, through `hookgate worker`; p50/p99.
  *
  *   npm run bench   (REDIS_URL; BENCH_JOBS=3000, BENCH_CONCURRENCY=1,10,50 (empty: skip),
- *                    BENCH_RATE=200, BENCH_SECONDS=15, BENCH_NODE_ARGS for the hookgate processes)
+ *                    BENCH_TARGETS=http,sqs, BENCH_RATE=200, BENCH_SECONDS=15 (0: skip end to end),
+ *                    BENCH_NODE_ARGS for the hookgate processes)
+ *
+ * Throughput runs also report the worker process's CPU per delivery (user + system,
+ * from /proc, between the first and the last completion), steadier than the rate on a
+ * shared machine.
  *
  * Everything (Redis, fauxqs, receiver, load generator, hookgate) shares one machine.
  */
@@ -29,6 +34,7 @@ import { deliveryJobOptions } from '../../src/worker/enqueue.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { openQueues } from '../../src/worker/queues.js';
 import { sampleRecord } from '../../test/destinations/record.js';
+import { cpuMs } from '../process-cpu.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -36,6 +42,7 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50')
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'http,sqs').split(',');
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -113,8 +120,15 @@ const baseConfig = (prefix: string, destination: Record<string, unknown>, concur
   destinations: { target: destination },
 });
 
-/** Fills the queue, runs one worker process until all are delivered; deliveries per second. */
-async function throughput(destination: Record<string, unknown>, concurrency: number): Promise<number> {
+interface Throughput {
+  /** Deliveries per second. */
+  rate: number;
+  /** Worker CPU (user + system) per delivery, ms. */
+  cpuMs: number;
+}
+
+/** Fills the queue, runs one worker process until all are delivered. */
+async function throughput(destination: Record<string, unknown>, concurrency: number): Promise<Throughput> {
   const prefix = `hgbench-delivery-${process.pid}-${Date.now()}`;
   const raw = baseConfig(prefix, destination, concurrency);
   const config = validateConfig(raw, { env: {} });
@@ -135,18 +149,27 @@ async function throughput(destination: Record<string, unknown>, concurrency: num
   }
   const file = writeConfig(raw);
   const worker = hookgate(['worker', '--config', file]);
+  let cpuStart: { cpu: number; completed: number } | undefined;
+  let cpuEnd: number;
   try {
     for (;;) {
       const c = await queues.deliveries.getJobCounts('completed', 'failed');
       if (c.failed) throw new Error(`${c.failed} deliveries failed`);
-      if ((c.completed ?? 0) >= JOBS) break;
-      await sleep(100);
+      const completed = c.completed ?? 0;
+      // CPU from the first completion on, so start-up (tsx, module loading) is not counted.
+      if (!cpuStart && completed > 0) cpuStart = { cpu: cpuMs(worker.pid), completed };
+      if (completed >= JOBS) {
+        cpuEnd = cpuMs(worker.pid);
+        break;
+      }
+      await sleep(20);
     }
     // Completed-set scores are finish times: the rate between the first and last finish.
     const first = await queues.redis.zrange(queues.deliveries.keys.completed!, '0', '0', 'WITHSCORES');
     const last = await queues.redis.zrange(queues.deliveries.keys.completed!, '-1', '-1', 'WITHSCORES');
     const seconds = (Number(last[1]) - Number(first[1])) / 1000;
-    return (JOBS - 1) / seconds;
+    const cpu = (cpuEnd - cpuStart!.cpu) / (JOBS - cpuStart!.completed);
+    return { rate: (JOBS - 1) / seconds, cpuMs: cpu };
   } finally {
     await stop(worker);
     await queues.close();
@@ -283,19 +306,24 @@ async function main() {
   console.log(`delivery benchmark: ${JOBS} deliveries per run; Node ${process.version}; Redis ${REDIS_URL}`);
   const rows: string[][] = [];
   try {
+    const fmt = (r: Throughput | undefined) =>
+      r ? `${r.rate.toFixed(0)}/s ${r.cpuMs.toFixed(3)} ms CPU` : '—';
     for (const c of CONCURRENCY) {
-      const http = await throughput({ type: 'http', url: httpUrl }, c);
-      const queueUrl = fauxqs.createQueue(`bench-${c}-${Date.now()}`).queueUrl;
-      const sqs = await throughput({ type: 'sqs', queueUrl, endpoint, region: REGION }, c);
-      rows.push([String(c), http.toFixed(0), sqs.toFixed(0)]);
-      console.log(`  concurrency ${c}: http ${http.toFixed(0)}/s, sqs ${sqs.toFixed(0)}/s`);
+      const http = TARGETS.includes('http') ? await throughput({ type: 'http', url: httpUrl }, c) : undefined;
+      let sqs: Throughput | undefined;
+      if (TARGETS.includes('sqs')) {
+        const queueUrl = fauxqs.createQueue(`bench-${c}-${Date.now()}`).queueUrl;
+        sqs = await throughput({ type: 'sqs', queueUrl, endpoint, region: REGION }, c);
+      }
+      rows.push([String(c), fmt(http), fmt(sqs)]);
+      console.log(`  concurrency ${c}: http ${fmt(http)}, sqs ${fmt(sqs)}`);
     }
     if (rows.length) {
-      console.log('\nthroughput (deliveries/s, one worker process)');
-      console.log('  concurrency  http  sqs(fauxqs)');
-      for (const [c, h, s] of rows)
-        console.log(`  ${c!.padStart(11)}  ${h!.padStart(4)}  ${s!.padStart(11)}`);
+      console.log('\nthroughput (deliveries/s and worker CPU per delivery, one worker process)');
+      console.log(`  concurrency  ${'http'.padEnd(22)}  sqs(fauxqs)`);
+      for (const [c, h, s] of rows) console.log(`  ${c!.padStart(11)}  ${h!.padEnd(22)}  ${s!}`);
     }
+    if (SECONDS <= 0) return;
 
     const queueUrl = fauxqs.createQueue(`bench-e2e-${Date.now()}`).queueUrl;
     const e2e = await endToEnd(queueUrl, endpoint);
