@@ -62,3 +62,14 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/**
+ * A list cursor the store did not hand out (dead letters, events): the admin API
+ * answers `INVALID_CURSOR` (400), the CLI a usage error (exit 2).
+ */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('invalid cursor');
+    this.name = 'InvalidCursorError';
+  }
+}

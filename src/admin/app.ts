@@ -71,7 +71,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
-    registerEventRoutes(scope, events, queues);
+    registerEventRoutes(scope, events);
     registerDeadLetterRoutes(scope, deadLetters);
   });
   return app;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidCursorError, type DeadLetterFilter, type DeadLetterStore } from '../dead-letter/store.js';
+import type { DeadLetterFilter, DeadLetterStore } from '../dead-letter/store.js';
+import { InvalidCursorError } from '../errors.js';
 import { adminErrors } from './errors.js';
 import { optionalString, parseLimit, parseSince } from './params.js';
 

@@ -1,26 +1,30 @@
 import type { FastifyInstance } from 'fastify';
+import { InvalidCursorError } from '../errors.js';
 import { EventNotFoundError, UnknownDestinationError, type EventStore } from '../events/store.js';
-import type { Queues } from '../worker/queues.js';
 import { adminErrors } from './errors.js';
-import { listEventPage } from './event-pages.js';
 import { optionalString, parseLimit } from './params.js';
 
 interface IdParams {
   id: string;
 }
 
-/** `/admin/events`: list (cursor pages), show, replay; replays are the events store's, as `hookgate events replay`. */
-export function registerEventRoutes(app: FastifyInstance, events: EventStore, queues: Queues): void {
+/** `/admin/events`: list (cursor pages), show, replay: the events store's, as `hookgate events list|show|replay`. */
+export function registerEventRoutes(app: FastifyInstance, events: EventStore): void {
   app.get<{ Querystring: Record<string, unknown> }>('/admin/events', async (req) => {
     const q = req.query;
     const source = optionalString('source', q.source);
     const limit = parseLimit(q.limit);
     const cursor = optionalString('cursor', q.cursor);
-    return listEventPage(queues, {
-      ...(source !== undefined ? { source } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-      ...(cursor !== undefined ? { cursor } : {}),
-    });
+    try {
+      return await events.list({
+        ...(source !== undefined ? { source } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw adminErrors.invalidCursor();
+      throw err;
+    }
   });
 
   app.get<{ Params: IdParams }>('/admin/events/:id', async (req) => {

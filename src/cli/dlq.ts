@@ -3,13 +3,13 @@ import { parseDuration } from '../config/units.js';
 import type { Config } from '../config/schema.js';
 import {
   createDeadLetterStore,
-  InvalidCursorError,
   MAX_LIMIT,
   type BulkResult,
   type DeadLetter,
   type DeadLetterFilter,
   type DeadLetterStore,
 } from '../dead-letter/store.js';
+import { InvalidCursorError } from '../errors.js';
 import type { AttemptRecord } from '../worker/attempts.js';
 import { openQueues } from '../worker/queues.js';
 import { loadFromOptions, withConfigOption } from './options.js';
@@ -60,6 +60,15 @@ export function parseLimit(text: string | undefined): number | undefined {
     throw new UsageError(`--limit: must be a whole number from 1 to ${MAX_LIMIT}`);
   }
   return n;
+}
+
+/** For a list's `.catch`: a cursor the store did not hand out is a usage error (exit 2). */
+export function cursorUsage(command: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof InvalidCursorError)
+      throw new UsageError(`--cursor: not a cursor printed by ${command}`);
+    throw err;
+  };
 }
 
 function filterOf(options: FilterOptions): DeadLetterFilter {
@@ -168,13 +177,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (options: FilterOptions & { limit?: string; cursor?: string }) => {
       const query = { ...filterOf(options), limit: parseLimit(options.limit) ?? 50, cursor: options.cursor };
-      const page = await store(options, (s) =>
-        s.list(query).catch((err: unknown) => {
-          if (err instanceof InvalidCursorError)
-            throw new UsageError('--cursor: not a cursor printed by dlq list');
-          throw err;
-        }),
-      );
+      const page = await store(options, (s) => s.list(query).catch(cursorUsage('dlq list')));
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no dead letters');
       write(

@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
+import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
 import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
-import { attemptsTable, parseLimit, printJson, table, withQueues } from './dlq.js';
+import { attemptsTable, cursorUsage, parseLimit, printJson, table, withQueues } from './dlq.js';
 import { withConfigOption } from './options.js';
 import { UsageError } from './usage.js';
+
+interface EventsListOptions {
+  config?: string;
+  source?: string;
+  limit?: string;
+  cursor?: string;
+  json?: boolean;
+}
 
 const write = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -73,23 +82,26 @@ export function registerEventsCommands(program: Command): void {
   withConfigOption(events.command('list'))
     .description('recent events, newest first')
     .option('--source <name>', 'only this source')
-    .option('--limit <n>', 'at most n (default 50)')
+    .option('--limit <n>', `at most n (default ${DEFAULT_EVENT_LIMIT}, max ${MAX_EVENT_LIMIT})`)
+    .option('--cursor <cursor>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON for scripts')
-    .action(async (options: { config?: string; source?: string; limit?: string; json?: boolean }) => {
-      const limit = parseLimit(options.limit) ?? 50;
-      const list = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).list({
-          limit,
-          ...(options.source ? { source: options.source } : {}),
-        }),
+    .action(async (options: EventsListOptions) => {
+      const query = {
+        limit: parseLimit(options.limit) ?? DEFAULT_EVENT_LIMIT,
+        ...(options.source ? { source: options.source } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      };
+      const page = await withQueues(options, ({ config, queues }) =>
+        createEventStore(queues, config).list(query).catch(cursorUsage('events list')),
       );
-      if (options.json) return printJson(list);
-      if (!list.length) return write('no events');
+      if (options.json) return printJson(page);
+      if (!page.items.length) return write('no events');
       write(
         table(
           ['ID', 'SOURCE', 'RECEIVED AT', 'STATE'],
-          list.map((e) => [e.id, e.source, e.receivedAt, e.state]),
+          page.items.map((e) => [e.id, e.source, e.receivedAt, e.state]),
         ),
       );
+      if (page.nextCursor) process.stderr.write(`more: hookgate events list --cursor ${page.nextCursor}\n`);
     });
 }

@@ -1,4 +1,5 @@
 import { Job } from 'bullmq';
+import { InvalidCursorError } from '../errors.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import type { Envelope } from '../record/envelope.js';
 import { parseAttempts, type AttemptRecord } from '../worker/attempts.js';
@@ -81,13 +82,6 @@ interface Cursor {
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.score, c.id])).toString('base64url');
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('invalid cursor');
-    this.name = 'InvalidCursorError';
-  }
 }
 
 function decodeCursor(text: string): Cursor {

@@ -1,14 +1,16 @@
 import { Job, type JobState } from 'bullmq';
 import { decodeTime } from 'ulid';
-import type { EventSummary } from '../events/store.js';
+import { InvalidCursorError } from '../errors.js';
 import type { EventJobData } from '../queue/jobs.js';
 import type { Queues } from '../worker/queues.js';
-import { adminErrors } from './errors.js';
+import type { Envelope } from '../record/envelope.js';
+import type { DeliveryState, EventSummary } from './store.js';
 
 /**
- * Pages of accepted events for `GET /admin/events`, newest first by event id (a
- * ULID, so by receipt time), with an opaque cursor = the last id returned. The
- * events store's own `list` has no cursor; this walks the same queue.
+ * Pages of accepted events, newest first by event id (a ULID, so by receipt time),
+ * with an opaque cursor = the last id returned: the events store's `list`, so
+ * `GET /admin/events` and `hookgate events list` give the same pages. A cursor not
+ * handed out here throws `InvalidCursorError`.
  *
  * Unfinished events are few and read whole. Completed ones are a sorted set scored by
  * finish time, walked newest first by ids only; since an event finishes after it was
@@ -30,6 +32,7 @@ export interface EventPageQuery {
 }
 
 export const DEFAULT_EVENT_LIMIT = 50;
+export const MAX_EVENT_LIMIT = 1000;
 // Read in lifecycle order, then `completed`: a job moving on during the walk is met again later, not missed.
 const UNFINISHED: JobState[] = ['waiting', 'prioritized', 'waiting-children', 'delayed', 'active', 'failed'];
 const DEFAULT_BATCH = 500;
@@ -41,8 +44,7 @@ export function encodeEventCursor(id: string): string {
 
 export function decodeEventCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!id || encodeEventCursor(id) !== cursor || !/^[\x21-\x7e]+$/.test(id))
-    throw adminErrors.invalidCursor();
+  if (!id || encodeEventCursor(id) !== cursor || !/^[\x21-\x7e]+$/.test(id)) throw new InvalidCursorError();
   return id;
 }
 
@@ -54,6 +56,10 @@ function receiptTime(id: string): number | undefined {
   }
 }
 
+export function eventSummary(record: Envelope, state: DeliveryState): EventSummary {
+  return { id: record.id, source: record.source, receivedAt: record.timestamp, state };
+}
+
 interface Candidate {
   id: string;
   state: JobState;
@@ -61,7 +67,7 @@ interface Candidate {
 
 export async function listEventPage(queues: Queues, query: EventPageQuery = {}): Promise<EventPage> {
   await queues.ready();
-  const limit = query.limit ?? DEFAULT_EVENT_LIMIT;
+  const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
   const before = query.cursor === undefined ? undefined : decodeEventCursor(query.cursor);
   const want = limit + 1;
   const batch = query.batch ?? DEFAULT_BATCH;
@@ -117,7 +123,7 @@ export async function listEventPage(queues: Queues, query: EventPageQuery = {}):
     const record = job?.data?.record;
     // Removed by retention between the walk and now: simply not listed.
     if (!record) continue;
-    items.push({ id: record.id, source: record.source, receivedAt: record.timestamp, state });
+    items.push(eventSummary(record, state));
   }
   const last = page[page.length - 1];
   return top.length === want && last ? { items, nextCursor: encodeEventCursor(last.id) } : { items };

@@ -8,6 +8,7 @@ import { deliveryAttempts, type AttemptRecord } from '../worker/attempts.js';
 import { enqueueDeliveries } from '../worker/enqueue.js';
 import { eventDeliveriesKey, type Queues } from '../worker/queues.js';
 import { createRouteTable } from '../worker/routing.js';
+import { eventSummary, listEventPage, type EventPage, type EventPageQuery } from './pages.js';
 
 /**
  * Accepted events and what became of them. An event is the `events` job (kept
@@ -64,17 +65,18 @@ export class UnknownDestinationError extends Error {
 
 export interface EventStore {
   get(eventId: string): Promise<EventDetail | undefined>;
-  /** Newest first (by event id, which sorts by receipt time). Default limit 50, at most 1000. */
-  list(query?: { source?: string; limit?: number }): Promise<EventSummary[]>;
+  /**
+   * Newest first (by event id, which sorts by receipt time), a page at a time: default
+   * limit 50, at most 1000; `nextCursor` only when there is more (see `listEventPage`).
+   * A cursor it did not hand out throws `InvalidCursorError`.
+   */
+  list(query?: EventPageQuery): Promise<EventPage>;
   /**
    * Delivers the event again under new job ids (same event id): to `destination`
    * only, or to every destination its routes match under the current config.
    */
   replay(eventId: string, options?: { destination?: string }): Promise<ReplayResult>;
 }
-
-const LIST_STATES: JobState[] = ['active', 'waiting', 'delayed', 'prioritized', 'failed'];
-const PAGE = 200;
 
 export function createEventStore(queues: Queues, config: Config): EventStore {
   const routes = createRouteTable(config);
@@ -109,13 +111,6 @@ export function createEventStore(queues: Queues, config: Config): EventStore {
     return out;
   }
 
-  const summary = (record: Envelope, state: DeliveryState): EventSummary => ({
-    id: record.id,
-    source: record.source,
-    receivedAt: record.timestamp,
-    state,
-  });
-
   async function findRecord(
     eventId: string,
   ): Promise<{ record: Envelope; state: DeliveryState } | undefined> {
@@ -139,29 +134,11 @@ export function createEventStore(queues: Queues, config: Config): EventStore {
         if (job?.data?.record) deliveries.push(await status(job));
       }
       deliveries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return { ...summary(found.record, found.state), envelope: found.record, deliveries };
+      return { ...eventSummary(found.record, found.state), envelope: found.record, deliveries };
     },
 
-    async list(query = {}) {
-      await queues.ready();
-      const limit = Math.min(Math.max(1, query.limit ?? 50), 1000);
-      // Unfinished events are few; finished ones are paged newest first until enough match.
-      const candidates = new Set(await queues.events.getRanges(LIST_STATES, 0, -1, false));
-      const out: EventSummary[] = [];
-      const consider = async (id: string) => {
-        const job = await loadEvent(id);
-        const record = job?.data?.record;
-        if (!record || (query.source && record.source !== query.source)) return;
-        out.push(summary(record, await job.getState()));
-      };
-      for (const id of candidates) await consider(id);
-      for (let start = 0; out.length < limit; start += PAGE) {
-        const page = await queues.events.getRanges(['completed'], start, start + PAGE - 1, false);
-        for (const id of page) if (!candidates.has(id)) await consider(id);
-        if (page.length < PAGE) break;
-      }
-      out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-      return out.slice(0, limit);
+    list(query = {}) {
+      return listEventPage(queues, query);
     },
 
     async replay(eventId, options = {}) {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ulid } from 'ulid';
-import { listEventPage } from '../../src/admin/event-pages.js';
+import { listEventPage } from '../../src/events/pages.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
 import { sampleRecord } from '../destinations/record.js';
@@ -98,6 +98,11 @@ t.test('admin API: events', async (t) => {
       t.equal(res.statusCode, 400, q);
       t.match(res.json(), { error: { code: /BAD_REQUEST|INVALID_CURSOR/ } });
     }
+    const bad = await h.call('GET', '/admin/events?cursor=not-a-cursor');
+    t.equal(bad.statusCode, 400);
+    t.same(bad.json(), {
+      error: { code: 'INVALID_CURSOR', message: 'The cursor is not one this API returned.' },
+    });
   });
 
   await t.test('show: envelope and each delivery with state and attempts; unknown 404', async (t) => {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { EventPage } from '../../src/events/pages.js';
 import type { EventDetail, ReplayResult } from '../../src/events/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
@@ -94,4 +95,57 @@ t.test('events show: an event no worker has routed yet is not said to match no r
   t.match(shown.stdout, 'state:        waiting');
   t.match(shown.stdout, '(none yet: not routed by a worker)');
   t.notMatch(shown.stdout, 'no route matched');
+});
+
+t.test('hookgate events list: pages like dlq list', async (t) => {
+  const raw = {
+    sources: { stripe: { routes: [{ to: 'a' }] }, github: { routes: [{ to: 'a' }] } },
+    destinations: { a: { type: 'http', url: 'http://127.0.0.1:9/never' } },
+  };
+  const { file, h } = cliFixture(t, raw, 'cli-events-list');
+  // Not routed (no worker): waiting events are listed too.
+  const [first, other, last] = [sampleRecord(), sampleRecord({ source: 'github' }), sampleRecord()];
+  for (const r of [first, other, last]) await h.publish(r);
+  const cli = (...args: string[]) => runCli(['events', 'list', ...args, '--config', file]);
+
+  // Independent reads run side by side: each is a process start on a shared machine.
+  const [human, full, json, stripe, bad, badLimit] = await Promise.all([
+    cli('--limit', '2'),
+    cli(),
+    cli('--json', '--limit', '2'),
+    cli('--json', '--source', 'stripe'),
+    cli('--cursor', 'not-a-cursor'),
+    cli('--limit', '1001'),
+  ]);
+  t.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.trim().split('\n');
+  t.match(lines[0], /^ID\s+SOURCE\s+RECEIVED AT\s+STATE$/);
+  t.match(lines[1], new RegExp(`^${last.id}\\s+stripe\\s+${last.timestamp}\\s+waiting$`));
+  t.match(lines[2], new RegExp(`^${other.id}\\s+github\\s`));
+  t.equal(lines.length, 3);
+  const page = JSON.parse(json.stdout) as EventPage;
+  t.same(
+    page.items.map((e) => e.id),
+    [last.id, other.id],
+  );
+  t.ok(page.nextCursor);
+  t.equal(human.stderr, `more: hookgate events list --cursor ${page.nextCursor}\n`);
+  t.equal(full.stderr, '', 'no more line on the last page');
+  t.equal(full.stdout.trim().split('\n').length, 4);
+
+  const rest = await cli('--json', '--limit', '2', '--cursor', page.nextCursor!);
+  t.equal(rest.code, 0, rest.stderr);
+  t.same(JSON.parse(rest.stdout), {
+    items: [{ id: first.id, source: 'stripe', receivedAt: first.timestamp, state: 'waiting' }],
+  });
+  t.same(
+    (JSON.parse(stripe.stdout) as EventPage).items.map((e) => e.id),
+    [last.id, first.id],
+  );
+
+  for (const r of [bad, badLimit]) {
+    t.equal(r.code, 2);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  t.equal(bad.stderr, 'hookgate: --cursor: not a cursor printed by events list\n');
 });

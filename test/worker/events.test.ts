@@ -54,19 +54,36 @@ t.test('events: get, list, replay', async (t) => {
     t.equal(await h.events.get('01NOSUCHEVENT0000000000000'), undefined);
   });
 
-  await t.test('list: newest first, by source, limited', async (t) => {
+  await t.test('list: newest first, by source, a page at a time', async (t) => {
+    const ids = async (query: Parameters<typeof h.events.list>[0] = {}) =>
+      (await h.events.list(query)).items.map((e) => e.id);
+    t.same(await ids(), [last.id, other.id, first.id]);
+    t.same(await ids({ source: 'stripe' }), [last.id, first.id]);
     t.same(
-      (await h.events.list()).map((e) => e.id),
-      [last.id, other.id, first.id],
+      (await h.events.list()).items.map((e) => [e.source, e.receivedAt]),
+      [last, other, first].map((r) => [r.source, r.timestamp]),
     );
+    t.notOk((await h.events.list()).nextCursor, 'no cursor on the last page');
+
+    const one = await h.events.list({ limit: 1 });
     t.same(
-      (await h.events.list({ source: 'stripe' })).map((e) => e.id),
-      [last.id, first.id],
-    );
-    t.same(
-      (await h.events.list({ limit: 1 })).map((e) => e.id),
+      one.items.map((e) => e.id),
       [last.id],
     );
+    t.ok(one.nextCursor);
+    const rest = await h.events.list({ limit: 1, cursor: one.nextCursor! });
+    t.same(
+      rest.items.map((e) => e.id),
+      [other.id],
+    );
+    const end = await h.events.list({ limit: 1, cursor: rest.nextCursor! });
+    t.same(
+      end.items.map((e) => e.id),
+      [first.id],
+    );
+    t.notOk(end.nextCursor);
+    t.same(await ids({ source: 'stripe', limit: 1, cursor: one.nextCursor! }), [first.id]);
+    await t.rejects(h.events.list({ cursor: 'not-a-cursor' }), { name: 'InvalidCursorError' });
   });
 
   await t.test('replay: every matching route again, same event id, new job ids', async (t) => {
