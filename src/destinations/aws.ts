@@ -120,6 +120,41 @@ export function classifyAwsError(err: unknown, where: string, deadline: Deadline
   return new PermanentError(message, { cause: err });
 }
 
+/**
+ * One failed entry of a SendMessageBatch or PublishBatch: the codes a whole call is
+ * retried for (throttling, internal errors) are retried here too; otherwise AWS's
+ * `SenderFault` decides: the request's fault will fail again, the service's may not.
+ */
+export function classifyBatchEntryError(
+  failed: { Code?: string; Message?: string; SenderFault?: boolean },
+  where: string,
+): Error {
+  const code = failed.Code ?? 'UnknownError';
+  const message = `${where}: ${code}${failed.Message && failed.Message !== code ? `: ${failed.Message}` : ''}`;
+  if (THROTTLING.has(code) || TRANSIENT.has(code) || !failed.SenderFault) return new RetryableError(message);
+  return new PermanentError(message);
+}
+
+/** Batch calls (SendMessageBatch, PublishBatch, PutEvents) take at most 10 entries. */
+export const BATCH_ENTRIES = 10;
+/** The safe total per batch call for SQS, SNS and EventBridge alike: 256 KiB. */
+export const BATCH_BYTES = 256 * 1024;
+/** How long a delivery waits for others to the same destination before its call goes. */
+export const BATCH_LINGER_MS = 2;
+
+/** An SQS or SNS message's size as AWS counts it toward the limits: body plus attribute names, types and values. */
+export function messageSize(
+  body: string,
+  attributes: Record<string, { DataType: string; StringValue: string }>,
+): number {
+  let size = Buffer.byteLength(body, 'utf8');
+  for (const [name, a] of Object.entries(attributes)) {
+    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(a.DataType, 'utf8');
+    size += Buffer.byteLength(a.StringValue, 'utf8');
+  }
+  return size;
+}
+
 /** Message attributes SQS and SNS carry, so consumers can route and dedupe without parsing the body. */
 export function messageAttributes(
   record: Envelope,

@@ -1,8 +1,14 @@
-import { EventBridgeClient, PutEventsCommand, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+  type PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
 import type { Envelope } from '../record/envelope.js';
 import { formatRecord, type FormattedRecord } from '../record/format.js';
 import { compileTemplate, type Template } from '../record/template.js';
-import { classifyAwsError, clientConfig } from './aws.js';
+import { BATCH_BYTES, BATCH_ENTRIES, BATCH_LINGER_MS, classifyAwsError, clientConfig } from './aws.js';
+import { Batcher } from './batcher.js';
 import { Deadline } from './deadline.js';
 import { PermanentError, RetryableError } from './errors.js';
 import type { EventBridgeOptions } from './options.js';
@@ -21,7 +27,9 @@ const RETRYABLE_ENTRY_ERRORS = new Set([
  * SPEC §5 EventBridge destination: one PutEvents entry per delivery. `Detail` is the
  * formatted record, sent as is (so it must be a JSON object), `Time` the receipt time,
  * and `Resources` carries the event id itself, so receivers dedupe on it (SPEC §5).
- * PutEvents answers 200 even when the entry failed, so the entry result decides.
+ * Deliveries in flight together share one PutEvents call (up to 10 entries, 256 KiB as
+ * AWS counts entry sizes). PutEvents answers 200 even when entries failed, so each
+ * entry's own result decides its delivery.
  */
 export class EventBridgeDestination implements Destination {
   readonly type = 'eventbridge';
@@ -29,6 +37,7 @@ export class EventBridgeDestination implements Destination {
   private readonly source: Template;
   private readonly detailType: Template;
   private readonly where: string;
+  private readonly batcher: Batcher<PutEventsRequestEntry, SendResult>;
 
   constructor(
     readonly name: string,
@@ -39,6 +48,14 @@ export class EventBridgeDestination implements Destination {
     this.source = compileTemplate(options.source);
     this.detailType = compileTemplate(options.detailType);
     this.where = `EventBridge bus ${options.eventBusName}`;
+    this.batcher = new Batcher({
+      maxEntries: BATCH_ENTRIES,
+      maxBytes: BATCH_BYTES,
+      lingerMs: BATCH_LINGER_MS,
+      timeoutMs,
+      send: (entries, signal) => this.sendBatch(entries, signal),
+      callError: (err, deadline) => classifyAwsError(err, this.where, deadline),
+    });
   }
 
   async send(record: Envelope, signal: AbortSignal): Promise<SendResult> {
@@ -55,25 +72,43 @@ export class EventBridgeDestination implements Destination {
       Time: new Date(record.timestamp),
       Resources: [record.id],
     };
-    let result: PutEventsResultEntry | undefined;
-    try {
-      const out = await this.client.send(new PutEventsCommand({ Entries: [entry] }), {
-        abortSignal: deadline.signal,
-      });
-      result = out.Entries?.[0];
-      if (!out.FailedEntryCount && result?.EventId) return { info: { eventId: result.EventId } };
-    } catch (err) {
-      throw classifyAwsError(err, this.where, deadline);
-    }
+    return this.batcher.add(entry, entrySize(entry), deadline);
+  }
+
+  private async sendBatch(
+    entries: PutEventsRequestEntry[],
+    signal: AbortSignal,
+  ): Promise<(SendResult | Error)[]> {
+    const out = await this.client.send(new PutEventsCommand({ Entries: entries }), { abortSignal: signal });
+    // Results come in the order of the entries.
+    return entries.map((_, i) => this.outcome(out.Entries?.[i]));
+  }
+
+  private outcome(result: PutEventsResultEntry | undefined): SendResult | Error {
+    if (result?.EventId && !result.ErrorCode) return { info: { eventId: result.EventId } };
     const code = result?.ErrorCode ?? 'UnknownError';
     const message = `${this.where}: entry rejected: ${code}${result?.ErrorMessage ? `: ${result.ErrorMessage}` : ''}`;
-    if (RETRYABLE_ENTRY_ERRORS.has(code)) throw new RetryableError(message);
-    throw new PermanentError(message);
+    if (RETRYABLE_ENTRY_ERRORS.has(code)) return new RetryableError(message);
+    return new PermanentError(message);
   }
 
   async close(): Promise<void> {
+    this.batcher.close();
     this.client.destroy();
   }
+}
+
+/**
+ * An entry's size as AWS documents it for the PutEvents limit ("Calculating PutEvents
+ * event entry size"): 14 bytes for Time, plus the UTF-8 bytes of Source, DetailType,
+ * Detail and each resource.
+ */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  const bytes = (s: string | undefined) => (s ? Buffer.byteLength(s, 'utf8') : 0);
+  let size = entry.Time ? 14 : 0;
+  size += bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += bytes(resource);
+  return size;
 }
 
 /** EventBridge takes only a JSON object as Detail; checked here so the error names the cause. */
