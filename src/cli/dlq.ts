@@ -62,6 +62,17 @@ export function parseLimit(text: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * The stderr line after a full page: the same command with the same config, filters
+ * and limit, plus the cursor, so running it as printed shows the next page of the same list.
+ */
+export function moreHint(command: string, nextCursor: string, flags: [string, string | undefined][]): string {
+  const quote = (v: string) => (/^[\w.,:/@%+=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const given = flags.filter((f): f is [string, string] => f[1] !== undefined);
+  const args = [...given.map(([flag, value]) => `${flag} ${quote(value)}`), `--cursor ${nextCursor}`];
+  return `more: hookgate ${command} ${args.join(' ')}\n`;
+}
+
 /** For a list's `.catch`: a cursor the store did not hand out is a usage error (exit 2). */
 export function cursorUsage(command: string): (err: unknown) => never {
   return (err) => {
@@ -186,7 +197,17 @@ export function registerDlqCommands(program: Command): void {
           page.items.map((d) => [d.id, d.source, d.destination, d.failedAt, String(d.attemptsMade), d.error]),
         ),
       );
-      if (page.nextCursor) process.stderr.write(`more: hookgate dlq list --cursor ${page.nextCursor}\n`);
+      if (page.nextCursor) {
+        process.stderr.write(
+          moreHint('dlq list', page.nextCursor, [
+            ['--config', options.config],
+            ['--destination', options.destination],
+            ['--source', options.source],
+            ['--since', options.since],
+            ['--limit', options.limit],
+          ]),
+        );
+      }
     });
 
   withConfigOption(dlq.command('show'))

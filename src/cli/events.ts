@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
 import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
-import { attemptsTable, cursorUsage, parseLimit, printJson, table, withQueues } from './dlq.js';
+import { attemptsTable, cursorUsage, moreHint, parseLimit, printJson, table, withQueues } from './dlq.js';
 import { withConfigOption } from './options.js';
 import { UsageError } from './usage.js';
 
@@ -102,6 +102,14 @@ export function registerEventsCommands(program: Command): void {
           page.items.map((e) => [e.id, e.source, e.receivedAt, e.state]),
         ),
       );
-      if (page.nextCursor) process.stderr.write(`more: hookgate events list --cursor ${page.nextCursor}\n`);
+      if (page.nextCursor) {
+        process.stderr.write(
+          moreHint('events list', page.nextCursor, [
+            ['--config', options.config],
+            ['--source', options.source],
+            ['--limit', options.limit],
+          ]),
+        );
+      }
     });
 }

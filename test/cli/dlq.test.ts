@@ -29,11 +29,12 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
 
   await t.test('list: table and JSON, with filters', async (t) => {
     // Independent reads run side by side: each is a process start on a shared machine.
-    const [human, json, limited, none] = await Promise.all([
+    const [human, json, limited, none, hinted] = await Promise.all([
       cli('dlq', 'list'),
       cli('dlq', 'list', '--json', '--source', 'github'),
       cli('dlq', 'list', '--limit', '1', '--json'),
       cli('dlq', 'list', '--since', new Date(Date.now() + 60_000).toISOString()),
+      cli('dlq', 'list', '--limit', '1', '--destination', 'rx', '--since', '2020-01-01 00:00:00Z'),
     ]);
     t.equal(human.code, 0, human.stderr);
     const lines = human.stdout.trim().split('\n');
@@ -59,6 +60,15 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.not(next.items[0]!.id, first.items[0]!.id);
 
     t.equal(none.stdout.trim(), 'no dead letters');
+
+    // The hint is the same list's next page, filters and config kept, quoted for a shell.
+    t.equal(hinted.code, 0, hinted.stderr);
+    const hint =
+      /^more: hookgate dlq list --config (\S+) --destination rx --since '2020-01-01 00:00:00Z' --limit 1 --cursor (\S+)\n$/.exec(
+        hinted.stderr,
+      );
+    t.ok(hint, hinted.stderr);
+    t.equal(hint?.[1], file);
   });
 
   await t.test('show: envelope, destination, attempts, errors', async (t) => {

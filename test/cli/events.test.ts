@@ -129,7 +129,11 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
     [last.id, other.id],
   );
   t.ok(page.nextCursor);
-  t.equal(human.stderr, `more: hookgate events list --cursor ${page.nextCursor}\n`);
+  t.equal(
+    human.stderr,
+    `more: hookgate events list --config ${file} --limit 2 --cursor ${page.nextCursor}\n`,
+    'the same list, next page, as a command to run',
+  );
   t.equal(full.stderr, '', 'no more line on the last page');
   t.equal(full.stdout.trim().split('\n').length, 4);
 
