@@ -10,7 +10,8 @@ import { answerFault, useDummyAwsCredentials, type AwsFault } from './aws-faults
  *
  *   const eb = await startEventBridgeEndpoint();
  *   // destination config: { type: 'eventbridge', endpoint: eb.url, region: eb.region }
- *   void eb.fail({ entryError: 'MalformedDetail' });   // next entry: FailedEntryCount 1
+ *   void eb.fail({ entryError: 'MalformedDetail' });   // next request: every entry fails
+ *   void eb.fail({ entries: { 2: { entryError: 'ThrottlingException' } } }); // its third entry
  *   void eb.fail('throttle');                           // next request: ThrottlingException
  *   const [entry] = await eb.waitForEntries(1);         // accepted entries, as sent
  *   await eb.close();
@@ -33,7 +34,13 @@ export interface PutEventsRequest {
   entries: PutEventsEntry[];
 }
 
-export type EventBridgeFault = AwsFault | { entryError: string; message?: string };
+export interface EntryError {
+  entryError: string;
+  message?: string;
+}
+
+/** A request-level fault, an error for every entry, or errors for some entries by position. */
+export type EventBridgeFault = AwsFault | EntryError | { entries: Record<number, EntryError> };
 
 export interface EventBridgeEndpoint {
   readonly url: string;
@@ -86,8 +93,9 @@ export async function startEventBridgeEndpoint(): Promise<EventBridgeEndpoint> {
         if (!answerFault(next.fault, req, res)) stalled.add(res);
         return;
       }
-      const forced = next?.fault as Exclude<EventBridgeFault, AwsFault> | undefined;
-      const results = sent.map((entry) => {
+      const fault = next?.fault as Exclude<EventBridgeFault, AwsFault> | undefined;
+      const results = sent.map((entry, i) => {
+        const forced = fault && ('entries' in fault ? fault.entries[i] : fault);
         const error = forced ? { code: forced.entryError, message: forced.message } : validate(entry);
         if (error) return { ErrorCode: error.code, ErrorMessage: error.message ?? `${error.code} (test)` };
         entries.push(entry);

@@ -1,6 +1,13 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs as startEmulator, type FauxqsServer } from 'fauxqs';
-import { startFaultyFront, useDummyAwsCredentials, type AwsFault, type FaultyFront } from './aws-faults.js';
+import {
+  startFaultyFront,
+  useDummyAwsCredentials,
+  type AwsCall,
+  type AwsFault,
+  type EntryFaults,
+  type FaultyFront,
+} from './aws-faults.js';
 
 /**
  * fauxqs (in-process SQS/SNS emulator) for tests, with a fault-injecting front.
@@ -34,6 +41,10 @@ export interface Fauxqs {
   receive(queueUrl: string, count: number, timeoutMs?: number): Promise<Message[]>;
   /** The next request through `endpoint` meets `fault`; resolves once it has arrived. */
   fail(fault: AwsFault): Promise<void>;
+  /** The next SendMessageBatch through `endpoint` has these entries (by position) fail. */
+  failEntries(faults: EntryFaults): void;
+  /** Every request through `endpoint`: operation and batch entries. */
+  readonly calls: AwsCall[];
   close(): Promise<void>;
 }
 
@@ -94,6 +105,8 @@ export async function startFauxqs(): Promise<Fauxqs> {
       return out;
     },
     fail: (fault) => front.fail(fault),
+    failEntries: (faults) => front.failEntries(faults),
+    calls: front.calls,
     async close() {
       sqs.destroy();
       await front.close();
