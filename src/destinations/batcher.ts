@@ -12,7 +12,11 @@ export interface BatcherOptions<I, O> {
   maxEntries: number;
   /** Total size per call; a single larger entry still goes, alone. */
   maxBytes: number;
-  /** How long the first waiting entry waits for company (0: until the event loop turns). */
+  /**
+   * How long the first waiting entry waits for company while a call of this batcher is
+   * in flight (the destination is busy, more sends are coming). With none in flight it
+   * waits only for the current turn of the event loop, so a lone delivery is not delayed.
+   */
   lingerMs: number;
   /** Bound on one call (the destination's timeout). */
   timeoutMs: number;
@@ -34,7 +38,7 @@ interface Entry<I, O> {
 /**
  * Collects the sends of one destination into batch calls (SQS SendMessageBatch, SNS
  * PublishBatch, EventBridge PutEvents): a call goes when `maxEntries` are waiting, when
- * the next entry would take it past `maxBytes`, or `lingerMs` after its first entry.
+ * the next entry would take it past `maxBytes`, or shortly after its first entry.
  * Each `add` resolves or rejects with its own entry's outcome, and rejects as soon as
  * its own deadline passes, whether or not its call has come back.
  */
@@ -43,6 +47,7 @@ export class Batcher<I, O> {
   private waitingBytes = 0;
   private cancelTimer: (() => void) | undefined;
   private closed = false;
+  private inFlight = 0;
 
   constructor(private readonly options: BatcherOptions<I, O>) {}
 
@@ -95,7 +100,7 @@ export class Batcher<I, O> {
       this.cancelTimer = undefined;
       this.flush();
     };
-    if (this.options.lingerMs <= 0) {
+    if (this.options.lingerMs <= 0 || this.inFlight === 0) {
       const immediate = setImmediate(run);
       return () => clearImmediate(immediate);
     }
@@ -124,6 +129,7 @@ export class Batcher<I, O> {
       if (batch.every((e) => e.settled)) everyoneLeft.abort();
     };
     for (const e of batch) e.deadline.signal.addEventListener('abort', leave, { once: true });
+    this.inFlight++;
     try {
       const outcomes = await this.options.send(
         batch.map((e) => e.input),
@@ -138,6 +144,7 @@ export class Batcher<I, O> {
     } catch (err) {
       for (const entry of batch) entry.reject(this.options.callError(err, entry.deadline));
     } finally {
+      this.inFlight--;
       for (const e of batch) e.deadline.signal.removeEventListener('abort', leave);
     }
   }
