@@ -122,13 +122,19 @@ export class Batcher<I, O> {
   }
 
   private async call(batch: Entry<I, O>[]): Promise<void> {
-    // The call stops at the destination timeout, or once every entry has given up on it.
-    const everyoneLeft = new AbortController();
-    const signal = AbortSignal.any([everyoneLeft.signal, AbortSignal.timeout(this.options.timeoutMs)]);
-    const leave = () => {
-      if (batch.every((e) => e.settled)) everyoneLeft.abort();
-    };
-    for (const e of batch) e.deadline.signal.addEventListener('abort', leave, { once: true });
+    // The call stops at the destination timeout, or once every entry has given up on it
+    // (a lone entry's own deadline is exactly that, and saves a timer and two signals).
+    let signal: AbortSignal;
+    let leave: (() => void) | undefined;
+    if (batch.length === 1) signal = batch[0]!.deadline.signal;
+    else {
+      const everyoneLeft = new AbortController();
+      signal = AbortSignal.any([everyoneLeft.signal, AbortSignal.timeout(this.options.timeoutMs)]);
+      leave = () => {
+        if (batch.every((e) => e.settled)) everyoneLeft.abort();
+      };
+      for (const e of batch) e.deadline.signal.addEventListener('abort', leave, { once: true });
+    }
     this.inFlight++;
     try {
       const outcomes = await this.options.send(
@@ -145,7 +151,7 @@ export class Batcher<I, O> {
       for (const entry of batch) entry.reject(this.options.callError(err, entry.deadline));
     } finally {
       this.inFlight--;
-      for (const e of batch) e.deadline.signal.removeEventListener('abort', leave);
+      if (leave) for (const e of batch) e.deadline.signal.removeEventListener('abort', leave);
     }
   }
 }
