@@ -64,3 +64,45 @@ export function createRedis(
   }
   return new Redis(redis.url, options);
 }
+
+/** The reply Redis gives a client whose credentials it refuses (or that sent none). */
+const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|^ERR invalid password/;
+
+/**
+ * Node's codes for a TLS peer certificate it will not accept (untrusted issuer,
+ * self-signed, expired, wrong host name): retrying cannot fix any of them.
+ */
+const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/;
+
+export type RedisErrorKind = 'auth' | 'certificate' | 'other';
+
+export function redisErrorKind(err: unknown): RedisErrorKind {
+  const e = err as { message?: unknown; code?: unknown } | undefined;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (AUTH_REPLY.test(message)) return 'auth';
+  if (CERT_CODE.test(code)) return 'certificate';
+  return 'other';
+}
+
+/**
+ * Why a connection to Redis failed, for a log line or an error message: the
+ * client's own message (which never carries the password), and for the failures
+ * a reconnect cannot fix, what to check.
+ */
+export function describeRedisError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  switch (redisErrorKind(err)) {
+    case 'auth':
+      return `Redis refused the password (${message}); check the password in redis.url`;
+    case 'certificate': {
+      const untrusted = /SELF_SIGNED|UNABLE_TO/.test(String((err as { code?: unknown }).code));
+      return (
+        `the Redis server's TLS certificate is not accepted (${message})` +
+        (untrusted ? '; for a private CA, point NODE_EXTRA_CA_CERTS at its PEM file' : '')
+      );
+    }
+    default:
+      return message;
+  }
+}

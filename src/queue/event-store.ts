@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
-import { createRedis, type RedisConnection } from './connection.js';
+import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { dedupeId } from './dedupe.js';
 import { eventJobOptions, type EventJobData } from './jobs.js';
@@ -88,7 +88,7 @@ class RedisEventStore implements EventStore {
     });
     this.redis.on('error', (err: Error) => {
       // ioredis reports every failed reconnect; one line per outage is enough.
-      if (!this.outageReported) this.logger?.warn({ err: err.message }, 'redis unavailable');
+      if (!this.outageReported) this.logger?.warn({ err: describeRedisError(err) }, 'redis unavailable');
       this.outageReported = true;
     });
     // Start BullMQ's initialisation now rather than on the first request.

@@ -1,6 +1,12 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config/schema.js';
-import { createRedis, type ConnectionRole, type RedisConnection } from '../queue/connection.js';
+import {
+  createRedis,
+  describeRedisError,
+  redisErrorKind,
+  type ConnectionRole,
+  type RedisConnection,
+} from '../queue/connection.js';
 import type { DeliveryJobData, EventJobData } from '../queue/jobs.js';
 import { DELIVERIES_QUEUE, EVENTS_QUEUE } from '../queue/names.js';
 
@@ -67,7 +73,13 @@ export function eventDeliveriesKey(prefix: string, eventId: string): string {
 
 export class RedisUnavailableError extends Error {
   constructor(where: string, cause?: unknown) {
-    super(`Redis at ${where} is not reachable`, { cause });
+    // A refused password or an untrusted certificate is not "not reachable": say which.
+    super(
+      cause !== undefined && redisErrorKind(cause) !== 'other'
+        ? `Redis at ${where}: ${describeRedisError(cause)}`
+        : `Redis at ${where} is not reachable`,
+      { cause },
+    );
     this.name = 'RedisUnavailableError';
   }
 }
@@ -88,6 +100,8 @@ function waitReady(redis: RedisConnection, timeoutMs: number, config: Config): P
     let lastError: unknown;
     const onError = (err: unknown) => {
       lastError = err;
+      // Reconnecting will not fix these: fail now rather than at the timeout.
+      if (redisErrorKind(err) !== 'other') done(new RedisUnavailableError(redisLocation(config), err));
     };
     const done = (err?: Error) => {
       clearTimeout(timer);
