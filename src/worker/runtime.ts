@@ -6,7 +6,7 @@ import { createDeadLetterStore } from '../dead-letter/store.js';
 import { sweepDeadLetters } from '../dead-letter/retention.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import { createRedis } from '../queue/connection.js';
+import { createRedis, describeRedisError } from '../queue/connection.js';
 import { createDeliveryWorker } from './deliveries.js';
 import { createDestinationPool, type DestinationFactory } from './pool.js';
 import { openQueues, type Queues } from './queues.js';
@@ -42,7 +42,22 @@ export interface WorkerRuntime {
 export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions): WorkerRuntime {
   const { logger, metrics } = options;
   const connection = createRedis(config.redis, 'worker');
-  connection.on('error', (err) => logger?.warn({ err: err.message }, 'redis connection error'));
+  // While Redis is away (down, a refused password, an untrusted certificate) every
+  // reconnect of every connection fails the same way, several lines a second for as
+  // long as it lasts: log each distinct error once per outage instead.
+  const reported = new Set<string>();
+  const report = (err: Error, log: (why: string) => void) => {
+    const why = describeRedisError(err);
+    if (connection.status === 'ready') return log(why);
+    if (reported.has(why)) return;
+    reported.add(why);
+    log(why);
+  };
+  connection.on('ready', () => {
+    if (reported.size) logger?.info('redis connection restored');
+    reported.clear();
+  });
+  connection.on('error', (err) => report(err, (why) => logger?.warn({ err: why }, 'redis connection error')));
   const queues = openQueues(config, 'worker');
   const pool = createDestinationPool(options.destinations ?? configuredDestinations(config, logger));
   const router = createRouterWorker(config, queues, connection, logger);
@@ -52,7 +67,7 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     random: options.random,
   });
   for (const w of [router, deliveries]) {
-    w.on('error', (err) => logger?.error({ err: err.message, queue: w.name }, 'worker error'));
+    w.on('error', (err) => report(err, (why) => logger?.error({ err: why, queue: w.name }, 'worker error')));
   }
 
   const store = createDeadLetterStore(queues);
