@@ -1,0 +1,222 @@
+import t, { type Test } from 'tap';
+import Stripe from 'stripe';
+import type { DeadLetterPage } from '../../src/dead-letter/store.js';
+import type { EventDetail } from '../../src/events/store.js';
+import { describeRedisError, redisErrorKind } from '../../src/queue/connection.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { deliveryId } from '../../src/worker/ids.js';
+import { runCli, startCli, writeConfig, type CliResult, type RunningCli } from '../cli/run.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { uniquePrefix } from '../helpers/redis.js';
+import { freePort } from '../helpers/redis-server.js';
+import { startTlsRedisServer, tlsRedisToolsMissing } from '../helpers/redis-tls.js';
+import { FAST_RETRY, waitFor } from '../worker/harness.js';
+
+const SECRET = 'whsec_tls_hookgate';
+const TOKEN = 'admin-token-for-tls-tests-0123456';
+// Shaped like an ElastiCache AUTH token; distinctive, so any log line carrying it is found.
+const PASSWORD = 'TlsAuthToken-q7Vz3Kd9-Xw2Lp8R';
+const WRONG = 'WrongAuthToken-m4Hs6Tb1-Yc5Nf0G';
+const stripe = new Stripe('sk_test_hookgate');
+
+/**
+ * `redis.url: rediss://:<token>@host:port`, as the ECS deployment connects to
+ * ElastiCache (in-transit encryption + AUTH): a redis-server that speaks only TLS and
+ * requires a password, its certificate signed by a private CA that the processes
+ * trust through NODE_EXTRA_CA_CERTS. Real `hookgate serve`, `worker` and CLI processes.
+ */
+t.test('hookgate over TLS + AUTH (rediss://)', { skip: tlsRedisToolsMissing() }, async (t) => {
+  const redis = await startTlsRedisServer(t, { password: PASSWORD });
+  const trusted = { NODE_EXTRA_CA_CERTS: redis.caFile };
+  // What every process wrote: none of it may contain the password.
+  const outputs: { name: string; result: CliResult }[] = [];
+
+  const setup = async (
+    t: Test,
+    options: { url: string; env: NodeJS.ProcessEnv; worker?: boolean; label: string },
+  ) => {
+    const [ok, failing, port, adminPort] = await Promise.all([
+      startHttpReceiver(),
+      startHttpReceiver({ fallback: { status: 500, body: 'down for maintenance' } }),
+      freePort(),
+      freePort(),
+    ]);
+    t.teardown(() => Promise.all([ok.close(), failing.close()]));
+    const raw = {
+      server: { host: '127.0.0.1', port, shutdownTimeout: '2s', enqueueTimeout: '1s' },
+      admin: { host: '127.0.0.1', port: adminPort, token: TOKEN },
+      redis: { url: options.url, prefix: uniquePrefix('tls') },
+      defaults: { retry: FAST_RETRY },
+      worker: { adminPort: 0 },
+      logLevel: 'info',
+      sources: {
+        stripe: {
+          verify: { type: 'stripe', secrets: [SECRET] },
+          rateLimit: { max: 2, window: '1m' },
+          routes: [{ to: 'ok' }, { to: 'failing' }],
+        },
+      },
+      destinations: {
+        ok: { type: 'http', url: `${ok.url}/hooks` },
+        failing: { type: 'http', url: failing.url },
+      },
+    };
+    const { file, cleanup } = writeConfig(raw);
+    t.teardown(cleanup);
+    const procs: RunningCli[] = [];
+    t.teardown(async () => {
+      for (const p of procs) p.child.kill('SIGKILL');
+      for (const [i, p] of procs.entries())
+        outputs.push({ name: `${options.label} ${i ? 'worker' : 'serve'}`, result: await p.done });
+    });
+    const env = options.env;
+    procs.push(
+      ...(await Promise.all([
+        startCli(['serve', '--config', file], /hookgate serve started/, { env }),
+        ...(options.worker
+          ? [startCli(['worker', '--config', file], /hookgate worker started/, { env })]
+          : []),
+      ])),
+    );
+    const cli = async (args: string[]) => {
+      const result = await runCli([...args, '--config', file], { env });
+      outputs.push({ name: `${options.label} hookgate ${args.join(' ')}`, result });
+      return result;
+    };
+    const payload = JSON.stringify({ id: `evt_${options.label}`, object: 'event', type: 'invoice.paid' });
+    const send = () =>
+      fetch(`http://127.0.0.1:${port}/hooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET }),
+        },
+        body: payload,
+      });
+    const admin = async (path: string) =>
+      fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return { ok, failing, port, send, admin, cli, procs, payload };
+  };
+
+  await t.test('trusted CA, right password: ingest, deliver, rate limit, CLI, metrics', async (t) => {
+    const s = await setup(t, { url: redis.url, env: trusted, worker: true, label: 'ok' });
+    t.equal((await fetch(`http://127.0.0.1:${s.port}/readyz`)).status, 200, '/readyz');
+
+    const first = await s.send();
+    t.equal(first.status, 204, 'a Stripe-signed webhook is accepted');
+    const eventId = first.headers.get('hookgate-event-id')!;
+    t.match(eventId, /^[0-9A-Z]{26}$/);
+    t.equal((await s.send()).status, 204, 'the duplicate');
+    const limited = await s.send();
+    t.equal(limited.status, 429, 'past rateLimit.max: the limiter counts in Redis over TLS');
+    t.match(limited.headers.get('retry-after'), /^\d+$/);
+
+    const [received] = await s.ok.waitForRequests(1);
+    const envelope = JSON.parse(received!.body.toString()) as Envelope;
+    t.equal(envelope.id, eventId, 'the worker delivered it');
+    t.equal(envelope.requestPayload.body, s.payload);
+
+    const deadId = deliveryId(eventId, 'failing');
+    await waitFor('the dead letter', async () => {
+      const res = await s.admin('/admin/dead-letters');
+      return ((await res.json()) as DeadLetterPage).items.some((i) => i.id === deadId);
+    });
+    const listed = await s.cli(['dlq', 'list', '--json']);
+    t.equal(listed.code, 0, listed.stderr);
+    t.same(
+      (JSON.parse(listed.stdout) as DeadLetterPage).items.map((i) => i.id),
+      [deadId],
+      'hookgate dlq list',
+    );
+    const shown = await s.cli(['events', 'show', eventId, '--json']);
+    t.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout) as EventDetail;
+    t.equal(detail.id, eventId, 'hookgate events show');
+    t.same(detail.deliveries.map((d) => d.destination).sort(), ['failing', 'ok']);
+
+    const metrics = await s.admin('/metrics');
+    t.equal(metrics.status, 200);
+    t.match(await metrics.text(), /^hookgate_queue_jobs\{/m, 'queue depths read over TLS');
+  });
+
+  await t.test('wrong password: 503 at once, readyz 503, CLI one line and exit 1', async (t) => {
+    const url = `rediss://:${WRONG}@localhost:${redis.port}`;
+    const s = await setup(t, { url, env: trusted, worker: true, label: 'wrongpass' });
+    const started = performance.now();
+    const since = (from: number) => performance.now() - from;
+    const [res, ready, listed] = await Promise.all([
+      s.send().then((r) => ({ r, ms: since(started) })),
+      fetch(`http://127.0.0.1:${s.port}/readyz`),
+      s.cli(['dlq', 'list']).then((r) => ({ ...r, ms: since(started) })),
+    ]);
+    t.equal(res.r.status, 503, 'the webhook is refused for the provider to retry');
+    t.match(res.r.headers.get('retry-after'), /^\d+$/);
+    t.ok(res.ms < 2000, `within the enqueue budget (1 s): ${Math.round(res.ms)} ms`);
+    t.equal(ready.status, 503, '/readyz');
+
+    t.equal(listed.code, 1);
+    t.equal(listed.stdout, '');
+    t.match(listed.stderr, /^hookgate: [^\n]*\n$/, 'one line');
+    t.match(listed.stderr, /refused the password \(WRONGPASS/, 'that says the password was refused');
+    t.ok(listed.ms < 4000, `at the first refusal, not after the 5 s wait: ${Math.round(listed.ms)} ms`);
+
+    const [serve, worker] = s.procs.map((p) => p.done);
+    for (const p of s.procs) p.child.kill('SIGKILL');
+    t.match((await serve!).stdout, /refused the password.*"msg":"redis unavailable"/);
+    // Every reconnect (200 ms, 400 ms, ...) of every connection failed: one line for all.
+    const refusals = (await worker!).stdout.split('\n').filter((l) => l.includes('WRONGPASS'));
+    t.equal(refusals.length, 1, `the worker logs the refusal once: ${refusals.join('\n')}`);
+  });
+
+  await t.test('CA not trusted: 503, readyz 503, CLI and log say certificate', async (t) => {
+    const s = await setup(t, { url: redis.url, env: { NODE_EXTRA_CA_CERTS: '' }, label: 'untrusted' });
+    const [res, ready, listed] = await Promise.all([
+      s.send(),
+      fetch(`http://127.0.0.1:${s.port}/readyz`),
+      s.cli(['dlq', 'list']),
+    ]);
+    t.equal(res.status, 503, 'the webhook is refused');
+    t.match(res.headers.get('retry-after'), /^\d+$/);
+    t.equal(ready.status, 503, '/readyz');
+
+    t.equal(listed.code, 1);
+    t.match(listed.stderr, /^hookgate: [^\n]*\n$/, 'one line');
+    t.match(listed.stderr, /TLS certificate is not accepted .*NODE_EXTRA_CA_CERTS/, 'that says why');
+    s.procs[0]!.child.kill('SIGKILL');
+    const serve = await s.procs[0]!.done;
+    t.match(
+      serve.stdout,
+      /"redis unavailable".*certificate|certificate.*"redis unavailable"/,
+      'serve logs why',
+    );
+  });
+
+  // Each subtest's teardown collected its processes' output before the next began.
+  await t.test('no process wrote the password', async (t) => {
+    t.equal(outputs.length, 9, 'serve x3, worker x2, CLI x4 runs');
+    for (const { name, result } of outputs) {
+      const all = result.stdout + result.stderr;
+      t.notOk(all.includes(PASSWORD) || all.includes(WRONG), name);
+    }
+  });
+});
+
+t.test('what a failed Redis connection says', async (t) => {
+  const tlsError = (code: string, message: string) => Object.assign(new Error(message), { code });
+  t.equal(redisErrorKind(new Error('WRONGPASS invalid username-password pair')), 'auth');
+  t.equal(redisErrorKind(new Error('NOAUTH Authentication required.')), 'auth');
+  t.equal(redisErrorKind(tlsError('ECONNREFUSED', 'connect ECONNREFUSED')), 'other');
+  t.equal(redisErrorKind(undefined), 'other');
+  t.match(
+    describeRedisError(tlsError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')),
+    /not accepted \(unable to verify the first certificate\); for a private CA, .*NODE_EXTRA_CA_CERTS/,
+  );
+  // A trusted certificate for another host, or an expired one: no CA to add.
+  const altname = describeRedisError(
+    tlsError('ERR_TLS_CERT_ALTNAME_INVALID', "Host: x. is not in the cert's altnames"),
+  );
+  t.match(altname, /TLS certificate is not accepted/);
+  t.notMatch(altname, /NODE_EXTRA_CA_CERTS/);
+  t.match(describeRedisError(tlsError('CERT_HAS_EXPIRED', 'certificate has expired')), /not accepted/);
+  t.equal(describeRedisError(tlsError('ECONNREFUSED', 'connect ECONNREFUSED')), 'connect ECONNREFUSED');
+});
