@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/units.js';
-import type { Config } from '../config/schema.js';
 import {
   createDeadLetterStore,
   MAX_LIMIT,
@@ -9,10 +8,10 @@ import {
   type DeadLetterFilter,
   type DeadLetterStore,
 } from '../dead-letter/store.js';
-import { InvalidCursorError } from '../errors.js';
-import type { AttemptRecord } from '../worker/attempts.js';
-import { openQueues } from '../worker/queues.js';
-import { loadFromOptions, withConfigOption } from './options.js';
+import { withConfigOption } from './options.js';
+import { attemptsTable, printJson, table, write } from './output.js';
+import { cursorUsage, moreHint, parseLimit } from './paging.js';
+import { withQueues } from './queues.js';
 import { UsageError } from './usage.js';
 
 interface FilterOptions {
@@ -21,21 +20,6 @@ interface FilterOptions {
   source?: string;
   since?: string;
   json?: boolean;
-}
-
-/** Runs `fn` with the store of the configured Redis, closing the connection afterwards. */
-export async function withQueues<T>(
-  options: { config?: string },
-  fn: (ctx: { config: Config; queues: ReturnType<typeof openQueues> }) => Promise<T>,
-): Promise<T> {
-  const { config } = loadFromOptions(options);
-  const queues = openQueues(config, 'enqueue');
-  try {
-    await queues.ready();
-    return await fn({ config, queues });
-  } finally {
-    await queues.close();
-  }
 }
 
 /**
@@ -51,35 +35,6 @@ export function parseSince(text: string | undefined, now = Date.now()): number |
   if (Number.isNaN(at))
     throw new UsageError(`--since: "${text}" is neither a time (ISO 8601) nor a duration (30m, 2d)`);
   return at;
-}
-
-export function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
-    throw new UsageError(`--limit: must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return n;
-}
-
-/**
- * The stderr line after a full page: the same command with the same config, filters
- * and limit, plus the cursor, so running it as printed shows the next page of the same list.
- */
-export function moreHint(command: string, nextCursor: string, flags: [string, string | undefined][]): string {
-  const quote = (v: string) => (/^[\w.,:/@%+=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
-  const given = flags.filter((f): f is [string, string] => f[1] !== undefined);
-  const args = [...given.map(([flag, value]) => `${flag} ${quote(value)}`), `--cursor ${nextCursor}`];
-  return `more: hookgate ${command} ${args.join(' ')}\n`;
-}
-
-/** For a list's `.catch`: a cursor the store did not hand out is a usage error (exit 2). */
-export function cursorUsage(command: string): (err: unknown) => never {
-  return (err) => {
-    if (err instanceof InvalidCursorError)
-      throw new UsageError(`--cursor: not a cursor printed by ${command}`);
-    throw err;
-  };
 }
 
 function filterOf(options: FilterOptions): DeadLetterFilter {
@@ -98,44 +53,6 @@ function targetOf(ids: string[], options: FilterOptions & { all?: boolean }, ver
   if (!options.all && !ids.length) throw new UsageError(`${verb}: give one or more ids, or --all [filters]`);
   if (!options.all && filtered) throw new UsageError(`${verb}: --destination/--source/--since go with --all`);
   return options.all ? filterOf(options) : ids;
-}
-
-// ---- output -------------------------------------------------------------------
-
-const write = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-export const printJson = (value: unknown): void => write(JSON.stringify(value, null, 2));
-
-/** A plain aligned table; the last column is cut to keep one line per row. */
-export function table(headers: string[], rows: string[][], lastMax = 80): string {
-  const cut = (s: string) => {
-    const line = s.replace(/\s+/g, ' ');
-    return line.length > lastMax ? `${line.slice(0, lastMax - 1)}…` : line;
-  };
-  const all = [headers, ...rows.map((r) => r.map((c, i) => (i === r.length - 1 ? cut(c) : c)))];
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-export function attemptsTable(attempts: AttemptRecord[]): string {
-  if (!attempts.length) return '  (no attempt recorded)';
-  return table(
-    ['  #', 'STARTED', 'TOOK', 'OUTCOME', 'ERROR'],
-    attempts.map((a) => [
-      `  ${a.attempt}`,
-      a.startedAt,
-      `${a.durationMs}ms`,
-      a.outcome + (a.retryInMs !== undefined ? ` (next in ${a.retryInMs}ms)` : ''),
-      a.error ?? '',
-    ]),
-    200,
-  );
 }
 
 function showDeadLetter(d: DeadLetter): string {
@@ -187,7 +104,11 @@ export function registerDlqCommands(program: Command): void {
     .option('--cursor <cursor>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON for scripts')
     .action(async (options: FilterOptions & { limit?: string; cursor?: string }) => {
-      const query = { ...filterOf(options), limit: parseLimit(options.limit) ?? 50, cursor: options.cursor };
+      const query = {
+        ...filterOf(options),
+        limit: parseLimit(options.limit, MAX_LIMIT) ?? 50,
+        cursor: options.cursor,
+      };
       const page = await store(options, (s) => s.list(query).catch(cursorUsage('dlq list')));
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no dead letters');

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
 import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
-import { attemptsTable, cursorUsage, moreHint, parseLimit, printJson, table, withQueues } from './dlq.js';
 import { withConfigOption } from './options.js';
+import { attemptsTable, printJson, table, write } from './output.js';
+import { cursorUsage, moreHint, parseLimit } from './paging.js';
+import { withQueues } from './queues.js';
 import { UsageError } from './usage.js';
 
 interface EventsListOptions {
@@ -12,8 +14,6 @@ interface EventsListOptions {
   cursor?: string;
   json?: boolean;
 }
-
-const write = (text: string): void => void process.stdout.write(`${text}\n`);
 
 function showEvent(e: EventDetail): string {
   const lines = [
@@ -87,7 +87,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (options: EventsListOptions) => {
       const query = {
-        limit: parseLimit(options.limit) ?? DEFAULT_EVENT_LIMIT,
+        limit: parseLimit(options.limit, MAX_EVENT_LIMIT) ?? DEFAULT_EVENT_LIMIT,
         ...(options.source ? { source: options.source } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
