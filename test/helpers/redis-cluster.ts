@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './redis-server.js';
+import { makeCertificates } from './redis-tls.js';
 
 /**
  * A throwaway Redis Cluster: `size` masters (`redis-server --cluster-enabled yes`, no
@@ -14,11 +15,23 @@ import { freePort } from './redis-server.js';
  *
  *   const skip = clusterToolsMissing();
  *   t.test('...', { skip }, async (t) => { const c = await startRedisCluster(t); c.nodes; });
+ *
+ * With `tls: true`, the shape of ElastiCache in cluster mode with in-transit encryption:
+ * the nodes speak only TLS, to clients and to each other (`--port 0 --tls-port`,
+ * `--tls-cluster`, `--tls-replication`), announce themselves by host name (`localhost`,
+ * so CLUSTER SLOTS names hosts, not IPs), and their certificate, signed by a throwaway
+ * CA (`caFile`, for NODE_EXTRA_CA_CERTS), names `localhost` and no IP: a client that
+ * dials 127.0.0.1 instead of the name is refused, as it would be by ElastiCache.
  */
 export interface RedisCluster {
   readonly ports: number[];
-  /** `redis://[:password@]127.0.0.1:<port>` per node: what `redis.cluster.nodes` takes. */
+  /**
+   * `redis://[:password@]127.0.0.1:<port>` per node (`rediss://[:password@]localhost:<port>`
+   * with `tls`): what `redis.cluster.nodes` takes.
+   */
   readonly nodes: string[];
+  /** With `tls`: PEM of the CA that signed the nodes' certificate. */
+  readonly caFile?: string;
 }
 
 export interface RedisClusterOptions {
@@ -26,6 +39,8 @@ export interface RedisClusterOptions {
   size?: number;
   /** `requirepass` (and `masterauth`) on every node. */
   password?: string;
+  /** TLS only, host-name certificate and announced host names (see above). */
+  tls?: boolean;
 }
 
 interface Teardown {
@@ -81,11 +96,12 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
   });
 }
 
-async function clusterInfo(port: number, password?: string): Promise<string> {
+async function clusterInfo(port: number, password?: string, ca?: Buffer): Promise<string> {
   const redis = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     ...(password ? { password } : {}),
+    ...(ca ? { tls: { ca, servername: 'localhost' } } : {}),
   });
   redis.on('error', () => {});
   try {
@@ -100,7 +116,7 @@ export async function startRedisCluster(
   t: Teardown,
   options: RedisClusterOptions = {},
 ): Promise<RedisCluster> {
-  const { size = 3, password } = options;
+  const { size = 3, password, tls = false } = options;
   const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const dir = mkdtempSync(join(tmpdir(), 'hookgate-redis-cluster-'));
   const children: ChildProcess[] = [];
@@ -118,6 +134,34 @@ export async function startRedisCluster(
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const certs = tls ? makeCertificates(dir, { hostOnly: true }) : undefined;
+  const ca = certs ? readFileSync(certs.ca) : undefined;
+  const listen = (port: number) =>
+    certs
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cluster',
+          'yes',
+          '--tls-replication',
+          'yes',
+          '--tls-cert-file',
+          certs.cert,
+          '--tls-key-file',
+          certs.key,
+          '--tls-ca-cert-file',
+          certs.ca,
+          '--tls-auth-clients',
+          'no',
+          '--cluster-announce-hostname',
+          'localhost',
+          '--cluster-preferred-endpoint-type',
+          'hostname',
+        ]
+      : ['--port', String(port)];
+
   const taken = new Set<number>();
   const ports: number[] = [];
   for (let i = 0; i < size; i++) {
@@ -129,8 +173,7 @@ export async function startRedisCluster(
     const child = spawn(
       'redis-server',
       [
-        '--port',
-        String(port),
+        ...listen(port),
         '--bind',
         '127.0.0.1',
         '--dir',
@@ -151,11 +194,12 @@ export async function startRedisCluster(
   }
   for (const port of ports) {
     await until(`node ${port} to answer`, async () =>
-      (await clusterInfo(port, password)).includes('cluster_'),
+      (await clusterInfo(port, password, ca)).includes('cluster_'),
     );
   }
 
   const create = await run('redis-cli', [
+    ...(certs ? ['--tls', '--cacert', certs.ca] : []),
     ...(password ? ['-a', password, '--no-auth-warning'] : []),
     '--cluster',
     'create',
@@ -167,9 +211,16 @@ export async function startRedisCluster(
   if (create.code !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.output}`);
   for (const port of ports) {
     await until(`cluster_state:ok on ${port}`, async () =>
-      (await clusterInfo(port, password)).includes('cluster_state:ok'),
+      (await clusterInfo(port, password, ca)).includes('cluster_state:ok'),
     );
   }
   const userinfo = password ? `:${encodeURIComponent(password)}@` : '';
+  if (certs) {
+    return {
+      ports,
+      nodes: ports.map((p) => `rediss://${userinfo}localhost:${p}`),
+      caFile: certs.ca,
+    };
+  }
   return { ports, nodes: ports.map((p) => `redis://${userinfo}127.0.0.1:${p}`) };
 }

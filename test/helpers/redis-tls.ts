@@ -50,8 +50,15 @@ function openssl(dir: string, args: string[]): void {
   if (res.status !== 0) throw new Error(`openssl ${args[0]} failed:\n${res.stderr}`);
 }
 
-/** A CA (ca.pem, ca.key) and a server certificate for localhost/127.0.0.1 signed by it. */
-export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+/**
+ * A CA (ca.pem, ca.key) and a server certificate for localhost/127.0.0.1 signed by it.
+ * `hostOnly`: for `localhost` alone, as a managed service's certificate names host names
+ * and never an IP, so a client that dials the resolved address instead of the name fails.
+ */
+export function makeCertificates(
+  dir: string,
+  options: { hostOnly?: boolean } = {},
+): { ca: string; cert: string; key: string } {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(dir, [
     'req',
@@ -83,7 +90,9 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   ]);
   writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
+    `subjectAltName=DNS:localhost${options.hostOnly ? '' : ',IP:127.0.0.1'}\n` +
+      // clientAuth too: cluster nodes present it to each other on the TLS cluster bus.
+      'extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n',
   );
   openssl(dir, [
     'x509',
