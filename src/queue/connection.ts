@@ -43,6 +43,9 @@ export function clusterRedisOptions(nodes: readonly string[]): RedisOptions {
   return out;
 }
 
+const keepHostName = (address: string, callback: (err: null, address: string) => void) =>
+  callback(null, address);
+
 export function createRedis(
   redis: Config['redis'],
   role: ConnectionRole,
@@ -56,10 +59,18 @@ export function createRedis(
     // are learnt) failed that way at random, so start-up took seconds of reconnects.
     const nodeOptions: RedisOptions = { ...options };
     delete nodeOptions.lazyConnect;
+    const redisOptions = { ...clusterRedisOptions(redis.cluster.nodes), ...nodeOptions };
     return new Cluster(redis.cluster.nodes, {
-      redisOptions: { ...clusterRedisOptions(redis.cluster.nodes), ...nodeOptions },
+      redisOptions,
       enableOfflineQueue: options.enableOfflineQueue ?? true,
       clusterRetryStrategy: reconnect,
+      // ioredis resolves the seed nodes' host names itself and dials the IP, so over TLS
+      // the certificate was checked against that IP. ElastiCache's certificates (cluster
+      // mode, in-transit encryption) name hosts only: the configuration endpoint was
+      // refused and the cluster never became ready. Keeping the name lets Node resolve it
+      // and check the certificate against it (ioredis README, "Special Note: Aws
+      // Elasticache Clusters with TLS").
+      ...(redisOptions.tls ? { dnsLookup: keepHostName } : {}),
     });
   }
   return new Redis(redis.url, options);
