@@ -1,21 +1,7 @@
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import type { Envelope } from '../record/envelope.js';
-import { formatRecord } from '../record/format.js';
-import { compileTemplate, type Template } from '../record/template.js';
-import {
-  BATCH_BYTES,
-  BATCH_ENTRIES,
-  BATCH_LINGER_MS,
-  classifyAwsError,
-  classifyBatchEntryError,
-  clientConfig,
-  fifoFields,
-  messageAttributes,
-  messageInfo,
-  messageSize,
-} from './aws.js';
-import { Batcher } from './batcher.js';
-import { Deadline } from './deadline.js';
+import { clientConfig } from './aws.js';
+import { MessageSender } from './message-sender.js';
 import type { SnsOptions } from './options.js';
 import type { Destination, SendResult } from './types.js';
 
@@ -23,64 +9,43 @@ type Entry = Omit<PublishBatchRequestEntry, 'Id'>;
 
 /**
  * SPEC §5 SNS destination: the SQS attributes as message attributes; FIFO topics by
- * the `.fifo` ARN. Deliveries in flight together go as one PublishBatch (up to 10,
- * 256 KiB), each entry's result read on its own.
+ * the `.fifo` ARN. Deliveries in flight together go as one PublishBatch (see
+ * MessageSender).
  */
 export class SnsDestination implements Destination {
   readonly type = 'sns';
   private readonly client: SNSClient;
-  private readonly fifo: boolean;
-  private readonly groupId: Template;
-  private readonly where: string;
-  private readonly batcher: Batcher<Entry, SendResult>;
+  private readonly sender: MessageSender<Entry>;
 
   constructor(
     readonly name: string,
-    private readonly options: SnsOptions,
-    private readonly timeoutMs: number,
+    options: SnsOptions,
+    timeoutMs: number,
   ) {
-    this.client = new SNSClient(clientConfig(options, options.topicArn));
-    this.fifo = options.topicArn.endsWith('.fifo');
-    this.groupId = compileTemplate(options.groupId ?? '{{ source }}');
-    this.where = `SNS ${options.topicArn}`;
-    this.batcher = new Batcher({
-      maxEntries: BATCH_ENTRIES,
-      maxBytes: BATCH_BYTES,
-      lingerMs: BATCH_LINGER_MS,
+    const client = new SNSClient(clientConfig(options, options.topicArn));
+    this.client = client;
+    this.sender = new MessageSender<Entry>({
+      name,
+      format: options.format,
+      fifo: options.topicArn.endsWith('.fifo'),
+      groupId: options.groupId,
       timeoutMs,
-      send: (entries, signal) => this.sendBatch(entries, signal),
-      callError: (err, deadline) => classifyAwsError(err, this.where, deadline),
+      where: `SNS ${options.topicArn}`,
+      entry: (body, attributes) => ({ Message: body, MessageAttributes: attributes }),
+      call: (entries, signal) =>
+        client.send(
+          new PublishBatchCommand({ TopicArn: options.topicArn, PublishBatchRequestEntries: entries }),
+          { abortSignal: signal },
+        ),
     });
   }
 
   async send(record: Envelope, signal: AbortSignal): Promise<SendResult> {
-    const deadline = new Deadline(signal, this.timeoutMs);
-    deadline.check();
-    const formatted = formatRecord(record, this.options.format);
-    const attributes = messageAttributes(record, formatted);
-    const entry: Entry = { Message: formatted.text, MessageAttributes: attributes };
-    if (this.fifo) Object.assign(entry, fifoFields(record, this.name, this.groupId));
-    return this.batcher.add(entry, messageSize(formatted.text, attributes), deadline);
-  }
-
-  private async sendBatch(entries: Entry[], signal: AbortSignal): Promise<(SendResult | Error)[]> {
-    const out = await this.client.send(
-      new PublishBatchCommand({
-        TopicArn: this.options.topicArn,
-        PublishBatchRequestEntries: entries.map((e, i) => ({ ...e, Id: String(i) })),
-      }),
-      { abortSignal: signal },
-    );
-    const results: (SendResult | Error)[] = [];
-    for (const ok of out.Successful ?? []) results[Number(ok.Id)] = { info: messageInfo(ok) };
-    for (const failed of out.Failed ?? []) {
-      results[Number(failed.Id)] = classifyBatchEntryError(failed, this.where);
-    }
-    return results;
+    return this.sender.send(record, signal);
   }
 
   async close(): Promise<void> {
-    this.batcher.close();
+    this.sender.close();
     this.client.destroy();
   }
 }
