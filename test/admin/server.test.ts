@@ -1,9 +1,10 @@
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import t from 'tap';
 import { startAdmin } from '../../src/admin/server.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { AUTH, TOKEN } from './harness.js';
 
@@ -84,18 +85,7 @@ t.test('malformed requests on the admin port are answered in the error format', 
   const running = await startAdmin(c, { logger, metrics: createMetrics({ defaults: false }) });
   t.teardown(() => running.close());
   const port = Number(new URL(running.url!).port);
-  const exchange = (text: string) =>
-    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let out = '';
-      socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
-      socket.on('error', reject);
-      socket.on('close', () => {
-        const [head = '', ...rest] = out.split('\r\n\r\n');
-        resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(rest.join('\r\n\r\n')) });
-      });
-      socket.end(text);
-    });
+  const exchange = (text: string) => rawExchange(port, text);
   const badUrl = await exchange(
     'GET /admin/events/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
   );

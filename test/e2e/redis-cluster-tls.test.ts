@@ -3,13 +3,12 @@ import Stripe from 'stripe';
 import type { DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
-import { runCli, startCli, writeConfig, type CliResult, type RunningCli } from '../cli/run.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { runCli, startCli, type CliResult, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
-import { freePort } from '../helpers/redis-server.js';
 import { tlsRedisToolsMissing } from '../helpers/redis-tls.js';
-import { FAST_RETRY, waitFor } from '../worker/harness.js';
+import { waitFor } from '../worker/harness.js';
+import { stripeStack } from './stack.js';
 
 const SECRET = 'whsec_cluster_tls_hookgate';
 const TOKEN = 'admin-token-for-cluster-tls-tests-0';
@@ -29,37 +28,15 @@ t.test(
   'Redis Cluster over TLS + AUTH, one host-name seed (ElastiCache cluster mode)',
   { skip: clusterToolsMissing() ?? tlsRedisToolsMissing() },
   async (t) => {
-    const [cluster, ok, failing, port, adminPort] = await Promise.all([
-      startRedisCluster(t, { password: PASSWORD, tls: true }),
-      startHttpReceiver(),
-      startHttpReceiver({ fallback: { status: 500, body: 'down for maintenance' } }),
-      freePort(),
-      freePort(),
-    ]);
-    t.teardown(() => Promise.all([ok.close(), failing.close()]));
+    const cluster = await startRedisCluster(t, { password: PASSWORD, tls: true });
     const seed = cluster.nodes[0]!;
     t.match(seed, /^rediss:\/\/:[^@]+@localhost:\d+$/, 'the seed names a host, not an IP');
     const env = { NODE_EXTRA_CA_CERTS: cluster.caFile! };
-    const raw = {
-      server: { host: '127.0.0.1', port, shutdownTimeout: '2s' },
-      admin: { host: '127.0.0.1', port: adminPort, token: TOKEN },
+    const { ok, port, adminPort, file } = await stripeStack(t, {
       redis: { prefix: `{${uniquePrefix('cluster-tls')}}`, cluster: { nodes: [seed] } },
-      defaults: { retry: FAST_RETRY },
-      worker: { adminPort: 0 },
-      logLevel: 'info',
-      sources: {
-        stripe: {
-          verify: { type: 'stripe', secrets: [SECRET] },
-          routes: [{ to: 'ok' }, { to: 'failing' }],
-        },
-      },
-      destinations: {
-        ok: { type: 'http', url: `${ok.url}/hooks` },
-        failing: { type: 'http', url: failing.url },
-      },
-    };
-    const { file, cleanup } = writeConfig(raw);
-    t.teardown(cleanup);
+      secret: SECRET,
+      token: TOKEN,
+    });
     // What every process wrote: none of it may contain the password.
     const outputs: { name: string; result: CliResult }[] = [];
     const procs: RunningCli[] = [];

@@ -7,12 +7,11 @@ import { clusterRedisOptions, createRedis } from '../../src/queue/connection.js'
 import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
-import { runCli, startCli, writeConfig, type RunningCli } from '../cli/run.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { runCli, startCli, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
-import { freePort } from '../helpers/redis-server.js';
 import { FAST_RETRY, waitFor } from '../worker/harness.js';
+import { stripeStack } from './stack.js';
 
 const SECRET = 'whsec_cluster_hookgate';
 const TOKEN = 'admin-token-for-cluster-tests-0123';
@@ -28,36 +27,15 @@ t.test(
   'Redis Cluster: ingress, dedupe, rate limit, delivery, dead letter and replay, readyz',
   { skip: clusterToolsMissing() },
   async (t) => {
-    const [cluster, ok, failing, port, adminPort] = await Promise.all([
-      startRedisCluster(t),
-      startHttpReceiver(),
-      startHttpReceiver({ fallback: { status: 500, body: 'down for maintenance' } }),
-      freePort(),
-      freePort(),
-    ]);
-    t.teardown(() => Promise.all([ok.close(), failing.close()]));
+    const cluster = await startRedisCluster(t);
     const prefix = `{${uniquePrefix('cluster')}}`;
-    const raw = {
-      server: { host: '127.0.0.1', port, shutdownTimeout: '3s' },
-      admin: { host: '127.0.0.1', port: adminPort, token: TOKEN },
+    const { ok, failing, port, adminPort, file } = await stripeStack(t, {
       redis: { prefix, cluster: { nodes: cluster.nodes } },
-      defaults: { retry: FAST_RETRY },
-      worker: { adminPort: 0 },
-      logLevel: 'info',
-      sources: {
-        stripe: {
-          verify: { type: 'stripe', secrets: [SECRET] },
-          rateLimit: { max: 2, window: '1m' },
-          routes: [{ to: 'ok' }, { to: 'failing' }],
-        },
-      },
-      destinations: {
-        ok: { type: 'http', url: `${ok.url}/hooks` },
-        failing: { type: 'http', url: failing.url },
-      },
-    };
-    const { file, cleanup } = writeConfig(raw);
-    t.teardown(cleanup);
+      secret: SECRET,
+      token: TOKEN,
+      server: { shutdownTimeout: '3s' },
+      rateLimit: { max: 2, window: '1m' },
+    });
     const procs: RunningCli[] = [];
     t.teardown(() => procs.forEach((p) => p.child.kill('SIGKILL')));
     const [serve, worker] = await Promise.all([

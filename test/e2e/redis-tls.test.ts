@@ -5,12 +5,11 @@ import type { EventDetail } from '../../src/events/store.js';
 import { describeRedisError, redisErrorKind } from '../../src/queue/connection.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/worker/ids.js';
-import { runCli, startCli, writeConfig, type CliResult, type RunningCli } from '../cli/run.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { runCli, startCli, type CliResult, type RunningCli } from '../cli/run.js';
 import { uniquePrefix } from '../helpers/redis.js';
-import { freePort } from '../helpers/redis-server.js';
 import { startTlsRedisServer, tlsRedisToolsMissing } from '../helpers/redis-tls.js';
-import { FAST_RETRY, waitFor } from '../worker/harness.js';
+import { waitFor } from '../worker/harness.js';
+import { stripeStack } from './stack.js';
 
 const SECRET = 'whsec_tls_hookgate';
 const TOKEN = 'admin-token-for-tls-tests-0123456';
@@ -35,34 +34,13 @@ t.test('hookgate over TLS + AUTH (rediss://)', { skip: tlsRedisToolsMissing() },
     t: Test,
     options: { url: string; env: NodeJS.ProcessEnv; worker?: boolean; label: string },
   ) => {
-    const [ok, failing, port, adminPort] = await Promise.all([
-      startHttpReceiver(),
-      startHttpReceiver({ fallback: { status: 500, body: 'down for maintenance' } }),
-      freePort(),
-      freePort(),
-    ]);
-    t.teardown(() => Promise.all([ok.close(), failing.close()]));
-    const raw = {
-      server: { host: '127.0.0.1', port, shutdownTimeout: '2s', enqueueTimeout: '1s' },
-      admin: { host: '127.0.0.1', port: adminPort, token: TOKEN },
+    const { ok, failing, port, adminPort, file } = await stripeStack(t, {
       redis: { url: options.url, prefix: uniquePrefix('tls') },
-      defaults: { retry: FAST_RETRY },
-      worker: { adminPort: 0 },
-      logLevel: 'info',
-      sources: {
-        stripe: {
-          verify: { type: 'stripe', secrets: [SECRET] },
-          rateLimit: { max: 2, window: '1m' },
-          routes: [{ to: 'ok' }, { to: 'failing' }],
-        },
-      },
-      destinations: {
-        ok: { type: 'http', url: `${ok.url}/hooks` },
-        failing: { type: 'http', url: failing.url },
-      },
-    };
-    const { file, cleanup } = writeConfig(raw);
-    t.teardown(cleanup);
+      secret: SECRET,
+      token: TOKEN,
+      server: { enqueueTimeout: '1s' },
+      rateLimit: { max: 2, window: '1m' },
+    });
     const procs: RunningCli[] = [];
     t.teardown(async () => {
       for (const p of procs) p.child.kill('SIGKILL');

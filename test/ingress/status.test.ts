@@ -1,9 +1,9 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
-import { connect } from 'node:net';
 import { buildIngress } from '../../src/ingress/app.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { freePort } from '../helpers/redis-server.js';
 import { eventually, ingress, STRIPE_SECRET, stripeSignature } from './harness.js';
 
@@ -302,22 +302,6 @@ t.test('413 for a body over bodyLimit, in the error format', async (t) => {
   t.equal(fits.statusCode, 204);
   t.equal((await h.jobs()).length, 1);
 });
-
-/** Writes `text` on a fresh connection and returns everything the server sent back. */
-function rawExchange(port: number, text: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', ...rest] = out.split('\r\n\r\n');
-      const body = rest.join('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), body: body === '' ? undefined : JSON.parse(body) });
-    });
-    socket.end(text);
-  });
-}
 
 t.test("malformed URLs and unparseable requests: 4xx in the error format, not the framework's", async (t) => {
   const h = await ingress(t, { sources: { open: {} } });
