@@ -21,13 +21,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { Redis } from 'ioredis';
 import { validateConfig } from '../../src/config/load.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryJobOptions } from '../../src/worker/enqueue.js';
@@ -35,6 +34,8 @@ import { deliveryId } from '../../src/worker/ids.js';
 import { openQueues } from '../../src/worker/queues.js';
 import { sampleRecord } from '../../test/destinations/record.js';
 import { cpuMs } from '../process-cpu.js';
+import { dropPrefix } from '../redis-keys.js';
+import { freePort } from '../spawn-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -54,25 +55,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const REGION = 'us-east-1';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createNetServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
 
 function hookgate(args: string[]): ChildProcess {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the hookgate processes.
@@ -173,7 +155,7 @@ async function throughput(destination: Record<string, unknown>, concurrency: num
   } finally {
     await stop(worker);
     await queues.close();
-    await dropPrefix(prefix);
+    await dropPrefix(REDIS_URL, prefix);
     rmSync(join(file, '..'), { recursive: true, force: true });
   }
 }
@@ -286,7 +268,7 @@ async function endToEnd(queueUrl: string, endpoint: string) {
     sqs.destroy();
     await Promise.all([stop(serve), stop(worker)]);
     if (process.env.BENCH_KEEP) console.log(`kept Redis prefix ${prefix}`);
-    else await dropPrefix(prefix);
+    else await dropPrefix(REDIS_URL, prefix);
     rmSync(join(file, '..'), { recursive: true, force: true });
   }
 }

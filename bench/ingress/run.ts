@@ -19,6 +19,7 @@ import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cpuMs } from '../process-cpu.js';
+import { dropPrefix } from '../redis-keys.js';
 import { freePort, startOnPort as start, stop } from '../spawn-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -94,17 +95,6 @@ async function load(server: {
   return { r, accepted: warm['2xx'] + r['2xx'], cpu, redisCpu, clientCpu };
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-'));
 const config = join(dir, 'hookgate.yaml');
 writeFileSync(
@@ -176,6 +166,6 @@ try {
   );
   if (!consistent) process.exitCode = 1;
 } finally {
-  await dropPrefix(PREFIX);
-  await dropPrefix(FLOOR_PREFIX);
+  await dropPrefix(REDIS_URL, PREFIX);
+  await dropPrefix(REDIS_URL, FLOOR_PREFIX);
 }

@@ -24,8 +24,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { cpuMs } from '../process-cpu.js';
+import { dropPrefix } from '../redis-keys.js';
 import { freePort, startOnPort, stop } from '../spawn-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -130,17 +130,6 @@ function warmUp(url: string): Promise<Result> {
   return autocannonRun(url, 2);
 }
 
-async function dropPrefix(): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
 const ms = (n: number) => n.toFixed(2).padStart(8);
 
 const upstream = await start(['bench/proxy/upstream.ts']);
@@ -228,5 +217,5 @@ try {
   if (serve) await stop(serve.child);
   await stop(bare.child);
   await stop(upstream.child);
-  await dropPrefix();
+  await dropPrefix(REDIS_URL, PREFIX);
 }
