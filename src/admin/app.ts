@@ -2,10 +2,10 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { clientErrorHandler, frameworkErrors } from '../ingress/errors.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
-import type { EventStore } from '../events/store.js';
+import type { EventHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Queues } from '../worker/queues.js';
+import type { Store } from '../queue/delivery-queues.js';
 import { hasBearer, requireBearer } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
@@ -21,8 +21,8 @@ export interface AdminOptions {
   logger: Logger;
   metrics: Metrics;
   deadLetters: DeadLetterStore;
-  events: EventStore;
-  queues: Queues;
+  events: EventHistory;
+  queues: Store;
   now?: () => number;
 }
 
@@ -67,7 +67,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(async (scope) => {
     await registerLogin(scope, token, options.now ? { now: options.now } : {});
   });
-  await registerDashboard(app, token, queues);
+  await registerDashboard(app, token, queues, Object.keys(config.destinations));
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidCursorError } from '../errors.js';
-import { EventNotFoundError, UnknownDestinationError, type EventStore } from '../events/store.js';
+import { EventNotFoundError, UnknownDestinationError, type EventHistory } from '../events/history.js';
 import { adminErrors } from './errors.js';
 import { optionalString, parseLimit } from './params.js';
 
@@ -9,7 +9,7 @@ interface IdParams {
 }
 
 /** `/admin/events`: list (cursor pages), show, replay: the events store's, as `hookgate events list|show|replay`. */
-export function registerEventRoutes(app: FastifyInstance, events: EventStore): void {
+export function registerEventRoutes(app: FastifyInstance, events: EventHistory): void {
   app.get<{ Querystring: Record<string, unknown> }>('/admin/events', async (req) => {
     const q = req.query;
     const source = optionalString('source', q.source);

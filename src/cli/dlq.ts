@@ -86,7 +86,7 @@ function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
 }
 
 async function store<T>(options: { config?: string }, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
-  return withQueues(options, ({ queues }) => fn(createDeadLetterStore(queues)));
+  return withQueues(options, ({ config, queues }) => fn(createDeadLetterStore(queues, config)));
 }
 
 const withFilters = (cmd: Command) =>

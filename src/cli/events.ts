@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
-import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
+import {
+  createEventHistory,
+  DEFAULT_EVENT_LIMIT,
+  MAX_EVENT_LIMIT,
+  UnknownDestinationError,
+  type EventDetail,
+} from '../events/history.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -20,14 +25,17 @@ function showEvent(e: EventDetail): string {
     `id:           ${e.id}`,
     `source:       ${e.source}`,
     `received at:  ${e.receivedAt}`,
-    `state:        ${e.state}`,
+    ...(e.type !== undefined ? [`type:         ${e.type}`] : []),
+    ...(e.dedupeKey !== undefined ? [`dedupe key:   ${e.dedupeKey}`] : []),
+    `status:       ${e.status}`,
     '',
     'deliveries:',
   ];
-  if (!e.deliveries.length) lines.push(`  ${noDeliveries(e.state)}`);
+  if (!e.deliveries.length) lines.push(`  ${noDeliveries(e.status)}`);
   for (const d of e.deliveries) {
     lines.push(
-      `- ${d.id}  ${d.destination}  ${d.state}${d.state === 'failed' ? ' (dead letter)' : ''}` +
+      `- ${d.id}  ${d.destination}  ${d.status}${d.status === 'failed' ? ' (dead letter)' : ''}` +
+        `${d.queueState && d.status === 'pending' ? ` (${d.queueState})` : ''}` +
         `${d.replayOf ? `  replay of ${d.replayOf}` : ''}`,
       attemptsTable(d.attempts),
     );
@@ -37,9 +45,8 @@ function showEvent(e: EventDetail): string {
 }
 
 /** Why an event has no deliveries: only a routed event can have matched no route. */
-function noDeliveries(state: EventDetail['state']): string {
-  if (state === 'completed') return '(none: no route matched)';
-  if (state === 'failed') return '(none: routing failed)';
+function noDeliveries(status: EventDetail['status']): string {
+  if (status === 'unrouted') return '(none: no route matched)';
   return '(none yet: not routed by a worker)';
 }
 
@@ -52,9 +59,15 @@ export function registerEventsCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; json?: boolean }) => {
       const e = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).get(eventId),
+        createEventHistory(queues, config).get(eventId),
       );
-      if (!e) throw new Error(`no event ${eventId} (unknown, or older than retention.events)`);
+      if (!e) {
+        // A delivery id (what `dlq list` shows) names its event before the `~`.
+        const hint = eventId.includes('~')
+          ? `; ${eventId} looks like a delivery id: try events show ${eventId.split('~')[0]}`
+          : '';
+        throw new Error(`no event ${eventId} (unknown, or older than retention.events)${hint}`);
+      }
       if (options.json) printJson(e);
       else write(showEvent(e));
     });
@@ -66,7 +79,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; destination?: string; json?: boolean }) => {
       const result = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config)
+        createEventHistory(queues, config)
           .replay(eventId, options.destination ? { destination: options.destination } : {})
           .catch((err: unknown) => {
             if (err instanceof UnknownDestinationError) throw new UsageError(`--destination: ${err.message}`);
@@ -92,14 +105,14 @@ export function registerEventsCommands(program: Command): void {
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
       const page = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).list(query).catch(cursorUsage('events list')),
+        createEventHistory(queues, config).list(query).catch(cursorUsage('events list')),
       );
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no events');
       write(
         table(
-          ['ID', 'SOURCE', 'RECEIVED AT', 'STATE'],
-          page.items.map((e) => [e.id, e.source, e.receivedAt, e.state]),
+          ['ID', 'SOURCE', 'TYPE', 'RECEIVED AT', 'STATUS'],
+          page.items.map((e) => [e.id, e.source, e.type ?? '', e.receivedAt, e.status]),
         ),
       );
       if (page.nextCursor) {

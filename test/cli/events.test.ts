@@ -2,7 +2,7 @@ import t from 'tap';
 import type { EventPage } from '../../src/events/pages.js';
 import type { EventDetail, ReplayResult } from '../../src/events/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';

@@ -6,7 +6,7 @@ import type { EventDetail, EventSummary } from '../../src/events/store.js';
 import { clusterRedisOptions, createRedis } from '../../src/queue/connection.js';
 import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';

@@ -76,6 +76,7 @@ export async function ingress(
   const store = createEventStore({
     redis: config.redis,
     retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
     enqueueTimeout: config.server.enqueueTimeout,
     logger,
   });

@@ -59,6 +59,7 @@ export async function gateway(
   const store = createEventStore({
     redis: config.redis,
     retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
     enqueueTimeout: config.server.enqueueTimeout,
     logger,
   });
