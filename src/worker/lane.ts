@@ -9,30 +9,30 @@ export class Lane {
   /** Attempts from routing now in flight (reported as this worker's in-flight count). */
   direct = 0;
   private readonly waiters: Array<() => void> = [];
-  private readonly started = new Set<number>();
-  /** Moving average of attempt durations, ms. */
-  private latency = 0;
+  private readonly started = new Map<number, number>();
+  private nextToken = 0;
+  private lastDone = -Infinity;
 
   constructor(
     readonly name: string,
     readonly concurrency: number,
-    /** How long a delivery from routing may expect to wait for a slot before it goes to the destination's queue instead. */
-    readonly maxWaitMs = 1000,
+    /** An attempt running this long means the destination has stopped answering (see hasRoom). */
+    readonly maxWaitMs = 2000,
   ) {}
 
   /**
-   * Whether a delivery from routing should wait here for a slot. A healthy
-   * destination drains a long line in well under `maxWaitMs`; one that has stopped
-   * answering (its oldest attempt running for longer than the line could wait)
-   * takes no more: its deliveries go to its queue, and routing moves on to events
-   * for other destinations.
+   * Whether a delivery from routing should wait here for a slot. While the
+   * destination answers, it should: its line drains as fast as it answers, and a
+   * busy worker (all lanes slow together) gains nothing from moving work into
+   * queues. A destination that has finished no attempt for `maxWaitMs` while one
+   * has been running that long has stopped answering: it takes no more from routing
+   * (its deliveries go to its queue), so routing moves on to events for the other
+   * destinations.
    */
   hasRoom(now = performance.now()): boolean {
-    if (this.active < this.concurrency) return true;
-    let oldest = now;
-    for (const s of this.started) if (s < oldest) oldest = s;
-    const latency = Math.max(this.latency, now - oldest, 1);
-    return ((this.waiters.length + 1) / this.concurrency) * latency < this.maxWaitMs;
+    if (this.active < this.concurrency || now - this.lastDone < this.maxWaitMs) return true;
+    for (const s of this.started.values()) if (now - s >= this.maxWaitMs) return false;
+    return true;
   }
 
   acquire(): Promise<void> {
@@ -50,17 +50,16 @@ export class Lane {
     else this.active--;
   }
 
-  /** Runs `work` in a slot, timing it for `hasRoom`. */
+  /** Runs `work` in a slot, its start kept for `hasRoom`. */
   async run<T>(work: () => Promise<T>): Promise<T> {
     await this.acquire();
-    const start = performance.now();
-    this.started.add(start);
+    const token = this.nextToken++;
+    this.started.set(token, performance.now());
     try {
       return await work();
     } finally {
-      this.started.delete(start);
-      const took = performance.now() - start;
-      this.latency = this.latency === 0 ? took : this.latency * 0.8 + took * 0.2;
+      this.started.delete(token);
+      this.lastDone = performance.now();
       this.release();
     }
   }
