@@ -97,7 +97,7 @@ t.test('admin API: events', async (t) => {
         t.equal(res.statusCode, 200);
         const page = res.json() as Page;
         seen.push(...page.items.map((i) => i.id));
-        cursor = page.nextCursor;
+        cursor = page.nextCursor ?? undefined;
         pages++;
       } while (cursor && pages < 10);
       t.same(seen, expected, query);
