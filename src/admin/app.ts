@@ -9,6 +9,7 @@ import type { Store } from '../queue/delivery-queues.js';
 import { hasBearer, requireBearer } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { registerDestinationRoutes } from './destination-routes.js';
 import { adminErrors, installAdminErrorHandler, sendError } from './errors.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerLogin } from './login.js';
@@ -73,6 +74,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
     registerEventRoutes(scope, events);
     registerDeadLetterRoutes(scope, deadLetters);
+    registerDestinationRoutes(scope, queues, config);
   });
   return app;
 }

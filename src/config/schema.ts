@@ -101,8 +101,12 @@ const defaults = z.strictObject({
 });
 
 const worker = z.strictObject({
-  /** Accepted events a worker routes and delivers at once (intake batch); per-destination limits are `concurrency` on each destination. */
-  concurrency: int().min(1).default(100),
+  /**
+   * Accepted events one worker holds at once while their first attempts run (each
+   * destination's own limit is its `concurrency`). Before the delivery engine v2
+   * this capped deliveries in flight.
+   */
+  concurrency: int().min(1).default(1000),
   /** BullMQ job lock: a worker that dies holds a delivery at most this long before another takes it. */
   lockDuration: duration().prefault('30s'),
   stalledInterval: duration().prefault('30s'),

@@ -52,7 +52,7 @@ export interface BreakerState {
  * Returns the time the destination is suspended until (0: not suspended).
  */
 const BREAKER_FAIL = `
-local until = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
+local suspended = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
 local now = tonumber(ARGV[4])
 if ARGV[5] == '1' then
   local cd = math.min(tonumber(redis.call('HGET', KEYS[1], 'c') or ARGV[2]) * 2, tonumber(ARGV[3]))
@@ -60,7 +60,7 @@ if ARGV[5] == '1' then
   redis.call('DEL', KEYS[2])
   return now + cd
 end
-if until > 0 then return until end
+if suspended > 0 then return suspended end
 local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
 if f >= tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'c', ARGV[2], 'u', now + tonumber(ARGV[2]))

@@ -85,7 +85,7 @@ export function createDestinationWorker(
     }
     const made = prior.length + job.attemptsMade;
     const attempt = (data.base ?? 0) + made + 1;
-    const result = await lane.run(async () => {
+    const ran = await lane.run(async () => {
       const value = await store.redis.getBuffer(store.keys.record(data.eventId));
       if (!value) {
         const error = 'the stored event expired before it was delivered (retention.events)';
@@ -98,6 +98,7 @@ export function createDestinationWorker(
         replay: data.replayOf !== undefined || (data.base ?? 0) > 0,
       });
     });
+    const result = ran!.value;
     const context = { eventId: data.eventId, deliveryId: id, probe };
     if (result.ok) {
       reporter.attempt(destination, result, 'success', context);

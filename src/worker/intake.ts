@@ -272,21 +272,30 @@ export class IntakeConsumer {
     const lane = lanes.get(destination);
     const limited = config.destinations[destination]?.rateLimit !== undefined;
     const b = view.breaker(destination);
-    if (!lane || limited || view.isPaused(destination) || b.until > 0 || !lane.hasRoom()) {
+    const wait = async (): Promise<CompactMark> => {
       await this.enqueue(destination, record, {});
       return ['q'];
-    }
+    };
+    if (!lane || limited || view.isPaused(destination) || b.until > 0 || lane.stalled()) return wait();
     lane.direct++;
-    let result;
+    let ran;
     try {
-      result = await lane.run(() =>
-        attemptOnce(() => pool.get(destination), record, 1, timeoutFor(config, destination), {
-          signal: this.abort.signal,
-        }),
+      ran = await lane.run(
+        // Paused or suspended while it waited for a slot: it waits in the queue instead.
+        async () =>
+          view.isPaused(destination) || view.breaker(destination).until > 0
+            ? undefined
+            : attemptOnce(() => pool.get(destination), record, 1, timeoutFor(config, destination), {
+                signal: this.abort.signal,
+              }),
+        true,
       );
     } finally {
       lane.direct--;
     }
+    // The destination stopped answering while this waited for a slot.
+    if (!ran?.value) return wait();
+    const result = ran.value;
     const context = { eventId: record.id, deliveryId: deliveryId(record.id, destination) };
     if (result.ok) {
       reporter.attempt(destination, result, 'success', context);

@@ -8,61 +8,88 @@ export class Lane {
   private active = 0;
   /** Attempts from routing now in flight (reported as this worker's in-flight count). */
   direct = 0;
-  private readonly waiters: Array<() => void> = [];
-  private readonly started = new Set<number>();
-  /** Moving average of attempt durations, ms. */
-  private latency = 0;
+  private readonly waiters: Array<{ resolve: (slot: boolean) => void; evictable: boolean }> = [];
+  private readonly started = new Map<number, number>();
+  private nextToken = 0;
+  private lastDone = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
     readonly concurrency: number,
-    /** How long a delivery from routing may expect to wait for a slot before it goes to the destination's queue instead. */
-    readonly maxWaitMs = 1000,
+    /** No attempt finished for this long while one has been running as long: the destination has stopped answering. */
+    readonly maxWaitMs = 2000,
   ) {}
 
   /**
-   * Whether a delivery from routing should wait here for a slot. A healthy
-   * destination drains a long line in well under `maxWaitMs`; one that has stopped
-   * answering (its oldest attempt running for longer than the line could wait)
-   * takes no more: its deliveries go to its queue, and routing moves on to events
-   * for other destinations.
+   * Whether the destination has stopped answering. While it answers, deliveries
+   * from routing wait here for a slot: the line drains as fast as it answers, and a
+   * busy worker (every lane slow together) gains nothing from moving work into
+   * queues. Once it stops, routing's deliveries (waiting or new) go to its queue
+   * instead, so routing moves on to events for the other destinations.
    */
-  hasRoom(now = performance.now()): boolean {
-    if (this.active < this.concurrency) return true;
-    let oldest = now;
-    for (const s of this.started) if (s < oldest) oldest = s;
-    const latency = Math.max(this.latency, now - oldest, 1);
-    return ((this.waiters.length + 1) / this.concurrency) * latency < this.maxWaitMs;
+  stalled(now = performance.now()): boolean {
+    if (this.active < this.concurrency || now - this.lastDone < this.maxWaitMs) return false;
+    for (const s of this.started.values()) if (now - s >= this.maxWaitMs) return true;
+    return false;
   }
 
-  acquire(): Promise<void> {
+  /**
+   * Runs `work` in a slot. `evictable` (routing's deliveries): answers `undefined`
+   * without running it when the destination stalls while it waits.
+   */
+  async run<T>(work: () => Promise<T>, evictable = false): Promise<{ value: T } | undefined> {
+    if (!(await this.acquire(evictable))) return undefined;
+    const token = this.nextToken++;
+    this.started.set(token, performance.now());
+    try {
+      return { value: await work() };
+    } finally {
+      this.started.delete(token);
+      this.lastDone = performance.now();
+      this.release();
+    }
+  }
+
+  private acquire(evictable: boolean): Promise<boolean> {
     if (this.active < this.concurrency) {
       this.active++;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (evictable && this.stalled()) return Promise.resolve(false);
+    const slot = new Promise<boolean>((resolve) => this.waiters.push({ resolve, evictable }));
+    this.watch();
+    return slot;
   }
 
-  release(): void {
+  private release(): void {
     const next = this.waiters.shift();
     // The slot passes straight to the next waiter: `active` stays as it is.
-    if (next) next();
+    if (next) next.resolve(true);
     else this.active--;
   }
 
-  /** Runs `work` in a slot, timing it for `hasRoom`. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    const start = performance.now();
-    this.started.add(start);
-    try {
-      return await work();
-    } finally {
-      this.started.delete(start);
-      const took = performance.now() - start;
-      this.latency = this.latency === 0 ? took : this.latency * 0.8 + took * 0.2;
-      this.release();
-    }
+  /** While deliveries wait, look for a stall a few times a second and send routing's away. */
+  private watch(): void {
+    if (this.timer) return;
+    this.timer = setInterval(
+      () => {
+        if (!this.waiters.length) {
+          clearInterval(this.timer);
+          this.timer = undefined;
+          return;
+        }
+        if (!this.stalled()) return;
+        for (let i = this.waiters.length - 1; i >= 0; i--) {
+          const w = this.waiters[i]!;
+          if (!w.evictable) continue;
+          this.waiters.splice(i, 1);
+          w.resolve(false);
+        }
+      },
+      Math.max(50, this.maxWaitMs / 8),
+    );
+    this.timer.unref();
   }
 
   get inFlight(): number {

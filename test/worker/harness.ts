@@ -24,8 +24,14 @@ export function testConfig(raw: Record<string, unknown>, label = 'worker'): Conf
     {
       ...raw,
       redis: { url: REDIS_URL, prefix, ...(r.redis ?? {}) },
-      defaults: { retry: FAST_RETRY, timeout: '2s', breaker: FAST_BREAKER, ...(r.defaults ?? {}) },
-      worker: { concurrency: 4, ...(r.worker ?? {}) },
+      worker: { ...(r.worker ?? {}) },
+      defaults: {
+        retry: FAST_RETRY,
+        timeout: '2s',
+        breaker: FAST_BREAKER,
+        concurrency: 4,
+        ...(r.defaults ?? {}),
+      },
       logLevel: 'silent',
     },
     { env: {} },
