@@ -302,13 +302,11 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
           if (f.t !== undefined) summary.type = f.t;
           if (f.k !== undefined) summary.dedupeKey = f.k;
           if (query.status && summary.status !== query.status) continue;
+          // A cursor only when another event matches: with a filter, an older entry
+          // in the index is no promise of one, and the last page would come back empty.
+          if (items.length === limit) return { items, nextCursor: encodeEventCursor(lastId!) };
           items.push(summary);
           lastId = streamId;
-          if (items.length === limit) {
-            // More only if something older is left in the index.
-            const older = await redis.xrevrange(keys.intake, `(${streamId}`, start, 'COUNT', 1);
-            return { items, nextCursor: older.length ? encodeEventCursor(streamId) : null };
-          }
         }
         scanned += batch.length;
         const oldest = batch[batch.length - 1]![0];

@@ -120,10 +120,10 @@ t.test('Stripe webhook -> serve -> worker -> HTTP + SQS; filter; dlq replay', as
   t.equal(replay.code, 0, replay.stderr);
   const [, fixed] = await strict.waitForRequests(2);
   t.equal((JSON.parse(fixed!.body.toString()) as Envelope).id, eventId);
-  await waitFor(
-    'replayed delivery completed',
-    async () => (await h.queues.deliveries.getJobState(deadId)) === 'completed',
-  );
+  await waitFor('replayed delivery delivered', async () => {
+    const e = await h.events.get(eventId);
+    return e?.deliveries.find((d) => d.id === deadId)?.status === 'delivered';
+  });
 
   for (const p of procs) p.child.kill('SIGTERM');
   for (const p of procs) t.equal((await p.done).code, 0, `${p.readyLine.slice(0, 40)}… exits 0`);
