@@ -3,9 +3,13 @@ import {
   createEventHistory,
   DEFAULT_EVENT_LIMIT,
   MAX_EVENT_LIMIT,
+  EVENT_STATUSES,
   UnknownDestinationError,
   type EventDetail,
+  type EventQuery,
+  type EventStatus,
 } from '../events/history.js';
+import { parseSince } from './dlq.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -15,6 +19,11 @@ import { UsageError } from './usage.js';
 interface EventsListOptions {
   config?: string;
   source?: string;
+  type?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  search?: string;
   limit?: string;
   cursor?: string;
   json?: boolean;
@@ -95,13 +104,27 @@ export function registerEventsCommands(program: Command): void {
   withConfigOption(events.command('list'))
     .description('recent events, newest first')
     .option('--source <name>', 'only this source')
+    .option('--type <type>', "only this provider event type (the record's requestContext.eventType)")
+    .option('--status <status>', `only events ${EVENT_STATUSES.join(' | ')}`)
+    .option('--since <time>', 'received at or after: ISO time, epoch ms, or a duration ago (30m, 2d)')
+    .option('--until <time>', 'received before: ISO time, epoch ms, or a duration ago')
+    .option('--search <text>', 'the event id, the dedupe key, or text in the body')
     .option('--limit <n>', `at most n (default ${DEFAULT_EVENT_LIMIT}, max ${MAX_EVENT_LIMIT})`)
     .option('--cursor <cursor>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON for scripts')
     .action(async (options: EventsListOptions) => {
-      const query = {
+      if (options.status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(options.status))
+        throw new UsageError(`--status: one of ${EVENT_STATUSES.join(', ')}`);
+      const since = parseSince(options.since);
+      const until = parseSince(options.until, Date.now(), '--until');
+      const query: EventQuery = {
         limit: parseLimit(options.limit, MAX_EVENT_LIMIT) ?? DEFAULT_EVENT_LIMIT,
         ...(options.source ? { source: options.source } : {}),
+        ...(options.type ? { type: options.type } : {}),
+        ...(options.status ? { status: options.status as EventStatus } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+        ...(options.search ? { q: options.search } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
       const page = await withQueues(options, ({ config, queues }) =>
@@ -120,6 +143,11 @@ export function registerEventsCommands(program: Command): void {
           moreHint('events list', page.nextCursor, [
             ['--config', options.config],
             ['--source', options.source],
+            ['--type', options.type],
+            ['--status', options.status],
+            ['--since', options.since],
+            ['--until', options.until],
+            ['--search', options.search],
             ['--limit', options.limit],
           ]),
         );
