@@ -8,8 +8,9 @@ import { adminHarness } from './harness.js';
 t.test(
   'GET /admin/events filters: source, type, status, since, until, q; cursor pages stable under new events',
   async (t) => {
-    const rx = await startHttpReceiver();
-    t.teardown(() => rx.close());
+    const rx = await startHttpReceiver({ fallback: { status: 204 } });
+    const refusing = await startHttpReceiver({ fallback: { status: 400 } });
+    t.teardown(() => Promise.all([rx.close(), refusing.close()]));
     const h = await adminHarness(
       t,
       {
@@ -29,7 +30,7 @@ t.test(
       },
       'filters',
     );
-      const stripe = (type: string, text = '') =>
+    const stripe = (type: string, text = '') =>
       sampleRecord({ body: JSON.stringify({ id: `evt_${type}_${Math.random()}`, type, note: text }) });
     const paid = stripe('invoice.paid', 'needle-in-body');
     const failed = stripe('charge.failed');
@@ -45,7 +46,6 @@ t.test(
       await h.intake.accept(r, { source: r.source, eventType: type, ...(key ? { dedupeKey: key } : {}) });
     }
     // The `bad` destination answers 400 for charge.failed: a dead letter.
-    rx.reply({ status: 204 }, { status: 204 });
     const worker = h.startWorker();
     t.teardown(() => worker.close(1000));
     await waitFor('settled', async () => {
