@@ -1,7 +1,7 @@
 /**
  * One catalogue of the errors hookgate answers with. Every error body is
  * `{"error": {"code", "message"}}` and never carries a stack, a secret or a hint of
- * which secret or byte failed (SPEC §3).
+ * which secret or byte failed (that would help a forger).
  */
 export class HookgateError extends Error {
   readonly code: string;

@@ -16,7 +16,7 @@ import { readRequest, verifyRequest, type IncomingRequest } from './verify.js';
 export const EVENT_ID_HEADER = 'hookgate-event-id';
 
 /**
- * Ack mode (SPEC §3): verify, dedupe, build the record, store it durably, answer.
+ * Ack mode: verify, dedupe, build the record, store it durably, answer.
  * With `ack: immediate` the answer goes first and a failed write is only logged and
  * counted in `records_lost_total`.
  */
