@@ -67,7 +67,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(async (scope) => {
     await registerLogin(scope, token, options.now ? { now: options.now } : {});
   });
-  await registerDashboard(app, token, queues);
+  await registerDashboard(app, token, queues, { readOnly: config.admin.dashboard.readOnly });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
