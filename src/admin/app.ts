@@ -78,7 +78,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
 }
 
 /**
- * What an operator did (replay, purge, pause, sign in or out) is one info line each;
+ * What an operator did (a replay, a purge, any write; signing in or out) is one info line;
  * reads are debug. The dashboard polls its API every few seconds and loads a dozen
  * assets per page, and Prometheus scrapes `/metrics`: at info they drowned the actions
  * (299 of 345 lines after a few minutes of use).
