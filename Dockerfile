@@ -22,8 +22,12 @@ FROM ${NODE_IMAGE} AS runtime
 # The config baked in as /app/config/hookgate.yaml; deployments that cannot mount a file
 # (ECS/Fargate) build with --build-arg HOOKGATE_CONFIG_SRC=path/in/repo.yaml.
 ARG HOOKGATE_CONFIG_SRC=config/hookgate.example.yaml
+# HOOKGATE_ADMIN_HOST: the example config's admin.host. `-p 9090:9090` forwards to the
+# container's interface, not its loopback; the admin API still starts only with
+# HOOKGATE_ADMIN_TOKEN set (deploy/README.md: what that exposes).
 ENV NODE_ENV=production \
-    HOOKGATE_CONFIG=/app/config/hookgate.yaml
+    HOOKGATE_CONFIG=/app/config/hookgate.yaml \
+    HOOKGATE_ADMIN_HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -32,7 +36,8 @@ COPY ${HOOKGATE_CONFIG_SRC} ./config/hookgate.yaml
 # Files stay root-owned and read-only to the process; the `node` user (uid 1000) ships
 # with the official image.
 USER node
-EXPOSE 8080 9090
+# webhooks (serve), admin API + dashboard (serve), a worker's own admin API (/metrics)
+EXPOSE 8080 9090 9091
 # Node as PID 1 is fine here: hookgate installs its own SIGTERM/SIGINT handlers (stop
 # accepting, drain, close Redis, exit 0) and spawns no children to reap. Compose sets
 # `init: true` and ECS `initProcessEnabled` anyway. No curl in slim images: use node.

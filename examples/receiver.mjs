@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Example destination for the compose `local` profile: an HTTP endpoint that checks
+// Example destination for the compose demo (the `receiver` service): an HTTP endpoint that checks
 // hookgate's Standard Webhooks signature and prints what it got, and (when
 // SQS_QUEUE_URL is set) a poller that prints what hookgate put on the SQS queue.
 // Node built-ins only; the SQS part borrows @aws-sdk/client-sqs from the hookgate

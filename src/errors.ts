@@ -1,7 +1,7 @@
 /**
  * One catalogue of the errors hookgate answers with. Every error body is
  * `{"error": {"code", "message"}}` and never carries a stack, a secret or a hint of
- * which secret or byte failed (SPEC §3).
+ * which secret or byte failed (that would help a forger).
  */
 export class HookgateError extends Error {
   readonly code: string;
@@ -51,6 +51,13 @@ export const errors = {
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
   upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
   internal: () => createError('INTERNAL', 'Internal error.', 500),
+  dashboardReadOnly: () =>
+    createError(
+      'DASHBOARD_READ_ONLY',
+      'The queue dashboard is read-only: replay with `hookgate dlq replay` / `hookgate events replay` or the admin API (admin.dashboard.readOnly: false turns its controls on).',
+      405,
+      { allow: 'GET, HEAD' },
+    ),
 } as const;
 
 /** A usage or configuration problem the CLI reports as one line with exit code 2 (usage) or 1. */

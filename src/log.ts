@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * Secrets never reach the logs: credentials and every provider signature header are
@@ -40,13 +40,78 @@ export const redactPaths = [
   '*.password',
 ];
 
-export function createLogger(level: LoggerOptions['level'] = 'info', options: LoggerOptions = {}): Logger {
-  return pino({
+/**
+ * `json` (one object per line, for log shippers) everywhere; `hookgate dev` can print
+ * `pretty` lines for a person at a terminal instead.
+ */
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+
+export function createLogger(
+  level: LoggerOptions['level'] = 'info',
+  options: LoggerOptions = {},
+  destination?: DestinationStream,
+): Logger {
+  const settings: LoggerOptions = {
     level,
     base: { service: 'hookgate' },
     redact: { paths: redactPaths, censor: '[redacted]' },
     ...options,
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
+}
+
+const LEVELS: Record<number, [name: string, color: number]> = {
+  10: ['TRACE', 90],
+  20: ['DEBUG', 90],
+  30: ['INFO ', 32],
+  40: ['WARN ', 33],
+  50: ['ERROR', 31],
+  60: ['FATAL', 35],
+};
+/** Said once per process or implied by the time column, so left out of each line. */
+const QUIET_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service', 'err']);
+
+/**
+ * The `pretty` format: `12:04:05.123 INFO  request source=stripe status=204 …`, an
+ * error's stack indented below its line, colours only on a terminal (and not with
+ * NO_COLOR). It formats what pino has already serialized and redacted, so it shows
+ * exactly what the JSON format would, secrets masked alike. A line that is not JSON
+ * passes through unchanged.
+ */
+export function prettyStream(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+  color = out.isTTY === true && !process.env.NO_COLOR,
+): DestinationStream {
+  const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  return {
+    write(line: string) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.write(line);
+        return;
+      }
+      const [name, code] = LEVELS[entry.level as number] ?? [String(entry.level), 0];
+      const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 23) : '';
+      const fields = Object.entries(entry)
+        .filter(([k, v]) => !QUIET_KEYS.has(k) && v !== undefined)
+        .map(([k, v]) => `${paint(2, `${k}=`)}${scalar(v)}`);
+      let text = [paint(2, time), paint(code, name), String(entry.msg ?? ''), ...fields].join(' ');
+      const err = entry.err as { message?: string; stack?: string } | undefined;
+      if (err) {
+        const detail = err.stack ?? err.message ?? JSON.stringify(err);
+        text += `\n${detail.replace(/^/gm, '    ')}`;
+      }
+      out.write(`${text}\n`);
+    },
+  };
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
 
 export type { Logger };

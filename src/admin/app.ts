@@ -50,15 +50,15 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   }) as unknown as FastifyInstance;
   installAdminErrorHandler(app);
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      {
-        method: req.method,
-        path: req.url.split('?')[0],
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'admin request',
-    );
+    const path = req.url.split('?')[0]!;
+    const line = {
+      method: req.method,
+      path,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    if (isOperatorAction(req.method, path, req.url)) req.log.info(line, 'admin request');
+    else req.log.debug(line, 'admin request');
   });
   // Unknown paths answer 401 to a caller without the token, so they reveal nothing either.
   app.setNotFoundHandler((req, reply) =>
@@ -68,7 +68,9 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(async (scope) => {
     await registerLogin(scope, token, options.now ? { now: options.now } : {});
   });
-  await registerDashboard(app, token, queues, Object.keys(config.destinations));
+  await registerDashboard(app, token, queues, Object.keys(config.destinations), {
+    readOnly: config.admin.dashboard.readOnly,
+  });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
@@ -77,6 +79,18 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     registerDestinationRoutes(scope, queues, config);
   });
   return app;
+}
+
+/**
+ * What an operator did (a replay, a purge, any write; signing in or out) is one info line;
+ * reads are debug. The dashboard polls its API every few seconds and loads a dozen
+ * assets per page, and Prometheus scrapes `/metrics`: at info they drowned the actions
+ * (299 of 345 lines after a few minutes of use).
+ */
+export function isOperatorAction(method: string, path: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return true;
+  if (path === '/admin/logout') return true;
+  return path === '/admin/login' && new URLSearchParams(url.slice(path.length + 1)).has('token');
 }
 
 /** As the ingress: a hop count becomes a function, so `req.protocol` sees the proxy's https. */

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startAdmin, type RunningAdmin } from '../admin/server.js';
 import { startIngress } from '../ingress/server.js';
-import { createLogger } from '../log.js';
+import { createLogger, LOG_FORMATS, prettyStream, type LogFormat } from '../log.js';
 import { createMetrics } from '../metrics/registry.js';
 import { startWorkerRuntime } from '../worker/runtime.js';
 import { DEV_REDIS_DIR, ensureDevRedis } from './dev-redis.js';
@@ -12,10 +12,22 @@ export function registerDevCommand(program: Command): void {
   withConfigOption(
     program
       .command('dev')
-      .description('serve + worker in one process; starts a local redis-server when none answers'),
-  ).action(async (options: { config?: string }) => {
+      .description('serve + worker in one process; starts a local redis-server when none answers')
+      .addOption(
+        new Option(
+          '--log-format <format>',
+          'log lines: pretty (default on a terminal) or json (otherwise)',
+        ).choices(LOG_FORMATS),
+      ),
+  ).action(async (options: { config?: string; logFormat?: LogFormat }) => {
     const { file, config } = loadFromOptions(options);
-    const logger = createLogger(config.logLevel);
+    // A person reads dev's output at a terminal; piped (to jq, to a file) it stays JSON.
+    const format = options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
+    const logger = createLogger(
+      config.logLevel,
+      {},
+      format === 'pretty' ? prettyStream(process.stdout) : undefined,
+    );
     const signal = shutdownSignal();
     const redis = await ensureDevRedis(config);
     if (redis) {

@@ -17,7 +17,7 @@ export function buildProgram(): Command {
     .description('Self-hosted webhook ingestion gateway')
     .version(VERSION)
     .option('--verbose', 'print stack traces with errors')
-    // A usage error is one line (SPEC §1), with where to look; subcommands inherit this.
+    // A usage error is one line, with where to look; subcommands inherit this.
     .configureOutput({
       outputError: (text, write) =>
         write(`hookgate: ${text.trim().replace(/^error: /, '')} (see hookgate --help)\n`),
@@ -34,7 +34,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Exit codes (SPEC §1): 0 ok, 1 failure, 2 usage error; one clear line unless --verbose. */
+/** Exit codes: 0 ok, 1 failure, 2 usage error; one clear line, a stack trace only with --verbose. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const verbose = argv.includes('--verbose');

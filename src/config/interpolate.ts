@@ -9,7 +9,7 @@ const PATTERN = /\$\{([^}]+)\}/g;
 
 /**
  * `${...}` is not a valid plain scalar inside a YAML flow mapping (`{ token: ${T} }`,
- * as in the SPEC's example): `{` starts a nested map. Before parsing, every `${...}`
+ * which configs write unquoted): `{` starts a nested map. Before parsing, every `${...}`
  * in the text is swapped for a placeholder made of letters and digits only (valid
  * anywhere a scalar is), and the parsed tree gets the original text back, so values
  * are still substituted after parsing and cannot change the document's structure.

@@ -32,6 +32,12 @@ const admin = z.strictObject({
   port: int().min(0).max(65535).default(9090),
   /** No token (or an empty one): the admin API is not started. */
   token: z.string().optional(),
+  /**
+   * The bull-board queue dashboard at /admin/queues. Read-only unless `readOnly: false`:
+   * its retry, clean, empty and obliterate bypass the attempt history and can wipe the
+   * dead-letter store; replays go through `hookgate dlq|events replay` or the admin API.
+   */
+  dashboard: z.strictObject({ readOnly: bool().default(true) }).prefault({}),
 });
 
 /**

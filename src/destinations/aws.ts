@@ -86,7 +86,7 @@ interface AwsErrorShape {
 }
 
 /**
- * SPEC §5 for AWS: throttling, 408, 429, 5xx and network errors are retryable; validation,
+ * AWS errors: throttling, 408, 429, 5xx and network errors are retryable; validation,
  * access, not-found and payload-too-large are permanent. An error the service did not
  * answer (no HTTP status) is a network or client-side failure and is retried.
  */
@@ -102,7 +102,7 @@ export function classifyAwsError(err: unknown, where: string, deadline: Deadline
     });
   }
   const message = `${where}: ${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`;
-  // 408 (request timeout) and 429 are retryable whatever the error is called (SPEC §5).
+  // 408 (request timeout) and 429 are retryable whatever the error is called, as for HTTP.
   if (THROTTLING.has(name) || status === 408 || status === 429 || e.$retryable?.throttling) {
     return new RetryableError(message, { cause: err });
   }

@@ -24,9 +24,9 @@ const RETRYABLE_ENTRY_ERRORS = new Set([
 ]);
 
 /**
- * SPEC §5 EventBridge destination: one PutEvents entry per delivery. `Detail` is the
+ * EventBridge destination: one PutEvents entry per delivery. `Detail` is the
  * formatted record, sent as is (so it must be a JSON object), `Time` the receipt time,
- * and `Resources` carries the event id itself, so receivers dedupe on it (SPEC §5).
+ * and `Resources` carries the event id itself, so receivers dedupe on it.
  * Deliveries in flight together share one PutEvents call (up to 10 entries, 256 KiB as
  * AWS counts entry sizes). PutEvents answers 200 even when entries failed, so each
  * entry's own result decides its delivery.

@@ -14,7 +14,7 @@ const ERROR_BODY_CHARS = 200;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * SPEC §5 HTTP destination. Redirects are not followed: a 3xx is permanent, because
+ * HTTP destination. Redirects are not followed: a 3xx is permanent, because
  * fetch would turn a redirected POST into a GET and the receiver would never see the
  * record — the configured URL should be the final one.
  */

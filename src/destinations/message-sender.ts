@@ -41,7 +41,8 @@ export interface MessageSenderOptions<E> {
 }
 
 /**
- * SQS and SNS deliveries: the formatted record as the message, the SPEC §5 attributes,
+ * SQS and SNS deliveries: the formatted record as the message, the attributes
+ * `hookgate-event-id`, `hookgate-source` and `hookgate-condition`,
  * FIFO group and deduplication ids, and deliveries in flight together sent as one
  * batch call (up to 10, 256 KiB) whose entries succeed or fail one by one. The two
  * services differ only in the entry's field names and the call, which their

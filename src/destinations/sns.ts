@@ -8,7 +8,8 @@ import type { Destination, SendResult } from './types.js';
 type Entry = Omit<PublishBatchRequestEntry, 'Id'>;
 
 /**
- * SPEC §5 SNS destination: the SQS attributes as message attributes; FIFO topics by
+ * SNS destination: the SQS attributes (`hookgate-event-id`, `hookgate-source`,
+ * `hookgate-condition`) as message attributes; FIFO topics by
  * the `.fifo` ARN. Deliveries in flight together go as one PublishBatch (see
  * MessageSender).
  */

@@ -8,7 +8,7 @@ import type { Destination, SendResult } from './types.js';
 type Entry = Omit<SendMessageBatchRequestEntry, 'Id'>;
 
 /**
- * SPEC §5 SQS destination, standard or FIFO (by the `.fifo` queue URL). The body is
+ * SQS destination, standard or FIFO (by the `.fifo` queue URL). The body is
  * the formatted record as text; a binary `format: body` record travels as base64 with
  * the attribute `hookgate-body-encoding: base64`, since SQS bodies must be text.
  * Deliveries in flight together go as one SendMessageBatch (see MessageSender); FIFO

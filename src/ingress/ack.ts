@@ -16,7 +16,7 @@ import { readRequest, verifyRequest, type IncomingRequest } from './verify.js';
 export const EVENT_ID_HEADER = 'hookgate-event-id';
 
 /**
- * Ack mode (SPEC §3): verify, dedupe, build the record, store it durably, answer.
+ * Ack mode: verify, dedupe, build the record, store it durably, answer.
  * With `ack: immediate` the answer goes first and a failed write is only logged and
  * counted in `records_lost_total`.
  */
@@ -63,7 +63,7 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
           timeoutMs: ctx.config.server.enqueueTimeout - reply.elapsedTime,
         });
         if (stored.duplicate)
-          req.log.debug({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
+          req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
         return answer(reply, response, stored.eventId);
       } catch (err) {
         req.log.error(
@@ -114,7 +114,7 @@ function storeInBackground(
   ctx.store.accept(record, { source: reg.name, dedupeKey }).then(
     (stored) => {
       if (stored.duplicate)
-        req.log.debug({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
+        req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
     },
     (err: unknown) => {
       ctx.metrics.recordsLost.inc({ source: reg.name, reason: reason(err) });

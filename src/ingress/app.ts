@@ -43,7 +43,7 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     trustProxy: trustProxy(config.server.trustProxy),
     // Requests arriving while draining are answered below, in the error format.
     return503OnClosing: false,
-    // Malformed URLs and unparseable requests in the error format too (SPEC §3).
+    // Malformed URLs and unparseable requests get the `{"error": {...}}` format too.
     frameworkErrors: frameworkErrors(config.server.bodyLimit),
     clientErrorHandler,
     // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;

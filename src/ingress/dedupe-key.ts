@@ -18,7 +18,7 @@ class DedupeView implements DedupeInput {
 }
 
 /**
- * The key duplicates are recognised by (SPEC §3): `dedupe: true` uses the provider's
+ * The key duplicates are recognised by: `dedupe: true` uses the provider's
  * own event id when the verifier knows one; `{ header }` or `{ body: path }` name it;
  * `false` turns dedupe off. `body` parses on demand: header-keyed schemes never pay for it.
  */

@@ -4,7 +4,7 @@ import type { IngressContext, SourceRegistration } from './context.js';
 import { domainName, splitUrl } from './public-url.js';
 import { rawBodyOf } from './raw-body.js';
 
-/** The request half of the record (SPEC §4), as received; `headers.drop` applied by buildEnvelope. */
+/** The request half of the record (`requestPayload`), as received; `headers.drop` applied by buildEnvelope. */
 export function requestFacts(
   req: FastifyRequest,
   reg: SourceRegistration,

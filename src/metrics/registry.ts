@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Every metric of SPEC §6 (prefix `hookgate_`). One Metrics object per process (or per
+ * Every metric hookgate exports (prefix `hookgate_`; the README lists them). One Metrics object per process (or per
  * test app), never prom-client's global registry, so apps built in one test process
  * do not share counters.
  */

@@ -61,7 +61,7 @@ export function groupHeaders(pairs: readonly [string, string][]): Record<string,
   return out;
 }
 
-/** The record's view: lower-case names, repeated headers joined with `,` (SPEC §4). */
+/** The record's view: lower-case names, repeated headers joined with `,` (as for the request). */
 export function joinHeaders(pairs: readonly [string, string][]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of pairs) out[name] = name in out ? `${out[name]},${value}` : value;

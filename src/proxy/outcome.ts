@@ -6,7 +6,7 @@ import type { Capture } from './capture.js';
 import { joinHeaders } from './headers.js';
 
 /**
- * How an exchange with the upstream went, in the record's terms (SPEC §4):
+ * How an exchange with the upstream went, in the record's terms (`condition`):
  * `Success` for a 2xx (or a listed `successStatuses` entry), else `Failure`.
  * `functionError` follows AWS, where it marks a failed *function*, not a refused
  * request: `Unhandled` for a 5xx, `Timeout` and `ConnectionError` for the gateway's

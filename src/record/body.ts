@@ -1,4 +1,7 @@
-/** Bodies are stored as UTF-8 text when they are valid UTF-8, else base64 (SPEC §4). */
+/**
+ * Bodies are stored as UTF-8 text when they are valid UTF-8, else base64 with
+ * `isBase64Encoded: true`, so the record stays JSON and the bytes survive unchanged.
+ */
 export function encodeBody(raw: Buffer | undefined): { body: string | null; isBase64Encoded: boolean } {
   if (!raw || raw.length === 0) return { body: raw ? '' : null, isBase64Encoded: false };
   const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

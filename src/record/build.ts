@@ -34,7 +34,7 @@ export interface ResponseFacts {
   functionError?: FunctionError;
 }
 
-/** Lower-case names; repeated headers joined with `,` (SPEC §4). */
+/** Lower-case names; repeated headers joined with `,`, as API Gateway's 2.0 payload does. */
 export function collectHeaders(rawHeaders: string[], drop: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

@@ -1,6 +1,7 @@
 /**
- * The record (SPEC §4): mirrors the AWS Lambda Destinations invocation record, with
- * `requestPayload` an API Gateway HTTP API (payload format 2.0) event.
+ * The record: mirrors the AWS Lambda Destinations invocation record, with
+ * `requestPayload` an API Gateway HTTP API (payload format 2.0) event, so code written
+ * for Lambda consumes it unchanged.
  */
 export type Condition = 'Success' | 'Failure';
 export type FunctionError = 'Timeout' | 'ConnectionError' | 'Unhandled';

@@ -1,7 +1,7 @@
 import { decodeBody } from './body.js';
 import type { Envelope } from './envelope.js';
 
-/** What a destination delivers (SPEC §4): the whole record, the provider's raw body, or the request only. */
+/** What a destination delivers: the whole record, the provider's raw body unchanged, or only `requestPayload`. */
 export type RecordFormat = 'envelope' | 'body' | 'request';
 
 export interface FormattedRecord {

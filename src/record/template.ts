@@ -1,7 +1,7 @@
 import { parseBody } from './body.js';
 import type { Condition, Envelope } from './envelope.js';
 
-/** What route filters and `{{ path }}` templates read (SPEC §2). */
+/** What route filters and `{{ path }}` templates read: `body` is the parsed JSON or form body. */
 export interface RecordView {
   source: string;
   headers: Record<string, string>;

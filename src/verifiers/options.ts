@@ -3,7 +3,7 @@ import { duration, secrets } from '../config/types.js';
 import { parseSigningKey } from './standard-webhooks-keys.js';
 
 /**
- * Option schemas of every verifier type (SPEC §3). Each type takes a list of secrets
+ * Option schemas of every verifier type. Each type takes a list of secrets
  * (rotation: any may match) and, where the scheme has a timestamp, a `tolerance`:
  * how far the signed timestamp may be from now (0 turns the check off). Defaults are
  * the providers' own SDK defaults.

@@ -28,7 +28,7 @@ export interface DedupeInput {
 export interface Verifier {
   readonly type: string;
   verify(input: VerifyInput): VerifyResult;
-  /** The provider's own event id, when the scheme has one (SPEC §3 dedupe). */
+  /** The provider's own event id, when the scheme has one: what `dedupe: true` keys on. */
   dedupeKey?(input: DedupeInput): string | undefined;
   /**
    * `www-authenticate` for the 401, for schemes that have one (HTTP Basic): some

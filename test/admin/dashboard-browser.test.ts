@@ -91,6 +91,10 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
       .first()
       .waitFor();
     t.pass('the failed delivery and its error are shown');
+    // Read-only by default: bull-board's bulk retry and clean would bypass the attempt
+    // history or wipe the dead-letter store (admin.dashboard.readOnly: false shows them).
+    for (const name of ['Retry all', 'Clean all'])
+      t.equal(await page.getByRole('button', { name }).count(), 0, `no "${name}" button`);
 
     // After sign-in the token travelled once, in the form post body; never in a URL or header.
     const afterLogin = requests.filter((r) => !(r.method() === 'POST' && r.url().endsWith('/admin/login')));

@@ -48,8 +48,9 @@ sources:
   t.same((c.sources.s!.verify as { secrets: string[] }).secrets, ['whsec_env', 'whsec_from_file']);
 });
 
-// SPEC §2's example, verbatim: unquoted \${...} inside flow mappings (`{ token: \${T} }`).
-const SPEC_EXAMPLE = `
+// A full config in flow style, as users copy it from docs: unquoted \${...} inside flow
+// mappings (`{ token: \${T} }`).
+const FLOW_EXAMPLE = `
 server:   { host: 0.0.0.0, port: 8080, bodyLimit: 1mb, trustProxy: false, enqueueTimeout: 2s, shutdownTimeout: 10s }
 admin:    { host: 127.0.0.1, port: 9090, token: \${HOOKGATE_ADMIN_TOKEN} }   # no token: admin API off
 redis:    { url: \${REDIS_URL:-redis://127.0.0.1:6379}, prefix: hookgate }     # cluster: { nodes: [...] } optional
@@ -90,8 +91,8 @@ destinations:
   failures:  { type: sqs, queueUrl: ..., format: envelope, retry: { attempts: 20 } }
 `;
 
-t.test("the SPEC's example config parses once its environment variables are set", async (t) => {
-  const c = parseConfig(SPEC_EXAMPLE, {
+t.test('a flow-style example config parses once its environment variables are set', async (t) => {
+  const c = parseConfig(FLOW_EXAMPLE, {
     env: {
       HOOKGATE_ADMIN_TOKEN: 'tok',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
@@ -104,7 +105,7 @@ t.test("the SPEC's example config parses once its environment variables are set"
   t.equal(c.server.bodyLimit, 1024 * 1024);
   t.equal(c.sources['orders-api']!.mode, 'proxy');
   t.equal(c.destinations.failures!.type, 'sqs');
-  const unset = problemsOf(() => parseConfig(SPEC_EXAMPLE, { env: {} }));
+  const unset = problemsOf(() => parseConfig(FLOW_EXAMPLE, { env: {} }));
   t.same(unset, [
     'sources.stripe.verify.secrets.0: is empty (is the environment variable set?)',
     'sources.slack.verify.secrets.0: is empty (is the environment variable set?)',

@@ -1,8 +1,9 @@
 /**
  * docker-compose.yml promises (deploy/README.md): Redis keeps data (AOF on a named
  * volume, noeviction for BullMQ), the admin port never leaves the host, workers
- * scale with --scale (so no fixed name or ports), and the `local` profile's pieces
- * agree with config/hookgate.compose.yaml. dclint (tools/lint) checks the file's
+ * scale with --scale (so no fixed name or ports), plain `docker compose up` starts
+ * everything config/hookgate.compose.yaml delivers to, and the demo services agree
+ * with that config. dclint (tools/lint) checks the file's
  * form; this checks what it means.
  */
 import t from 'tap';
@@ -49,9 +50,51 @@ t.test('workers can be scaled', async (t) => {
   t.ok(worker.init && services.gateway!.init, 'init: true forwards SIGTERM and reaps');
 });
 
-t.test('the local profile matches the compose config', async (t) => {
-  for (const name of ['fauxqs', 'receiver'])
-    t.same(services[name]!.profiles, ['local'], `${name} is local-only`);
+/** The config the containers load, with the environment compose gives them. */
+function composeConfig(shell: Record<string, string> = {}) {
+  // A set webhook secret, as a real deployment has: placeholders are not this test's concern.
+  const svc = readCompose(join(repo, 'docker-compose.yml'), {
+    STRIPE_WEBHOOK_SECRET: `whsec_${'k'.repeat(32)}`,
+    ...shell,
+  }).services;
+  return parseConfig(readFileSync(join(repo, 'config/hookgate.compose.yaml'), 'utf8'), {
+    env: serviceEnv(svc.worker!),
+  });
+}
+
+t.test('plain `docker compose up` starts every service the compose config delivers to', async (t) => {
+  // What `up` without --profile starts: the services with no profile.
+  const started = new Set(Object.keys(services).filter((name) => !services[name]!.profiles?.length));
+  const config = composeConfig();
+  const hosts = Object.entries(config.destinations).flatMap(([name, d]) => {
+    const urls = d.type === 'http' ? [d.url] : d.type === 'sqs' ? [d.queueUrl, d.endpoint ?? ''] : [];
+    return urls.filter(Boolean).map((u) => [name, new URL(u).hostname] as const);
+  });
+  t.ok(hosts.length > 0, 'the compose config has destinations');
+  for (const [name, host] of hosts) {
+    // fauxqs answers for sqs.<region>.fauxqs in queue URLs; requests go to its endpoint.
+    const service = host.endsWith('.fauxqs') ? 'fauxqs' : host;
+    t.ok(started.has(service), `${name}: ${host} is a service plain \`up\` starts`);
+  }
+  for (const [name, s] of Object.entries(services)) {
+    for (const dep of Object.keys(s.depends_on ?? {}))
+      t.ok(!started.has(name) || started.has(dep), `${name} depends on ${dep}, which starts with it`);
+  }
+});
+
+t.test("the worker's admin port: 9091 inside the compose network, with the token", async (t) => {
+  const withToken = composeConfig({ HOOKGATE_ADMIN_TOKEN: 'a-long-random-admin-token' });
+  t.equal(withToken.admin.host, '0.0.0.0', 'reachable from other containers (Prometheus)');
+  t.equal(withToken.worker.adminPort, 9091);
+  t.notOk(composeConfig().admin.token, 'no token: neither admin port is served');
+  // What the file says about the worker must be what it does.
+  const text = readFileSync(join(repo, 'docker-compose.yml'), 'utf8');
+  const worker = text.slice(text.indexOf('\n  worker:'), text.indexOf('\nvolumes:'));
+  t.notMatch(worker, /no HTTP port/i, 'it has one');
+  t.match(worker, /9091/, 'and the comment names it');
+});
+
+t.test('the demo services match the compose config', async (t) => {
   for (const name of ['redis', 'gateway', 'worker']) t.notOk(services[name]!.profiles, `${name} always runs`);
 
   // The config the containers load, with the environment compose gives them.

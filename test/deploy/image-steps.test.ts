@@ -32,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFauxqs } from 'fauxqs';
+import { parseConfig } from '../../src/config/load.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { readCompose, serviceEnv } from './compose.js';
 import { dockerignore, parseDockerfile, stageEnv, type Stage } from './dockerfile.js';
@@ -210,6 +211,31 @@ t.test('the Dockerfile has the agreed shape', async (t) => {
   );
 });
 
+t.test('the baked config opens the admin ports to `docker run -p`, only with a token', async (t) => {
+  const copy = runtime.steps.find(
+    (s): s is Extract<typeof s, { kind: 'copy' }> =>
+      s.kind === 'copy' && s.dest === stageEnv(runtime).HOOKGATE_CONFIG?.replace(/^\/app\//, './'),
+  );
+  t.ok(copy, 'a COPY puts the config at HOOKGATE_CONFIG');
+  const argDefault = runtime.steps.find((s) => s.kind === 'arg' && s.name === 'HOOKGATE_CONFIG_SRC');
+  const src = argDefault?.kind === 'arg' ? argDefault.value : undefined;
+  t.ok(src && [src, '${HOOKGATE_CONFIG_SRC}'].includes(copy?.sources[0] ?? ''), `from ${src} by default`);
+  const text = readFileSync(join(repo, src!), 'utf8');
+  // A real-looking secret: what the placeholder defaults resolve to is not this test's concern.
+  const secrets = { STRIPE_WEBHOOK_SECRET: `whsec_${'k'.repeat(32)}` };
+  const inImage = (extra: Record<string, string>) =>
+    parseConfig(text, { env: { ...secrets, ...stageEnv(runtime), ...extra } });
+
+  // -p 9090:9090 forwards to the container's own interface, never to its loopback.
+  const withToken = inImage({ HOOKGATE_ADMIN_TOKEN: 'a-long-random-admin-token' });
+  t.equal(withToken.admin.host, '0.0.0.0', 'admin (and each worker admin port) on every interface');
+  t.ok(runtime.expose.includes(withToken.admin.port), `EXPOSE ${withToken.admin.port} (serve)`);
+  t.ok(runtime.expose.includes(withToken.worker.adminPort), `EXPOSE ${withToken.worker.adminPort} (worker)`);
+  t.notOk(inImage({}).admin.token, 'no HOOKGATE_ADMIN_TOKEN: no admin port at all');
+  // The same file on a laptop (npx hookgate dev --config ...) keeps it on this machine.
+  t.equal(parseConfig(text, { env: secrets }).admin.host, '127.0.0.1', 'outside the image: 127.0.0.1');
+});
+
 t.test('the image steps work outside Docker', async (t) => {
   for (const stage of stages.slice(0, -1)) await replay(stage);
   const { root, workdir } = await replay(runtime);
@@ -322,8 +348,8 @@ t.test('the image steps work outside Docker', async (t) => {
     t.equal(exit.code, 0, `serve exits 0 after ${runtime.stopSignal ?? 'SIGTERM'}\n${exit.stderr}`);
   });
 
-  t.test('the compose local demo flows end to end, outside Docker', async (t) => {
-    // The `local` profile's services as processes on this machine: fauxqs in-process
+  t.test('the compose demo flows end to end, outside Docker', async (t) => {
+    // The compose demo's services as processes on this machine: fauxqs in-process
     // (same emulator, same FAUXQS_HOST and init file), the receiver from the mounted
     // examples/, gateway and worker from the replayed image with the compose config
     // and environment. Only addresses change: service hostnames become 127.0.0.1

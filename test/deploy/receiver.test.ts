@@ -3,7 +3,7 @@
  * request the way a Standard Webhooks sender does, examples/receiver.mjs checks such a
  * signature (the one hookgate's HTTP destination adds) and prints what arrives over
  * HTTP and from an SQS queue (fauxqs, in-process here, the same emulator as the
- * compose `local` profile's container).
+ * compose demo's `fauxqs` container).
  */
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -56,23 +56,26 @@ t.test('http destination specifics', async (t) => {
   });
   t.afterEach(() => rx.close());
 
-  t.test('signed POST with the SPEC headers, verified by the standardwebhooks package', async (t) => {
-    const record = sampleRecord();
-    const result = await httpDestination({ url: `${rx.url}/x?y=1`, sign: { secret: SECRET } }).send(
-      record,
-      live,
-    );
-    t.same(result.info, { status: 200 });
-    const [req] = await rx.waitForRequests(1);
-    t.equal(req!.method, 'POST');
-    t.equal(req!.url, '/x?y=1');
-    t.equal(req!.headers['content-type'], 'application/json');
-    t.equal(req!.headers['user-agent'], `hookgate/${VERSION}`);
-    t.equal(req!.headers['webhook-id'], record.id);
-    t.equal(req!.headers['hookgate-source'], 'stripe');
-    t.equal(req!.headers['hookgate-condition'], 'Success');
-    t.same(req!.signature, { valid: true });
-  });
+  t.test(
+    'signed POST with the Standard Webhooks headers, verified by the standardwebhooks package',
+    async (t) => {
+      const record = sampleRecord();
+      const result = await httpDestination({ url: `${rx.url}/x?y=1`, sign: { secret: SECRET } }).send(
+        record,
+        live,
+      );
+      t.same(result.info, { status: 200 });
+      const [req] = await rx.waitForRequests(1);
+      t.equal(req!.method, 'POST');
+      t.equal(req!.url, '/x?y=1');
+      t.equal(req!.headers['content-type'], 'application/json');
+      t.equal(req!.headers['user-agent'], `hookgate/${VERSION}`);
+      t.equal(req!.headers['webhook-id'], record.id);
+      t.equal(req!.headers['hookgate-source'], 'stripe');
+      t.equal(req!.headers['hookgate-condition'], 'Success');
+      t.same(req!.signature, { valid: true });
+    },
+  );
 
   t.test('a raw (non-whsec_) secret signs with its own bytes', async (t) => {
     const raw = await startHttpReceiver({ secret: 'plain-shared-secret' });

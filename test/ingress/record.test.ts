@@ -19,7 +19,7 @@ async function recordOf(h: Awaited<ReturnType<typeof listening>>, id: string) {
   return record;
 }
 
-t.test('JSON body: the record field by field (SPEC §4)', async (t) => {
+t.test('JSON body: the record field by field, as the README documents it', async (t) => {
   const h = await listening(t, {
     sources: { stripe: { verify: { type: 'stripe', secrets: [STRIPE_SECRET] } } },
   });

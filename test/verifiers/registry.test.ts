@@ -17,7 +17,7 @@ const minimal: Record<string, Record<string, unknown>> = {
   none: {},
 };
 
-/** The providers with an event id (SPEC §3 dedupe); the others leave dedupe to config. */
+/** The providers with an event id (what `dedupe: true` keys on); the others leave dedupe to config. */
 const withDedupe = [
   'stripe',
   'slack',

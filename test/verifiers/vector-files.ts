@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The providers' SDK test vectors in ../shared/vectors (beside the clone, in CI too).
- * Fields vary per provider; each adapter in vectors.test.ts reads the ones it knows.
+ * The providers' SDK test vectors, vendored in ./vectors (origin of each in its README.md)
+ * so a plain clone tests them. Fields vary per provider; each adapter in vectors.test.ts
+ * reads the ones it knows.
  */
 export interface Vector {
   name: string;
@@ -35,7 +36,7 @@ export interface VectorFile {
   hmac_primitive_vectors?: { secret: string; cases: { message: string; hex: string }[] };
 }
 
-export const vectorsDir = new URL('../../../shared/vectors/', import.meta.url);
+export const vectorsDir = new URL('./vectors/', import.meta.url);
 
 export function loadVectors(file: string): VectorFile {
   return JSON.parse(readFileSync(new URL(`${file}.json`, vectorsDir), 'utf8')) as VectorFile;

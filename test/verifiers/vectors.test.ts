@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { createVerifier, type FailureReason, type VerifyInput } from '../../src/verifiers/index.js';
@@ -153,8 +154,13 @@ const adapters: Record<string, (v: Vector) => Case[]> = {
   ],
 };
 
-t.test('the vectors directory resolves beside the clone', async (t) => {
-  t.ok(existsSync(vectorsDir), fileURLToPath(vectorsDir));
+t.test('the vectors are inside the repository, so a plain clone runs them', async (t) => {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const dir = fileURLToPath(vectorsDir);
+  t.ok(existsSync(dir), dir);
+  const inside = relative(repo, dir);
+  t.notOk(inside.startsWith('..') || isAbsolute(inside), `${dir} is under ${repo}`);
+  t.ok(existsSync(new URL('README.md', vectorsDir)), 'their origin is written down beside them');
 });
 
 for (const [file, adapt] of Object.entries(adapters)) {
