@@ -13,6 +13,8 @@ export interface AcceptOptions {
   source: string;
   /** The provider's event id (or configured key); undefined: no dedupe. */
   dedupeKey?: string;
+  /** The provider's event type (record `requestContext.eventType`), for the intake index. */
+  eventType?: string;
   /** Budget for this call; default `server.enqueueTimeout`. */
   timeoutMs?: number;
 }
