@@ -127,16 +127,16 @@ const route = z.strictObject({
   on: z.enum(['success', 'failure', 'always']).default('always'),
 });
 
-const dedupe = z.union([
-  bool(),
-  z.strictObject({
-    header: z
-      .string()
-      .min(1)
-      .transform((h) => h.toLowerCase()),
-  }),
-  z.strictObject({ body: z.string().min(1) }),
-]);
+/** A field of the request a source names: `{ header: name }` or `{ body: dotted.path }`. */
+const headerField = z.strictObject({
+  header: z
+    .string()
+    .min(1)
+    .transform((h) => h.toLowerCase()),
+});
+const bodyField = z.strictObject({ body: z.string().min(1) });
+
+const dedupe = z.union([bool(), headerField, bodyField]);
 
 const source = z
   .strictObject({
@@ -148,6 +148,8 @@ const source = z
       .optional(),
     verify: verifyOptions.default({ type: 'none' }),
     dedupe: dedupe.default(true),
+    /** `requestContext.eventType` from this field instead of the verifier's. */
+    eventType: z.union([headerField, bodyField]).optional(),
     rateLimit: z.strictObject({ max: int().min(1), window: duration().prefault('1m') }).optional(),
     ack: z.enum(['durable', 'immediate']).default('durable'),
     response: z

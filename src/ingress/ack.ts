@@ -1,17 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
-import { parseBody } from '../record/body.js';
 import { buildEnvelope } from '../record/build.js';
 import type { Envelope } from '../record/envelope.js';
 import { newEventId } from '../record/id.js';
 import { StoreUnavailableError } from '../queue/event-store.js';
 import type { IngressContext, ModeRegistrar, SourceRegistration } from './context.js';
-import { dedupeKeyOf, type BodyReader } from './dedupe-key.js';
 import { requestFacts } from './facts.js';
+import { dedupeKeyOf, eventTypeOf, RequestFields } from './request-fields.js';
 import { ackResponse, type AckResponse } from './response.js';
 import { isSlackSslCheck, slackChallenge } from './slack.js';
 import { sourceRoute } from './source-route.js';
-import { readRequest, verifyRequest, type IncomingRequest } from './verify.js';
+import { readRequest, verifyRequest } from './verify.js';
 
 export const EVENT_ID_HEADER = 'hookgate-event-id';
 
@@ -32,16 +31,18 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       if (!verifyRequest(req, incoming, reg.name, reg.verifier, reply, ctx).ok)
         throw errors.signatureInvalid();
 
-      const body = new LazyBody(incoming);
+      const fields = new RequestFields(incoming);
       if (slack) {
-        const challenge = slackChallenge(body.read());
+        const challenge = slackChallenge(fields.body);
         if (challenge !== undefined) return reply.code(200).send({ challenge });
       }
-      const dedupeKey = dedupeKeyOf(reg.source.dedupe, reg.verifier, incoming.headers, body);
+      const dedupeKey = dedupeKeyOf(reg.source.dedupe, reg.verifier, fields);
+      const eventType = eventTypeOf(reg.source.eventType, reg.verifier, fields);
       const record = buildEnvelope(
         requestFacts(req, reg, ctx, {
           id: newEventId(req.receivedAt),
           dedupeKey,
+          eventType,
           headers: incoming.headers,
         }),
         {
@@ -52,13 +53,14 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
 
       if (immediate) {
         answer(reply, response, record.id);
-        storeInBackground(req, reg, ctx, record, dedupeKey);
+        storeInBackground(req, reg, ctx, record, dedupeKey, eventType);
         return reply;
       }
       try {
         const stored = await ctx.store.accept(record, {
           source: reg.name,
           dedupeKey,
+          eventType,
           // The whole request gets enqueueTimeout, not just the write.
           timeoutMs: ctx.config.server.enqueueTimeout - reply.elapsedTime,
         });
@@ -76,24 +78,6 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
   );
 };
 
-/**
- * The body parsed only when a step asks for it (most sources dedupe on a header or not
- * at all), and then once. A class, not a closure per request: no allocation of a
- * function (and under tsx, no __name call) on the hot path.
- */
-class LazyBody implements BodyReader {
-  private parsed = false;
-  private value: unknown;
-  constructor(private readonly incoming: IncomingRequest) {}
-  read(): unknown {
-    if (!this.parsed) {
-      this.value = parseBody(this.incoming.rawBody, this.incoming.headers['content-type']);
-      this.parsed = true;
-    }
-    return this.value;
-  }
-}
-
 function answer(reply: FastifyReply, response: AckResponse, eventId: string): FastifyReply {
   reply.eventId = eventId;
   reply.code(response.status).headers(response.headers).header(EVENT_ID_HEADER, eventId);
@@ -110,8 +94,9 @@ function storeInBackground(
   ctx: IngressContext,
   record: Envelope,
   dedupeKey: string | undefined,
+  eventType: string | undefined,
 ): void {
-  ctx.store.accept(record, { source: reg.name, dedupeKey }).then(
+  ctx.store.accept(record, { source: reg.name, dedupeKey, eventType }).then(
     (stored) => {
       if (stored.duplicate)
         req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');

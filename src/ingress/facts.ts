@@ -9,7 +9,13 @@ export function requestFacts(
   req: FastifyRequest,
   reg: SourceRegistration,
   ctx: IngressContext,
-  extra: { id: string; dedupeKey?: string; verified?: boolean; headers?: Record<string, string> },
+  extra: {
+    id: string;
+    dedupeKey?: string;
+    eventType?: string;
+    verified?: boolean;
+    headers?: Record<string, string>;
+  },
 ): RequestFacts {
   const { path, query } = splitUrl(req.url);
   return {
@@ -30,5 +36,6 @@ export function requestFacts(
     verified: extra.verified ?? reg.verifier.type !== 'none',
     verifier: reg.verifier.type,
     ...(extra.dedupeKey !== undefined ? { dedupeKey: extra.dedupeKey } : {}),
+    ...(extra.eventType !== undefined ? { eventType: extra.eventType } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, HookgateError } from '../errors.js';
 import type { IngressContext, SourceRegistration } from '../ingress/context.js';
 import { requestFacts } from '../ingress/facts.js';
+import { eventTypeOf, RequestFields } from '../ingress/request-fields.js';
 import { verifyRequest } from '../ingress/verify.js';
 import { buildEnvelope, collectHeaders, type ResponseFacts } from '../record/build.js';
 import type { Envelope } from '../record/envelope.js';
@@ -101,11 +102,13 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
 
     const record = async (response: ResponseFacts): Promise<Envelope> => {
       if (streamed && !(await exchange.bodySent)) requestBody.truncated = true;
-      const facts = requestFacts(req, reg, ctx, { id: eventId });
-      const envelope = buildEnvelope(
-        { ...facts, routePath: routeKeyPath, body: requestBody.bytes() },
-        response,
-      );
+      const body = requestBody.bytes();
+      // Only the source's own option: the verifier's types are the providers', not an API's.
+      const option = reg.source.eventType;
+      const eventType =
+        option && eventTypeOf(option, undefined, new RequestFields({ ...incoming, rawBody: body }));
+      const facts = requestFacts(req, reg, ctx, { id: eventId, eventType });
+      const envelope = buildEnvelope({ ...facts, routePath: routeKeyPath, body }, response);
       if (subPath !== undefined) envelope.requestPayload.pathParameters = { proxy: subPath };
       envelope.requestPayload.truncated = requestBody.truncated;
       return envelope;

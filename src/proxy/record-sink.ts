@@ -60,6 +60,7 @@ export class RecordSink {
     try {
       await this.options.store.accept(record, {
         source: this.options.source,
+        eventType: record.requestContext.eventType,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       });
       this.healthy = true;
@@ -122,6 +123,7 @@ export class RecordSink {
       try {
         await this.options.store.accept(record, {
           source: this.options.source,
+          eventType: record.requestContext.eventType,
           ...(deadline !== Infinity ? { timeoutMs: Math.max(1, deadline - Date.now()) } : {}),
         });
       } catch {

@@ -26,6 +26,7 @@ export interface RequestFacts {
   verified: boolean;
   verifier: string;
   dedupeKey?: string;
+  eventType?: string;
 }
 
 export interface ResponseFacts {
@@ -80,6 +81,7 @@ export function buildEnvelope(req: RequestFacts, res: ResponseFacts): Envelope {
       condition: res.condition,
       approximateInvokeCount: 1,
       ...(req.dedupeKey !== undefined ? { dedupeKey: req.dedupeKey } : {}),
+      ...(req.eventType !== undefined ? { eventType: req.eventType } : {}),
       verified: req.verified,
       verifier: req.verifier,
     },

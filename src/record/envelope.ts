@@ -55,6 +55,8 @@ export interface Envelope {
     condition: Condition;
     approximateInvokeCount: number;
     dedupeKey?: string;
+    /** The provider's event type (`invoice.paid`), or the one the source's `eventType` names. */
+    eventType?: string;
     verified: boolean;
     verifier: string;
   };

@@ -8,9 +8,11 @@ export interface RecordView {
   query: Record<string, string>;
   body: unknown;
   condition: Condition;
+  /** `requestContext.eventType`; absent (not undefined, so `$exists: false` matches) when the record has none. */
+  eventType?: string;
 }
 
-const ROOTS: readonly string[] = ['source', 'headers', 'query', 'body', 'condition'];
+const ROOTS: readonly string[] = ['source', 'headers', 'query', 'body', 'condition', 'eventType'];
 
 export function recordView(envelope: Envelope): RecordView {
   const payload = envelope.requestPayload;
@@ -18,13 +20,16 @@ export function recordView(envelope: Envelope): RecordView {
   const body = payload.isBase64Encoded
     ? undefined
     : parseBody(Buffer.from(payload.body ?? '', 'utf8'), payload.headers['content-type']);
-  return {
+  const view: RecordView = {
     source: envelope.source,
     headers: payload.headers,
     query: payload.queryStringParameters,
     body,
     condition: envelope.requestContext.condition,
   };
+  const eventType = envelope.requestContext.eventType;
+  if (eventType !== undefined) view.eventType = eventType;
+  return view;
 }
 
 /** A template that cannot be compiled, or a path the record does not have. */

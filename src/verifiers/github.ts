@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { firstHeader } from './event-id.js';
+import { bodyField, firstHeader, formPayload } from './event-id.js';
 import { anyMatch, decodeDigest } from './hmac.js';
 import type { githubOptions } from './options.js';
 import { fail, ok, type Verifier } from './types.js';
@@ -25,5 +25,12 @@ export function github(options: z.infer<typeof githubOptions>): Verifier {
       return anyMatch('sha256', options.secrets, rawBody, [sig]) ? ok : fail('mismatch');
     },
     dedupeKey: ({ headers }) => firstHeader(headers, 'x-github-delivery'),
+    // `pull_request.opened`: the event alone would lump every action of it together.
+    eventType: ({ headers, body }) => {
+      const event = firstHeader(headers, 'x-github-event');
+      if (!event) return undefined;
+      const action = bodyField(body, 'action') ?? bodyField(formPayload(body), 'action');
+      return action ? `${event}.${action}` : event;
+    },
   };
 }

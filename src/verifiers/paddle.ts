@@ -23,5 +23,6 @@ export function paddle(options: z.infer<typeof paddleOptions>): Verifier {
     type: 'paddle',
     verify: (input) => verifyTimestampedHeader(scheme, options, input),
     dedupeKey: ({ body }) => bodyField(body, 'event_id'),
+    eventType: ({ body }) => bodyField(body, 'event_type'),
   };
 }

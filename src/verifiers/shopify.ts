@@ -23,5 +23,6 @@ export function shopify(options: z.infer<typeof shopifyOptions>): Verifier {
     // shopify.dev "ignore duplicate webhooks": the event id is shared by every
     // subscription's copy of one event; older API versions only send the webhook id.
     dedupeKey: ({ headers }) => firstHeader(headers, 'x-shopify-event-id', 'x-shopify-webhook-id'),
+    eventType: ({ headers }) => firstHeader(headers, 'x-shopify-topic'),
   };
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { bodyField } from './event-id.js';
+import { bodyField, formPayload, member } from './event-id.js';
 import { anyMatch, decodeDigest, signedData } from './hmac.js';
 import type { slackOptions } from './options.js';
 import { checkTolerance, parseUnixSeconds } from './timestamp.js';
@@ -28,5 +28,12 @@ export function slack(options: z.infer<typeof slackOptions>): Verifier {
       return late ? fail(late) : ok;
     },
     dedupeKey: ({ body }) => bodyField(body, 'event_id'),
+    // Events API: the inner event's type (`app_mention`), not the wrapper's
+    // `event_callback`; other JSON bodies (`app_rate_limited`) and interactivity's
+    // form-posted `payload` (`block_actions`) name theirs at the top.
+    eventType: ({ body }) =>
+      bodyField(member(body, 'event'), 'type') ??
+      bodyField(body, 'type') ??
+      bodyField(formPayload(body), 'type'),
   };
 }

@@ -22,5 +22,6 @@ export function square(options: z.infer<typeof squareOptions>): Verifier {
       return anyMatch('sha256', options.secrets, data, [sig]) ? ok : fail('mismatch');
     },
     dedupeKey: ({ body }) => bodyField(body, 'event_id'),
+    eventType: ({ body }) => bodyField(body, 'type'),
   };
 }

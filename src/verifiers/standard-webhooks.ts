@@ -1,6 +1,6 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { firstHeader } from './event-id.js';
+import { bodyField, firstHeader } from './event-id.js';
 import { anyMatch, decodeDigest, decodeSignature, signedData } from './hmac.js';
 import type { standardWebhooksOptions } from './options.js';
 import { parseSigningKey } from './standard-webhooks-keys.js';
@@ -46,6 +46,8 @@ export function standardWebhooks(options: z.infer<typeof standardWebhooksOptions
       return late ? fail(late) : ok;
     },
     dedupeKey: ({ headers }) => firstHeader(headers, 'webhook-id', 'svix-id'),
+    // The spec's payload structure: `{ type, timestamp, data }`.
+    eventType: ({ body }) => bodyField(body, 'type'),
   };
 }
 

@@ -22,5 +22,6 @@ export function stripe(options: z.infer<typeof stripeOptions>): Verifier {
     type: 'stripe',
     verify: (input) => verifyTimestampedHeader(scheme, options, input),
     dedupeKey: ({ body }) => bodyField(body, 'id'),
+    eventType: ({ body }) => bodyField(body, 'type'),
   };
 }

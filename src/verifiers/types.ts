@@ -30,6 +30,8 @@ export interface Verifier {
   verify(input: VerifyInput): VerifyResult;
   /** The provider's own event id, when the scheme has one: what `dedupe: true` keys on. */
   dedupeKey?(input: DedupeInput): string | undefined;
+  /** The provider's event type (`invoice.paid`, `pull_request.opened`), when the scheme names one. */
+  eventType?(input: DedupeInput): string | undefined;
   /**
    * `www-authenticate` for the 401, for schemes that have one (HTTP Basic): some
    * senders (Twilio, for one) send credentials only after being challenged.

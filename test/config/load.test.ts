@@ -322,3 +322,18 @@ t.test('redis.cluster needs a {hash tag} in redis.prefix (one slot for every key
     'reported with the other problems of the file',
   );
 });
+
+t.test('a source eventType names a header (lower-cased) or a body path, nothing else', async (t) => {
+  const config = parseConfig(
+    'sources:\n  a: { eventType: { header: X-Event } }\n  b: { eventType: { body: data.kind } }\n  c: {}',
+    { env: {} },
+  );
+  t.same(config.sources.a!.eventType, { header: 'x-event' });
+  t.same(config.sources.b!.eventType, { body: 'data.kind' });
+  t.equal(config.sources.c!.eventType, undefined, "absent: the verifier's");
+  for (const bad of ['push', '{ header: "" }', '{ header: a, body: b }', 'true']) {
+    const problems = problemsOf(() => parseConfig(`sources:\n  a: { eventType: ${bad} }`, { env: {} }));
+    t.equal(problems.length, 1, bad);
+    t.match(problems[0], /^sources\.a\.eventType/, bad);
+  }
+});

@@ -8,6 +8,7 @@ export interface SampleOptions {
   contentType?: string;
   condition?: Condition;
   query?: string;
+  eventType?: string;
 }
 
 /** A record as the ingress builds it, from a Stripe-like JSON webhook unless told otherwise. */
@@ -37,6 +38,7 @@ export function sampleRecord(options: SampleOptions = {}): Envelope {
       verified: true,
       verifier: 'stripe',
       dedupeKey: `evt_${id}`,
+      ...(options.eventType !== undefined ? { eventType: options.eventType } : {}),
     },
     {
       condition: options.condition ?? 'Success',

@@ -50,6 +50,7 @@ t.test('JSON body: the record field by field, as the README documents it', async
     condition: 'Success',
     approximateInvokeCount: 1,
     dedupeKey: 'evt_1Nx',
+    eventType: 'invoice.paid',
     verified: true,
     verifier: 'stripe',
   });

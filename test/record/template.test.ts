@@ -1,5 +1,7 @@
 import t from 'tap';
+import { parseConfig } from '../../src/config/load.js';
 import { compileTemplate, recordView, TemplateError } from '../../src/record/template.js';
+import { createRouteTable } from '../../src/worker/routing.js';
 import { sampleRecord } from '../destinations/record.js';
 
 t.test('recordView: source, headers, query, parsed body, condition', async (t) => {
@@ -50,4 +52,36 @@ t.test('bad templates are refused at compile time', async (t) => {
   for (const bad of ['{{ }}', '{{ body.x', 'body.x }}', '{{ a b }}', '{{ secrets.x }}', '{{ body..x }}']) {
     t.throws(() => compileTemplate(bad), TemplateError, bad);
   }
+});
+
+t.test('recordView: the event type, for filters and templates', async (t) => {
+  const paid = sampleRecord({ eventType: 'invoice.paid' });
+  t.equal(recordView(paid).eventType, 'invoice.paid');
+  t.equal(compileTemplate('hookgate.{{ eventType }}').render(recordView(paid)), 'hookgate.invoice.paid');
+  t.equal(recordView(sampleRecord()).eventType, undefined);
+  t.throws(
+    () => compileTemplate('{{ eventType }}').render(recordView(sampleRecord())),
+    /eventType is missing/,
+  );
+
+  const table = createRouteTable(
+    parseConfig(
+      `
+sources:
+  stripe:
+    routes:
+      - { to: paid, filter: { eventType: invoice.paid } }
+      - { to: invoices, filter: { eventType: { $regex: "^invoice[.]" } } }
+      - { to: untyped, filter: { eventType: { $exists: false } } }
+destinations:
+  paid: { type: http, url: "http://x" }
+  invoices: { type: http, url: "http://x" }
+  untyped: { type: http, url: "http://x" }
+`,
+      { env: {} },
+    ),
+  );
+  t.same(table.match(paid), ['paid', 'invoices']);
+  t.same(table.match(sampleRecord({ eventType: 'invoice.voided' })), ['invoices']);
+  t.same(table.match(sampleRecord()), ['untyped'], 'no eventType: only the $exists: false route');
 });
