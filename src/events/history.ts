@@ -1,5 +1,5 @@
 import { Job, type JobState } from 'bullmq';
-import { ulid } from 'ulid';
+import { decodeTime, ulid } from 'ulid';
 import type { Config } from '../config/schema.js';
 import { InvalidCursorError } from '../errors.js';
 import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
@@ -129,6 +129,19 @@ export function decodeEventCursor(cursor: string): string {
 }
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * When the event was received: its id is a ULID made from the receipt time (the
+ * record's `timestamp`), which can be earlier than the intake entry (a proxy record
+ * buffered through a Redis outage).
+ */
+function receivedAt(eventId: string, streamId: string): number {
+  try {
+    return decodeTime(eventId);
+  } catch {
+    return Number(streamId.split('-')[0]);
+  }
+}
 
 function statusOf(marks: Marks | undefined, status: Record<string, string>): EventStatus {
   if (!marks) return 'pending';
@@ -296,7 +309,7 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
           const summary: EventSummary = {
             id: f.i!,
             source: f.s ?? '',
-            receivedAt: new Date(Number(streamId.split('-')[0])).toISOString(),
+            receivedAt: new Date(receivedAt(f.i!, streamId)).toISOString(),
             status: statusOf(marks, status),
           };
           if (f.t !== undefined) summary.type = f.t;

@@ -111,6 +111,7 @@ class RedisEventStore implements EventStore {
   private outageReported = false;
   private closing: Promise<void> | undefined;
   private corked = false;
+  private firstConnection: Promise<void> | undefined;
 
   constructor(options: EventStoreOptions) {
     this.keys = eventKeys(options.redis.prefix);
@@ -213,15 +214,23 @@ class RedisEventStore implements EventStore {
   private async connected(): Promise<void> {
     if (this.redis.status === 'ready') return;
     if (this.everReady) throw new StoreUnavailableError('offline');
-    await new Promise<void>((resolve) => {
-      const onReady = () => resolve();
+    // One wait shared by every request that arrives before the first connection.
+    this.firstConnection ??= new Promise<void>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       this.redis.once('ready', onReady);
-      // Do not keep listeners of abandoned requests around forever.
-      setTimeout(() => {
+      // Do not keep the listener of abandoned requests around forever.
+      const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
         resolve();
-      }, this.enqueueTimeout).unref();
+      }, this.enqueueTimeout);
+      timer.unref();
+    }).finally(() => {
+      this.firstConnection = undefined;
     });
+    await this.firstConnection;
     if ((this.redis.status as string) !== 'ready') throw new StoreUnavailableError('offline');
   }
 

@@ -17,8 +17,8 @@ import type { AttemptRecord } from './attempts.js';
  * marks stay uncompressed: listing events reads them without inflating records.
  */
 export type CompactMark =
-  /** Delivered at the first attempt: started (epoch ms), took (ms), what the destination said. */
-  | ['d', number, number, Record<string, unknown>?]
+  /** Delivered straight from routing: started (epoch ms), took (ms), what the destination said, the attempt number when not 1. */
+  | ['d', number, number, Record<string, unknown>?, number?]
   /** In its destination queue (retrying or waiting); its status key says more once settled. */
   | ['q']
   /** Dead-lettered at the first attempt (a permanent error): the dead letter has the rest. */
@@ -97,12 +97,12 @@ export function decodeStored(value: Buffer): StoredEvent {
 
 /** The first attempt a `d` mark stands for. */
 export function firstAttempt(mark: CompactMark & { 0: 'd' }): AttemptRecord {
-  const [, started, durationMs, info] = mark;
+  const [, started, durationMs, info, attempt] = mark;
   return {
-    attempt: 1,
+    attempt: attempt ?? 1,
     startedAt: new Date(started).toISOString(),
     durationMs,
     outcome: 'success',
-    ...(info ? { info } : {}),
+    ...(info && Object.keys(info).length ? { info } : {}),
   };
 }

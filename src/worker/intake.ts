@@ -29,12 +29,16 @@ export interface IntakeDeps {
   random?: () => number;
   /** Accepted events routed and delivered at once (default `worker.concurrency`). */
   maxEvents?: number;
+  /** Where Redis errors go (the runtime logs each distinct one once per outage). */
+  onError?: (err: unknown, what: string) => void;
 }
 
 interface Entry {
   streamId: string;
   eventId: string;
   started: number;
+  /** Claimed from a worker that stopped: its attempts may have reached the receivers. */
+  reclaimed: boolean;
 }
 
 /**
@@ -134,6 +138,11 @@ export class IntakeConsumer {
     return inTime;
   }
 
+  private warn(err: unknown, what: string): void {
+    if (this.deps.onError) this.deps.onError(err, what);
+    else this.deps.logger?.warn({ err: String(err) }, what);
+  }
+
   private every(ms: number, task: () => Promise<unknown>): void {
     const t = setInterval(() => {
       task().catch((err: unknown) =>
@@ -162,7 +171,7 @@ export class IntakeConsumer {
   }
 
   private async run(): Promise<void> {
-    const { store, workerId, logger } = this.deps;
+    const { store, workerId } = this.deps;
     let failures = 0;
     while (!this.closing) {
       const room = this.maxEvents - this.inFlight.size;
@@ -190,21 +199,21 @@ export class IntakeConsumer {
       } catch (err) {
         if (this.closing) return;
         if (String((err as Error).message).includes('NOGROUP')) this.groupReady = false;
-        if (failures++ === 0) logger?.warn({ err: String(err) }, 'intake read failed; retrying');
+        if (failures++ === 0) this.warn(err, 'intake read failed; retrying');
         await sleep(Math.min(2000, 100 * failures));
       }
     }
   }
 
   /** Loads the records of a batch of entries in one round trip and starts each event. */
-  private async take(entries: [string, string[] | null][]): Promise<void> {
+  private async take(entries: [string, string[] | null][], reclaimed = false): Promise<void> {
     const { store, logger } = this.deps;
     const list: Entry[] = [];
     const gone: string[] = [];
     for (const [streamId, fields] of entries) {
       const eventId = fields ? fieldOf(fields, 'i') : undefined;
       if (!eventId) gone.push(streamId);
-      else if (!this.inFlight.has(streamId)) list.push({ streamId, eventId, started: Date.now() });
+      else if (!this.inFlight.has(streamId)) list.push({ streamId, eventId, started: Date.now(), reclaimed });
     }
     if (gone.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...gone);
     if (!list.length) return;
@@ -254,7 +263,9 @@ export class IntakeConsumer {
         logger?.debug({ eventId: record.id, source: record.source }, 'no route matched');
       }
       const marks: Marks = {};
-      const done = await Promise.all((destinations ?? []).map((d) => this.first(d, record)));
+      // A claimed event may have been delivered once already: the receiver is told attempt 2.
+      const attempt = entry.reclaimed ? 2 : 1;
+      const done = await Promise.all((destinations ?? []).map((d) => this.first(d, record, attempt)));
       (destinations ?? []).forEach((d, i) => (marks[d] = done[i]!));
       const keep = done.some((m) => m[0] !== 'd') ? deadLetterKeepMs(this.deps.config) : 0;
       this.settleNow(entry, encodeRouted(record, marks), keep);
@@ -267,7 +278,7 @@ export class IntakeConsumer {
   }
 
   /** The first attempt of one delivery, or its hand-over to the destination's queue. */
-  private async first(destination: string, record: Envelope): Promise<CompactMark> {
+  private async first(destination: string, record: Envelope, attempt: number): Promise<CompactMark> {
     const { config, view, lanes, pool, reporter } = this.deps;
     const lane = lanes.get(destination);
     const limited = config.destinations[destination]?.rateLimit !== undefined;
@@ -285,7 +296,7 @@ export class IntakeConsumer {
         async () =>
           view.isPaused(destination) || view.breaker(destination).until > 0
             ? undefined
-            : attemptOnce(() => pool.get(destination), record, 1, timeoutFor(config, destination), {
+            : attemptOnce(() => pool.get(destination), record, attempt, timeoutFor(config, destination), {
                 signal: this.abort.signal,
               }),
         true,
@@ -300,9 +311,10 @@ export class IntakeConsumer {
     if (result.ok) {
       reporter.attempt(destination, result, 'success', context);
       const a = result.attempt;
-      return a.info
-        ? ['d', Date.parse(a.startedAt), a.durationMs, a.info]
-        : ['d', Date.parse(a.startedAt), a.durationMs];
+      const mark: CompactMark = ['d', Date.parse(a.startedAt), a.durationMs];
+      if (a.info || attempt !== 1) mark.push(a.info ?? {});
+      if (attempt !== 1) mark.push(attempt);
+      return mark;
     }
     const policy = retryPolicyFor(config, destination);
     if (result.permanent || policy.attempts <= 1) {
@@ -422,7 +434,7 @@ export class IntakeConsumer {
       if (deleted.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...deleted);
       if (claimed.length) {
         this.deps.logger?.info({ entries: claimed.length }, 'claimed events left by a stopped worker');
-        await this.take(claimed);
+        await this.take(claimed, true);
       }
     } while (cursor !== '0-0' && !this.closing);
   }

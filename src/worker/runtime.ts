@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { createRedis, describeRedisError } from '../queue/connection.js';
 import { concurrencyFor, destinationControls } from '../queue/controls.js';
-import { openStore, type Store } from '../queue/delivery-queues.js';
+import { openStore, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
 import { drainLegacyLayout } from '../queue/legacy.js';
 import { ControlView } from './control-view.js';
 import { createDestinationWorker } from './destination-worker.js';
@@ -57,7 +57,9 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
   // long as it lasts: log each distinct error once per outage instead.
   const reported = new Set<string>();
   const report = (err: unknown, log: (why: string) => void) => {
-    const why = err instanceof Error ? describeRedisError(err) : String(err);
+    // A store call that gave up waiting names the Redis it waited for: the reason is its cause.
+    const base = err instanceof RedisUnavailableError && err.cause instanceof Error ? err.cause : err;
+    const why = base instanceof Error ? describeRedisError(base) : String(base);
     if (connection.status === 'ready') return log(why);
     if (reported.has(why)) return;
     reported.add(why);
@@ -89,6 +91,7 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     );
     destinations.set(name, w);
   }
+  const warnOnce = (err: unknown, what: string) => report(err, (why) => logger?.warn({ err: why }, what));
   const intake = new IntakeConsumer({
     config,
     store,
@@ -99,17 +102,18 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     workerId,
     logger,
     random: options.random,
+    onError: warnOnce,
   });
   intake.start();
   // An install upgraded from the previous layout: move what is left of it (once, by whichever worker gets the lock).
   drainLegacyLayout(store, config, logger).catch((err: unknown) =>
-    logger?.error({ err: String(err) }, 'could not move jobs of the previous layout; run `hookgate migrate`'),
+    warnOnce(err, 'could not move jobs of the previous layout; run `hookgate migrate`'),
   );
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, task: () => Promise<unknown>, what: string) => {
     if (ms <= 0) return;
-    const run = () => task().catch((err: unknown) => logger?.warn({ err: String(err) }, `${what} failed`));
+    const run = () => task().catch((err: unknown) => warnOnce(err, `${what} failed`));
     void run();
     timers.push(setInterval(run, ms).unref());
   };

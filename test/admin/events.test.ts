@@ -61,9 +61,7 @@ t.test('admin API: events', async (t) => {
       { ...page.items[0], receivedAt: undefined },
       { id: pending.id, source: 'stripe', receivedAt: undefined, status: 'pending' },
     );
-    t.equal(page.items[0]!.receivedAt, pending.timestamp, 'receivedAt is the record timestamp', {
-      todo: 'engine v2: list takes receivedAt from the intake entry id (time stored), show from the record',
-    });
+    t.equal(page.items[0]!.receivedAt, pending.timestamp, 'receivedAt is the record timestamp');
     t.same(
       page.items.slice(1).map((i) => [i.source, i.status]),
       [

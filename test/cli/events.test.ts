@@ -117,9 +117,7 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
   const lines = human.stdout.trim().split('\n');
   t.match(lines[0], /^ID\s+SOURCE\s+TYPE\s+RECEIVED AT\s+STATUS$/);
   t.match(lines[1], new RegExp(`^${last.id}\\s+stripe\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+pending$`));
-  t.match(lines[1], last.timestamp, 'received at: the record timestamp', {
-    todo: 'engine v2: list takes receivedAt from the intake entry id (time stored), show from the record',
-  });
+  t.match(lines[1], last.timestamp, 'received at: the record timestamp');
   t.match(lines[2], new RegExp(`^${other.id}\\s+github\\s`));
   t.equal(lines.length, 3);
   const page = JSON.parse(json.stdout) as EventPage;
@@ -146,9 +144,7 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
       nextCursor: null,
     },
   );
-  t.equal(restPage.items[0]?.receivedAt, first.timestamp, 'receivedAt: the record timestamp', {
-    todo: 'engine v2: list takes receivedAt from the intake entry id (time stored), show from the record',
-  });
+  t.equal(restPage.items[0]?.receivedAt, first.timestamp, 'receivedAt: the record timestamp');
   t.same(
     (JSON.parse(stripe.stdout) as EventPage).items.map((e) => e.id),
     [last.id, first.id],

@@ -79,9 +79,6 @@ t.test('events: get, list, replay', async (t) => {
       (await h.events.list()).items.map((e) => e.receivedAt),
       [last, other, first].map((r) => r.timestamp),
       'receivedAt in the list is the record timestamp',
-      {
-        todo: 'engine v2: list takes receivedAt from the intake entry id (time stored), show from the record',
-      },
     );
     t.notOk((await h.events.list()).nextCursor, 'no cursor on the last page');
 
