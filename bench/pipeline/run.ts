@@ -1,0 +1,652 @@
+/**
+ * End-to-end pipeline benchmark: hookgate as a user runs it against what a user would
+ * write by hand in an afternoon, alternating in the same run, on the same machine.
+ *
+ *   hookgate:     `hookgate serve` + one `hookgate worker` (concurrency 50), each its own
+ *                 process from the built CLI; one Stripe source with two HTTP routes.
+ *   hand-written: Express + `stripe.webhooks.constructEvent` + BullMQ `queue.add` (one
+ *                 process) and a BullMQ Worker (concurrency 50) that POSTs each job to
+ *                 both URLs with `fetch` (handwritten-*.ts).
+ *
+ * Both deliver to one receiver process (receiver.ts: 204, first arrival per event id and
+ * route). Each run gets its own throwaway redis-server, so INFO cpu/memory count that
+ * run alone. A run: warm-up (BENCH_WARMUP events at 10 connections, drained), then
+ * Stripe-signed events (200 shapes of 1–3 KB, a new event id on every request, see
+ * events.ts) from autocannon at BENCH_CONNECTIONS for BENCH_SECONDS, then the drain:
+ * until every 2xx'd event has reached both routes (at most BENCH_DRAIN_TIMEOUT s).
+ *
+ * Per event (divided by the events answered 2xx; from just before the load until the
+ * drain is over, the ingress until the load is over): ingress and worker CPU (/proc),
+ * Redis CPU (INFO cpu), Redis memory and keys kept (INFO used_memory and DBSIZE, before
+ * the load and after the drain, with the default retention). Delivered events/s =
+ * events on both routes / (first request -> last delivery). 2xx -> delivered: the time
+ * autocannon read the 2xx (this process's clock) to the later of the event's first
+ * arrivals on the two routes (the receiver's clock; same machine). Each run also prints
+ * the processes' CPU with no traffic (ms/s), which the per-event figures include.
+ *
+ *   npm run bench   or   node --import tsx bench/pipeline/run.ts
+ *   BENCH_SECONDS=8 BENCH_PAIRS=2 BENCH_CONNECTIONS=50 BENCH_WARMUP=500
+ *   BENCH_DRAIN_TIMEOUT=300 BENCH_WORKER_CONCURRENCY=50 BENCH_LOG_LEVEL (default: the config's)
+ *   BENCH_STALL=1: also the stalled-destination scenario (100 events, one destination
+ *                  that never answers, timeout 5s, worker concurrency 10)
+ *   BENCH_BUILD=0: skip `npm run build` (the bench runs dist/, so it builds first)
+ *
+ * Only the CLI, a config file and HTTP are used, so the same bench measures any engine.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Request } from 'autocannon';
+import { cpuMs } from '../process-cpu.js';
+import { freePort } from '../spawn-server.js';
+import { EventSource } from './events.js';
+import { removeDir, spawnTracked, stopChild, trackDir } from './processes.js';
+import { startRedis, type BenchRedis, type RedisFigures } from './redis.js';
+
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw}: not a number`);
+  return value;
+}
+const SECONDS = setting('BENCH_SECONDS', 8);
+const PAIRS = setting('BENCH_PAIRS', 2);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
+const CONCURRENCY = setting('BENCH_WORKER_CONCURRENCY', 50);
+const WARMUP = setting('BENCH_WARMUP', 500);
+const DRAIN_TIMEOUT_MS = setting('BENCH_DRAIN_TIMEOUT', 300) * 1000;
+const STALL = process.env.BENCH_STALL === '1';
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
+const SECRET = 'whsec_pipeline_bench';
+const ROUTES = ['a', 'b'];
+/** After the drain: let the systems finish their bookkeeping before Redis is measured. */
+const SETTLE_MS = 2000;
+const IDLE_MS = 3000;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = join(ROOT, 'dist');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- processes
+
+function spawnNode(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  // stdout (hookgate's logs) to /dev/null: a pipe nobody reads would block it.
+  return spawnTracked(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitHealthy(base: string, child: ChildProcess, what: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited`);
+    const up = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    if (Date.now() > until) throw new Error(`${what} did not answer /healthz`);
+    await sleep(100);
+  }
+}
+
+interface Receiver {
+  child: ChildProcess;
+  url: string;
+  call<T>(path: string, body?: unknown): Promise<T>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const child = spawnTracked(process.execPath, [join(DIST, 'bench/pipeline/receiver.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (l) => {
+      lines.close();
+      resolve(l);
+    });
+    child.once('exit', () => reject(new Error('the receiver exited')));
+  });
+  child.stdout!.resume();
+  const url = (JSON.parse(line) as { url: string }).url;
+  return {
+    child,
+    url,
+    async call<T>(path: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${url}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`receiver ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the two systems
+
+interface Destination {
+  route: string;
+  /** Per-attempt timeout; default: the system's default (hookgate's 10s). */
+  timeoutMs?: number;
+}
+
+interface Running {
+  ingress: ChildProcess;
+  worker: ChildProcess;
+  /** Where the load generator sends (origin); the webhook path is /hooks/stripe for both. */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+interface System {
+  name: string;
+  start(
+    redisUrl: string,
+    receiver: string,
+    destinations: Destination[],
+    concurrency: number,
+  ): Promise<Running>;
+}
+
+const hookgate: System = {
+  name: 'hookgate',
+  async start(redisUrl, receiver, destinations, concurrency) {
+    const port = await freePort();
+    const dir = trackDir(mkdtempSync(join(tmpdir(), 'hookgate-bench-pipeline-')));
+    const file = join(dir, 'hookgate.yaml');
+    // Everything not set here (retention, retry, timeouts, dedupe) is the config's default.
+    const config = {
+      server: { host: '127.0.0.1', port },
+      redis: { url: redisUrl },
+      // Deliveries in flight per destination (engine v2: `defaults.concurrency`; before
+      // it, `worker.concurrency` was the worker's one pool): the baseline's Worker
+      // concurrency, per route.
+      defaults: { concurrency },
+      ...(LOG_LEVEL ? { logLevel: LOG_LEVEL } : {}),
+      sources: {
+        stripe: {
+          verify: { type: 'stripe', secrets: [SECRET] },
+          routes: destinations.map((d) => ({ to: d.route })),
+        },
+      },
+      destinations: Object.fromEntries(
+        destinations.map((d) => [
+          d.route,
+          {
+            type: 'http',
+            url: `${receiver}/${d.route}`,
+            ...(d.timeoutMs ? { timeout: `${d.timeoutMs}ms` } : {}),
+          },
+        ]),
+      ),
+    };
+    writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
+    const cli = join(DIST, 'src/cli/main.js');
+    const ingress = spawnNode(cli, ['serve', '--config', file]);
+    const worker = spawnNode(cli, ['worker', '--config', file]);
+    const origin = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      await Promise.all([stopChild(ingress), stopChild(worker)]);
+      removeDir(dir);
+    };
+    try {
+      await waitHealthy(origin, ingress, 'hookgate serve');
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { ingress, worker, origin, stop };
+  },
+};
+
+const handwritten: System = {
+  name: 'hand-written',
+  async start(redisUrl, receiver, destinations, concurrency) {
+    const port = await freePort();
+    const common = { REDIS_URL: redisUrl, PREFIX: 'handwritten' };
+    const timeouts = destinations.map((d) => d.timeoutMs ?? 10_000);
+    const ingress = spawnNode(join(DIST, 'bench/pipeline/handwritten-ingress.js'), [], {
+      ...common,
+      PORT: String(port),
+      STRIPE_WEBHOOK_SECRET: SECRET,
+    });
+    const worker = spawnNode(join(DIST, 'bench/pipeline/handwritten-worker.js'), [], {
+      ...common,
+      URLS: destinations.map((d) => `${receiver}/${d.route}`).join(','),
+      CONCURRENCY: String(concurrency),
+      // One timeout for every URL, as a hand-written worker has.
+      TIMEOUT_MS: String(Math.min(...timeouts)),
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      await Promise.all([stopChild(ingress), stopChild(worker)]);
+    };
+    try {
+      await waitHealthy(origin, ingress, 'hand-written ingress');
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { ingress, worker, origin, stop };
+  },
+};
+
+// ---------------------------------------------------------------- load and drain
+
+interface Sent {
+  /** Event id -> when its 2xx was read (ms since epoch). */
+  ok: Map<string, number>;
+  non2xx: number;
+  errors: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+async function send(
+  origin: string,
+  events: EventSource,
+  load: { duration?: number; amount?: number; connections: number },
+): Promise<Sent> {
+  const ok = new Map<string, number>();
+  let non2xx = 0;
+  // One request in flight per connection (no pipelining): the connection's context
+  // belongs to the request its response answers.
+  const request: Request = {
+    setupRequest: (_req, context) => {
+      const e = events.next();
+      context.id = e.id;
+      return {
+        method: 'POST',
+        path: '/hooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+        body: e.body,
+      };
+    },
+    onResponse: (status, _body, context) => {
+      if (status >= 200 && status < 300) ok.set(context.id as string, Date.now());
+      else non2xx++;
+    },
+  };
+  const startedAt = Date.now();
+  const r = await autocannon({
+    url: origin,
+    connections: load.connections,
+    ...(load.duration ? { duration: load.duration } : {}),
+    ...(load.amount ? { amount: load.amount } : {}),
+    requests: [request],
+  });
+  return { ok, non2xx, errors: r.errors + r.timeouts, startedAt, endedAt: Date.now() };
+}
+
+interface Progress {
+  missing: Record<string, number>;
+  last: number;
+  requests: Record<string, number>;
+}
+
+/** Waits until every id reached every route, or the timeout; true when they all did. */
+async function drain(
+  receiver: Receiver,
+  ids: string[],
+  routes: string[],
+  timeoutMs: number,
+): Promise<boolean> {
+  await receiver.call('/_expect', { ids, routes });
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await receiver.call<Progress>('/_progress');
+    if (Object.values(p.missing).every((n) => n === 0)) return true;
+    if (Date.now() > until) return false;
+    await sleep(250);
+  }
+}
+
+// ---------------------------------------------------------------- one measured run
+
+interface Figures {
+  system: string;
+  accepted: number;
+  non2xx: number;
+  errors: number;
+  /** 2xx'd events that reached every route. */
+  delivered: number;
+  missing: Record<string, string[]>;
+  /** Delivered events/s, first request -> last delivery. */
+  rate: number;
+  /** 2xx/s during the load. */
+  ingressRate: number;
+  ingressCpuUs: number;
+  workerCpuUs: number;
+  redisCpuUs: number;
+  memoryBytes: number;
+  keys: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Load start -> end of the measurement (drain + settle). */
+  durationS: number;
+  /** End of the load -> last delivery. */
+  drainS: number;
+  /** CPU ms per second with no traffic (before the load). */
+  idle: { ingress: number; worker: number; redis: number };
+}
+
+interface Snapshot {
+  at: number;
+  ingress: number;
+  worker: number;
+  redis: RedisFigures;
+}
+
+async function snapshot(running: Running, redis: BenchRedis): Promise<Snapshot> {
+  return {
+    at: Date.now(),
+    ingress: cpuMs(running.ingress.pid),
+    worker: cpuMs(running.worker.pid),
+    redis: await redis.info(),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(system: System, receiver: Receiver): Promise<Figures> {
+  const redis = await startRedis();
+  let running: Running | undefined;
+  try {
+    await receiver.call('/_reset', {});
+    running = await system.start(
+      redis.url,
+      receiver.url,
+      ROUTES.map((route) => ({ route })),
+      CONCURRENCY,
+    );
+    const events = new EventSource(SECRET);
+    // Warm-up (JIT, connections), also the sign that the worker process is up.
+    if (WARMUP > 0) {
+      const warm = await send(running.origin, events, { amount: WARMUP, connections: 10 });
+      if (!(await drain(receiver, [...warm.ok.keys()], ROUTES, 120_000)) || warm.ok.size === 0) {
+        throw new Error(`${system.name}: the warm-up (${warm.ok.size} events 2xx'd) did not drain in 120 s`);
+      }
+      await sleep(1000);
+    }
+    // What the processes spend doing nothing (timers, polling) is in every per-event
+    // figure below, more so in a long drain: measured alone here, to tell it apart.
+    const idleFrom = await snapshot(running, redis);
+    await sleep(IDLE_MS);
+    const before = await snapshot(running, redis);
+    const idleS = (before.at - idleFrom.at) / 1000;
+    const sent = await send(running.origin, events, { duration: SECONDS, connections: CONNECTIONS });
+    // The ingress has nothing to do once the load is over.
+    const ingressAfterLoad = cpuMs(running.ingress.pid);
+    const ids = [...sent.ok.keys()];
+    const drained = await drain(receiver, ids, ROUTES, DRAIN_TIMEOUT_MS);
+    if (drained) await sleep(SETTLE_MS);
+    const after = await snapshot(running, redis);
+
+    const arrivals = await Promise.all(
+      ROUTES.map((route) => receiver.call<(number | null)[]>(`/_arrivals?route=${route}`)),
+    );
+    const missing: Record<string, string[]> = {};
+    const latencies: number[] = [];
+    let last = 0;
+    ids.forEach((id, i) => {
+      let at = 0;
+      ROUTES.forEach((route, r) => {
+        const t = arrivals[r]![i];
+        if (t === null || t === undefined) (missing[route] ??= []).push(id);
+        else at = Math.max(at, t);
+      });
+      if (ROUTES.every((_, r) => typeof arrivals[r]![i] === 'number')) {
+        latencies.push(at - sent.ok.get(id)!);
+        last = Math.max(last, at);
+      }
+    });
+    latencies.sort((a, b) => a - b);
+    const n = ids.length || NaN;
+    return {
+      system: system.name,
+      accepted: ids.length,
+      non2xx: sent.non2xx,
+      errors: sent.errors,
+      delivered: latencies.length,
+      missing,
+      rate: latencies.length / ((last - sent.startedAt) / 1000),
+      ingressRate: ids.length / ((sent.endedAt - sent.startedAt) / 1000),
+      ingressCpuUs: ((ingressAfterLoad - before.ingress) * 1000) / n,
+      workerCpuUs: ((after.worker - before.worker) * 1000) / n,
+      redisCpuUs: ((after.redis.cpuMs - before.redis.cpuMs) * 1000) / n,
+      memoryBytes: (after.redis.memory - before.redis.memory) / n,
+      keys: (after.redis.keys - before.redis.keys) / n,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      durationS: (after.at - before.at) / 1000,
+      idle: {
+        ingress: (before.ingress - idleFrom.ingress) / idleS,
+        worker: (before.worker - idleFrom.worker) / idleS,
+        redis: (before.redis.cpuMs - idleFrom.redis.cpuMs) / idleS,
+      },
+      drainS: (last - sent.endedAt) / 1000,
+    };
+  } finally {
+    await running?.stop();
+    await redis.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- stalled destination
+
+interface StallFigures {
+  system: string;
+  healthyAt20s: number;
+  sent: number;
+  /** Seconds from the first request until all reached the healthy destination, if within 20 s. */
+  allAfterS?: number;
+  stalledRequests: number;
+}
+
+const STALL_EVENTS = 100;
+const STALL_WINDOW_MS = 20_000;
+
+/**
+ * One destination that never answers (timeout 5s) and one healthy, worker concurrency
+ * 10, 100 events: how many reach the healthy one within 20 s of the first request.
+ */
+async function stall(system: System, receiver: Receiver): Promise<StallFigures> {
+  const redis = await startRedis();
+  let running: Running | undefined;
+  try {
+    await receiver.call('/_reset', {});
+    const destinations = [{ route: 'stall', timeoutMs: 5000 }, { route: 'a' }];
+    running = await system.start(redis.url, receiver.url, destinations, 10);
+    const events = new EventSource(SECRET);
+    // One probe event, once it reached the healthy route the worker is up. Its stalled
+    // delivery keeps retrying meanwhile, as a stalled partner's deliveries do.
+    const probe = await send(running.origin, events, { amount: 1, connections: 1 });
+    if (!(await drain(receiver, [...probe.ok.keys()], ['a'], 60_000))) {
+      throw new Error(`${system.name}: the probe event did not reach the healthy destination in 60 s`);
+    }
+    const startedAt = Date.now();
+    const sent = await send(running.origin, events, { amount: STALL_EVENTS, connections: 10 });
+    await receiver.call('/_expect', { ids: [...sent.ok.keys()], routes: ['a'] });
+    let allAfterS: number | undefined;
+    let p: Progress;
+    for (;;) {
+      p = await receiver.call<Progress>('/_progress');
+      if (p.missing.a === 0 && allAfterS === undefined) allAfterS = (p.last - startedAt) / 1000;
+      if (Date.now() - startedAt >= STALL_WINDOW_MS) break;
+      await sleep(100);
+    }
+    return {
+      system: system.name,
+      sent: sent.ok.size,
+      healthyAt20s: sent.ok.size - p.missing.a!,
+      ...(allAfterS === undefined ? {} : { allAfterS }),
+      stalledRequests: p.requests.stall ?? 0,
+    };
+  } finally {
+    await running?.stop();
+    await redis.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
+const duration = (ms: number) =>
+  !Number.isFinite(ms) ? '—' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function printRun(f: Figures, pair: number): void {
+  const missing = Object.entries(f.missing);
+  const check = missing.length
+    ? `MISSING ${missing.map(([route, ids]) => `${ids.length} on /${route}`).join(', ')}`
+    : 'every one reached both routes';
+  console.log(
+    `  pair ${pair} ${f.system.padEnd(12)} ${int(f.accepted)} 2xx (${f.non2xx} non-2xx, ${f.errors} errors), ` +
+      `${check}; ${int(f.rate)} events/s delivered, drain ${f.drainS.toFixed(1)} s after the load, ` +
+      `measured over ${f.durationS.toFixed(1)} s; idle CPU ms/s: ingress ${f.idle.ingress.toFixed(1)}, ` +
+      `worker ${f.idle.worker.toFixed(1)}, Redis ${f.idle.redis.toFixed(1)}`,
+  );
+  for (const [route, ids] of missing) {
+    console.log(`    missing on /${route}: ${ids.slice(0, 10).join(' ')}${ids.length > 10 ? ' …' : ''}`);
+  }
+}
+
+interface Row {
+  label: string;
+  value: (f: Figures) => number;
+  show: (f: Figures[]) => string;
+}
+
+const rows: Row[] = [
+  {
+    label: 'delivered events/s (first request → last delivery)',
+    value: (f) => f.rate,
+    show: (fs) => int(median(fs.map((f) => f.rate))),
+  },
+  {
+    label: 'ingress 2xx/s during the load',
+    value: (f) => f.ingressRate,
+    show: (fs) => int(median(fs.map((f) => f.ingressRate))),
+  },
+  {
+    label: 'ingress CPU',
+    value: (f) => f.ingressCpuUs,
+    show: (fs) => `${int(median(fs.map((f) => f.ingressCpuUs)))} µs`,
+  },
+  {
+    label: 'worker CPU (two deliveries)',
+    value: (f) => f.workerCpuUs,
+    show: (fs) => `${int(median(fs.map((f) => f.workerCpuUs)))} µs`,
+  },
+  {
+    label: 'Redis CPU',
+    value: (f) => f.redisCpuUs,
+    show: (fs) => `${int(median(fs.map((f) => f.redisCpuUs)))} µs`,
+  },
+  {
+    label: 'Redis memory kept (default retention)',
+    value: (f) => f.memoryBytes,
+    show: (fs) =>
+      `${kb(median(fs.map((f) => f.memoryBytes)))}, ${median(fs.map((f) => f.keys)).toFixed(1)} keys`,
+  },
+  {
+    label: '2xx → delivered p50',
+    value: (f) => f.p50Ms,
+    show: (fs) => duration(median(fs.map((f) => f.p50Ms))),
+  },
+  {
+    label: '2xx → delivered p99',
+    value: (f) => f.p99Ms,
+    show: (fs) => duration(median(fs.map((f) => f.p99Ms))),
+  },
+];
+
+function printTable(pairs: [Figures, Figures][]): void {
+  const h = pairs.map(([a]) => a);
+  const b = pairs.map(([, x]) => x);
+  // hookgate ÷ hand-written within each pair (same machine state), then the median over pairs.
+  const ratios = (row: Row) => pairs.map(([x, y]) => row.value(x) / row.value(y));
+  console.log(
+    `\n| per event (median of ${pairs.length} pairs) | hookgate | hand-written | hookgate ÷ hand-written |`,
+  );
+  console.log('|---|---|---|---|');
+  for (const row of rows) {
+    console.log(`| ${row.label} | ${row.show(h)} | ${row.show(b)} | ${ratio(median(ratios(row)))} |`);
+  }
+  const all = (fs: Figures[]) =>
+    fs.every((f) => !Object.keys(f.missing).length)
+      ? `yes (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`
+      : `NO (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`;
+  console.log(`| every 2xx'd event reached both routes | ${all(h)} | ${all(b)} | |`);
+  console.log('\nhookgate ÷ hand-written, per pair:');
+  for (const row of rows) {
+    console.log(`  ${row.label.padEnd(52)} ${ratios(row).map(ratio).join('  ')}`);
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+if (process.env.BENCH_BUILD !== '0') {
+  // The processes run the built CLI (dist/), as a user runs it: build what is measured.
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+}
+
+console.log(
+  `\npipeline bench: ${PAIRS} pairs, ${CONNECTIONS} connections for ${SECONDS} s, worker concurrency ` +
+    `${CONCURRENCY}, warm-up ${WARMUP} events; Node ${process.version}; ${cpus().length} CPUs, ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; a throwaway redis-server per run`,
+);
+const receiver = await startReceiver();
+let failed = false;
+try {
+  const pairs: [Figures, Figures][] = [];
+  for (let i = 1; i <= PAIRS; i++) {
+    const h = await measure(hookgate, receiver);
+    printRun(h, i);
+    const b = await measure(handwritten, receiver);
+    printRun(b, i);
+    pairs.push([h, b]);
+    if (Object.keys(h.missing).length || Object.keys(b.missing).length) failed = true;
+  }
+  if (pairs.length) printTable(pairs);
+
+  if (STALL) {
+    console.log(
+      `\nstalled destination: ${STALL_EVENTS} events, one destination never answers (timeout 5s), ` +
+        'one healthy, worker concurrency 10',
+    );
+    for (const system of [hookgate, handwritten]) {
+      const s = await stall(system, receiver);
+      console.log(
+        `  ${s.system.padEnd(12)} healthy destination received ${s.healthyAt20s} of ${s.sent} after 20 s` +
+          `${s.allAfterS === undefined ? '' : ` (all of them ${s.allAfterS.toFixed(1)} s after the first request)`}; ` +
+          `the stalled one was sent ${s.stalledRequests} requests`,
+      );
+    }
+  }
+} finally {
+  await stopChild(receiver.child);
+}
+process.exitCode = failed ? 1 : 0;
