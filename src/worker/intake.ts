@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AttemptRecord } from '../queue/attempts.js';
@@ -95,6 +96,8 @@ export class IntakeConsumer {
   private groupReady = false;
 
   constructor(private readonly deps: IntakeDeps) {
+    // Every first attempt listens on this one shutdown signal.
+    setMaxListeners(0, this.abort.signal);
     this.table = createRouteTable(deps.config);
     this.maxEvents = deps.maxEvents ?? deps.config.worker.concurrency;
     // XREADGROUP BLOCK holds its connection: it gets its own.
