@@ -1,10 +1,11 @@
 /**
  * Delivery benchmark, with real `hookgate worker` / `hookgate serve` processes:
  *
- * 1. Throughput: N deliveries pre-filled in the `deliveries` queue, drained by one
- *    worker process to a local HTTP receiver and to SQS (fauxqs), at several
- *    `worker.concurrency` values. Rate = completions / (last finish - first finish),
- *    so process start-up is not counted.
+ * 1. Throughput: N events (one route each, so N deliveries) pre-filled in the intake
+ *    through the ingress's own write path, drained by one worker process to a local
+ *    HTTP receiver and to SQS (fauxqs), at several `worker.concurrency` values.
+ *    Rate = deliveries / (last finish - first finish), finish times read from what
+ *    the worker recorded of each delivery, so process start-up is not counted.
  * 2. End-to-end latency at a steady request rate: request sent to `hookgate serve`
  *    -> message readable in SQS, through `hookgate worker`; p50/p99.
  *
@@ -28,10 +29,12 @@ import { fileURLToPath } from 'node:url';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { validateConfig } from '../../src/config/load.js';
+import { openStore, type Store } from '../../src/queue/delivery-queues.js';
+import { parseStatusEntry } from '../../src/queue/event-status.js';
+import { createEventStore } from '../../src/queue/event-store.js';
+import { INTAKE_GROUP } from '../../src/queue/keys.js';
+import { decodeStored } from '../../src/queue/stored-event.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryJobOptions } from '../../src/worker/enqueue.js';
-import { deliveryId } from '../../src/worker/ids.js';
-import { openQueues } from '../../src/worker/queues.js';
 import { sampleRecord } from '../../test/destinations/record.js';
 import { cpuMs } from '../process-cpu.js';
 import { dropPrefix } from '../redis-keys.js';
@@ -109,52 +112,91 @@ interface Throughput {
   cpuMs: number;
 }
 
-/** Fills the queue, runs one worker process until all are delivered. */
+/** Events the worker has settled (read from the intake and acknowledged). */
+async function settledEvents(store: Store): Promise<number> {
+  const groups = (await store.redis.xinfo('GROUPS', store.keys.intake).catch(() => [])) as unknown[][];
+  for (const flat of groups) {
+    const g: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) g[String(flat[i])] = flat[i + 1];
+    if (g.name === INTAKE_GROUP) return Number(g['entries-read'] ?? 0) - Number(g.pending ?? 0);
+  }
+  return 0;
+}
+
+/** Finish time (epoch ms) of each delivered delivery, from the stored marks and statuses. */
+async function finishTimes(store: Store, eventIds: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const pipe = store.redis.pipeline();
+    for (const id of eventIds.slice(i, i + 500))
+      pipe.getBuffer(store.keys.record(id)).hgetall(store.keys.status(id));
+    const replies = (await pipe.exec()) ?? [];
+    for (let k = 0; k < replies.length; k += 2) {
+      const value = replies[k]?.[1] as Buffer | null;
+      const status = (replies[k + 1]?.[1] as Record<string, string> | undefined) ?? {};
+      const entry = status.target !== undefined ? parseStatusEntry(status.target) : undefined;
+      const last = entry?.state === 'delivered' ? entry.attempts?.at(-1) : undefined;
+      const mark = value ? decodeStored(value).marks?.target : undefined;
+      if (last) out.push(Date.parse(last.startedAt) + last.durationMs);
+      else if (mark?.[0] === 'd') out.push(mark[1] + mark[2]);
+      else throw new Error(`event ${eventIds[i + k / 2]} not delivered`);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Fills the intake, runs one worker process until every delivery is made. */
 async function throughput(destination: Record<string, unknown>, concurrency: number): Promise<Throughput> {
   const prefix = `hgbench-delivery-${process.pid}-${Date.now()}`;
   const raw = baseConfig(prefix, destination, concurrency);
   const config = validateConfig(raw, { env: {} });
-  const queues = openQueues(config, 'worker');
-  await queues.ready();
+  const store = openStore(config, 'worker');
+  await store.ready();
+  // What the ingress does per event: the record, and its intake entry, in one script.
+  const intake = createEventStore({
+    redis: config.redis,
+    retention: config.retention.events,
+    enqueueTimeout: 30_000,
+  });
+  // Connected first: requests before the first connection each wait on it.
+  if (!(await intake.ping(10_000))) throw new Error('Redis not reachable');
+  const eventIds: string[] = [];
   for (let done = 0; done < JOBS; done += 500) {
-    const jobs = [];
-    for (let i = done; i < Math.min(JOBS, done + 500); i++) {
-      const record = benchRecord();
-      const id = deliveryId(record.id, 'target');
-      jobs.push({
-        name: 'target',
-        data: { eventId: record.id, source: 'bench', destination: 'target', record },
-        opts: deliveryJobOptions(config, 'target', id),
-      });
-    }
-    await queues.deliveries.addBulk(jobs);
+    const batch = Array.from({ length: Math.min(500, JOBS - done) }, benchRecord);
+    await Promise.all(batch.map((r) => intake.accept(r, { source: 'bench' })));
+    eventIds.push(...batch.map((r) => r.id));
   }
+  await intake.close();
+  const queue = store.queue('target');
   const file = writeConfig(raw);
   const worker = hookgate(['worker', '--config', file]);
   let cpuStart: { cpu: number; completed: number } | undefined;
   let cpuEnd: number;
   try {
     for (;;) {
-      const c = await queues.deliveries.getJobCounts('completed', 'failed');
+      const [settled, c] = await Promise.all([
+        settledEvents(store),
+        queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+      ]);
       if (c.failed) throw new Error(`${c.failed} deliveries failed`);
-      const completed = c.completed ?? 0;
+      // Retries and deliveries the worker had no room for wait in the destination's queue.
+      const queued = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+      const completed = settled - queued;
       // CPU from the first completion on, so start-up (tsx, module loading) is not counted.
       if (!cpuStart && completed > 0) cpuStart = { cpu: cpuMs(worker.pid), completed };
-      if (completed >= JOBS) {
+      if (settled >= JOBS && queued === 0) {
         cpuEnd = cpuMs(worker.pid);
         break;
       }
       await sleep(20);
     }
-    // Completed-set scores are finish times: the rate between the first and last finish.
-    const first = await queues.redis.zrange(queues.deliveries.keys.completed!, '0', '0', 'WITHSCORES');
-    const last = await queues.redis.zrange(queues.deliveries.keys.completed!, '-1', '-1', 'WITHSCORES');
-    const seconds = (Number(last[1]) - Number(first[1])) / 1000;
+    const finished = await finishTimes(store, eventIds);
+    const seconds = (finished.at(-1)! - finished[0]!) / 1000;
     const cpu = (cpuEnd - cpuStart!.cpu) / (JOBS - cpuStart!.completed);
     return { rate: (JOBS - 1) / seconds, cpuMs: cpu };
   } finally {
     await stop(worker);
-    await queues.close();
+    await store.close();
     await dropPrefix(REDIS_URL, prefix);
     rmSync(join(file, '..'), { recursive: true, force: true });
   }

@@ -2,9 +2,9 @@ import Fastify from 'fastify';
 import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 
-// The floor for any gateway that answers only after BullMQ has the event: the bare
-// server plus hookgate's own event store (one `queue.add` per request, same job and
-// dedupe options, writes coalesced per loop turn), storing just the raw body, with no
+// The floor for any gateway that answers only after Redis has the event: the bare
+// server plus hookgate's own event store (one accept script per request: record, dedupe
+// key and intake entry, writes coalesced per loop turn), storing just the raw body, with no
 // verification, no record and no logging. The gap between the bare row and this one
 // is the durable write; the gap between this row and hookgate is everything else.
 const store = createEventStore({

@@ -166,7 +166,10 @@ const hookgate: System = {
     const config = {
       server: { host: '127.0.0.1', port },
       redis: { url: redisUrl },
-      worker: { concurrency },
+      // Deliveries in flight per destination (engine v2: `defaults.concurrency`; before
+      // it, `worker.concurrency` was the worker's one pool): the baseline's Worker
+      // concurrency, per route.
+      defaults: { concurrency },
       ...(LOG_LEVEL ? { logLevel: LOG_LEVEL } : {}),
       sources: {
         stripe: {

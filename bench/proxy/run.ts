@@ -23,7 +23,8 @@ import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { eventKeys } from '../../src/queue/keys.js';
 import { cpuMs } from '../process-cpu.js';
 import { dropPrefix } from '../redis-keys.js';
 import { freePort, startOnPort, stop } from '../spawn-server.js';
@@ -177,9 +178,10 @@ try {
 
   await stop(serve.child);
   serve = undefined;
-  const queue = new Queue('events', { connection: { url: REDIS_URL }, prefix: PREFIX });
-  const stored = await queue.count();
-  await queue.close();
+  // One intake entry per stored event.
+  const counter = new Redis(REDIS_URL);
+  const stored = await counter.xlen(eventKeys(PREFIX).intake);
+  counter.disconnect();
 
   console.log(
     `\nproxy bench: Redis ${REDIS_URL}, log level ${process.env.BENCH_LOG_LEVEL ?? 'info'}, upstream CPU per call ${

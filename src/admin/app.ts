@@ -2,13 +2,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { clientErrorHandler, frameworkErrors } from '../ingress/errors.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
-import type { EventStore } from '../events/store.js';
+import type { EventHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Queues } from '../worker/queues.js';
+import type { Store } from '../queue/delivery-queues.js';
 import { hasBearer, requireBearer } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { registerDestinationRoutes } from './destination-routes.js';
 import { adminErrors, installAdminErrorHandler, sendError } from './errors.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerLogin } from './login.js';
@@ -21,8 +22,8 @@ export interface AdminOptions {
   logger: Logger;
   metrics: Metrics;
   deadLetters: DeadLetterStore;
-  events: EventStore;
-  queues: Queues;
+  events: EventHistory;
+  queues: Store;
   now?: () => number;
 }
 
@@ -67,12 +68,15 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(async (scope) => {
     await registerLogin(scope, token, options.now ? { now: options.now } : {});
   });
-  await registerDashboard(app, token, queues, { readOnly: config.admin.dashboard.readOnly });
+  await registerDashboard(app, token, queues, Object.keys(config.destinations), {
+    readOnly: config.admin.dashboard.readOnly,
+  });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
     registerEventRoutes(scope, events);
     registerDeadLetterRoutes(scope, deadLetters);
+    registerDestinationRoutes(scope, queues, config);
   });
   return app;
 }

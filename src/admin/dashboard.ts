@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
-import type { Queues } from '../worker/queues.js';
+import type { Store } from '../queue/delivery-queues.js';
 import { requireBearerOrSession, SESSION_PATH } from './auth.js';
 import { sendError } from './errors.js';
 
@@ -13,11 +13,11 @@ export interface DashboardOptions {
 }
 
 /**
- * bull-board at `/admin/queues` over the `events` and `deliveries` queues, in its own
+ * bull-board at `/admin/queues` over each destination's queue, in its own
  * encapsulated scope so the session cookie counts here and nowhere else.
  *
  * Read-only by default. Its writes bypass hookgate: "Clean all", "Empty" and
- * "Obliterate" on `deliveries` delete the dead-letter store with one confirm, and
+ * "Obliterate" on a destination queue delete its dead letters with one confirm, and
  * "Retry" re-runs a BullMQ job without the attempt history a replay writes (on a
  * completed event it answers 204 and delivers nothing). Replays belong to
  * `hookgate dlq|events replay` and the admin API. bull-board's own read-only mode hides
@@ -28,23 +28,21 @@ export interface DashboardOptions {
 export async function registerDashboard(
   app: FastifyInstance,
   token: string,
-  queues: Queues,
+  queues: Store,
+  destinations: readonly string[],
   options: DashboardOptions = { readOnly: true },
 ): Promise<void> {
   const { readOnly } = options;
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(SESSION_PATH);
   createBullBoard({
-    queues: [
-      new BullMQAdapter(queues.events, {
-        description: 'accepted events, routed into deliveries',
-        readOnlyMode: readOnly,
-      }),
-      new BullMQAdapter(queues.deliveries, {
-        description: 'one job per event and destination; the failed set is the dead-letter store',
-        readOnlyMode: readOnly,
-      }),
-    ],
+    queues: destinations.map(
+      (d) =>
+        new BullMQAdapter(queues.queue(d), {
+          description: `deliveries to ${d} that wait or retry; the failed set is its dead-letter store`,
+          readOnlyMode: readOnly,
+        }),
+    ),
     // @bull-board/fastify pins its own copy of @bull-board/api (one patch release
     // apart): the same interface at runtime, two declarations to the type checker.
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],

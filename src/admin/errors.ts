@@ -9,6 +9,8 @@ export const adminErrors = {
   routeNotFound: () => createError('NOT_FOUND', 'No admin route at this path.', 404),
   unknownDestination: (name: string) =>
     createError('UNKNOWN_DESTINATION', `No destination "${name}" is configured.`, 400),
+  destinationNotFound: (name: string) =>
+    createError('DESTINATION_NOT_FOUND', `No destination "${name}" is configured.`, 404),
   invalidCursor: () => createError('INVALID_CURSOR', 'The cursor is not one this API returned.', 400),
   badRequest: errors.badRequest,
   unavailable: () =>

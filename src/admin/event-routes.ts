@@ -1,26 +1,45 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidCursorError } from '../errors.js';
-import { EventNotFoundError, UnknownDestinationError, type EventStore } from '../events/store.js';
+import {
+  EVENT_STATUSES,
+  EventNotFoundError,
+  UnknownDestinationError,
+  type EventHistory,
+  type EventQuery,
+  type EventStatus,
+} from '../events/history.js';
 import { adminErrors } from './errors.js';
-import { optionalString, parseLimit } from './params.js';
+import { optionalString, parseLimit, parseSince } from './params.js';
 
 interface IdParams {
   id: string;
 }
 
 /** `/admin/events`: list (cursor pages), show, replay: the events store's, as `hookgate events list|show|replay`. */
-export function registerEventRoutes(app: FastifyInstance, events: EventStore): void {
+export function registerEventRoutes(app: FastifyInstance, events: EventHistory): void {
   app.get<{ Querystring: Record<string, unknown> }>('/admin/events', async (req) => {
     const q = req.query;
+    const query: EventQuery = {};
     const source = optionalString('source', q.source);
+    const type = optionalString('type', q.type);
+    const status = optionalString('status', q.status);
+    const search = optionalString('q', q.q);
     const limit = parseLimit(q.limit);
     const cursor = optionalString('cursor', q.cursor);
+    const since = parseSince(q.since);
+    const until = parseSince(q.until, Date.now(), 'until');
+    if (status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(status))
+      throw adminErrors.badRequest(`status must be one of ${EVENT_STATUSES.join(', ')}.`);
+    if (source !== undefined) query.source = source;
+    if (type !== undefined) query.type = type;
+    if (status !== undefined) query.status = status as EventStatus;
+    if (search !== undefined) query.q = search;
+    if (since !== undefined) query.since = since;
+    if (until !== undefined) query.until = until;
+    if (limit !== undefined) query.limit = limit;
+    if (cursor !== undefined) query.cursor = cursor;
     try {
-      return await events.list({
-        ...(source !== undefined ? { source } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(cursor !== undefined ? { cursor } : {}),
-      });
+      return await events.list(query);
     } catch (err) {
       if (err instanceof InvalidCursorError) throw adminErrors.invalidCursor();
       throw err;

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Queues } from '../worker/queues.js';
+import type { Store } from '../queue/delivery-queues.js';
 import { sampleQueueMetrics } from '../worker/sampler.js';
 
 /** A scrape waits this long for fresh queue depths, then answers with the last ones. */
@@ -18,14 +18,14 @@ const SAMPLE_BUDGET_MS = 2000;
  */
 export function registerMetricsRoute(
   app: FastifyInstance,
-  deps: { config: Config; logger: Logger; metrics: Metrics; queues: Queues; deadLetters: DeadLetterStore },
+  deps: { config: Config; logger: Logger; metrics: Metrics; queues: Store; deadLetters: DeadLetterStore },
 ): void {
-  const { config, logger, metrics, queues, deadLetters } = deps;
+  const { config, logger, metrics, queues } = deps;
   let inFlight: Promise<void> | undefined;
   const sample = () =>
     (inFlight ??= (async () => {
       await queues.ready(SAMPLE_BUDGET_MS);
-      await sampleQueueMetrics(queues, deadLetters, metrics, config);
+      await sampleQueueMetrics(queues, metrics, config);
     })().finally(() => {
       inFlight = undefined;
     }));

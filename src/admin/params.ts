@@ -17,7 +17,7 @@ export function parseLimit(value: unknown): number | undefined {
  * `since`: an ISO 8601 time (`2026-11-27T10:00:00Z`), epoch milliseconds, or a
  * duration meaning "that long ago" (`30m`, `2d`), as `hookgate dlq list --since`.
  */
-export function parseSince(value: unknown, now = Date.now()): number | undefined {
+export function parseSince(value: unknown, now = Date.now(), name = 'since'): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string') {
@@ -28,7 +28,7 @@ export function parseSince(value: unknown, now = Date.now()): number | undefined
       if (Number.isFinite(t)) return t;
     }
   }
-  throw adminErrors.badRequest('since must be an ISO 8601 time, epoch milliseconds or a duration like 2h.');
+  throw adminErrors.badRequest(`${name} must be an ISO 8601 time, epoch milliseconds or a duration like 2h.`);
 }
 
 /** An optional non-empty string parameter (`source`, `destination`, `cursor`). */

@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createDeadLetterStore } from '../dead-letter/store.js';
-import { createEventStore } from '../events/store.js';
+import { createEventHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import { openQueues, type Queues } from '../worker/queues.js';
+import { openStore, type Store } from '../queue/delivery-queues.js';
 import { buildAdmin } from './app.js';
 
 export interface AdminDeps {
   logger: Logger;
   /** The process's registry: what `/metrics` serves. */
   metrics: Metrics;
-  /** Queues the caller owns (and closes); default: opened here, closed with the server. */
-  queues?: Queues;
+  /** Store the caller owns (and closes); default: opened here, closed with the server. */
+  queues?: Store;
   /** Default `admin.port`; `hookgate worker` passes `worker.adminPort`. */
   port?: number;
 }
@@ -35,7 +35,7 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
     return { url: undefined, app: undefined, close: async () => {} };
   }
   const ownQueues = !deps.queues;
-  const queues = deps.queues ?? openQueues(config, 'enqueue');
+  const queues = deps.queues ?? openStore(config, 'enqueue');
   let app: FastifyInstance;
   try {
     app = await buildAdmin({
@@ -43,8 +43,8 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
       logger,
       metrics,
       queues,
-      deadLetters: createDeadLetterStore(queues),
-      events: createEventStore(queues, config),
+      deadLetters: createDeadLetterStore(queues, config),
+      events: createEventHistory(queues, config),
     });
     await app.listen({ host: config.admin.host, port: deps.port ?? config.admin.port });
   } catch (err) {

@@ -26,14 +26,14 @@ interface FilterOptions {
  * `--since`: an ISO time, epoch milliseconds (11 digits or more, as the admin API's
  * `since`), or a duration ago (`30m`, `2d`; a shorter bare number is milliseconds ago).
  */
-export function parseSince(text: string | undefined, now = Date.now()): number | undefined {
+export function parseSince(text: string | undefined, now = Date.now(), flag = '--since'): number | undefined {
   if (text === undefined) return undefined;
   if (/^\d{11,}$/.test(text.trim())) return Number(text.trim());
   const ago = parseDuration(text);
   if (ago !== undefined) return now - ago;
   const at = Date.parse(text);
   if (Number.isNaN(at))
-    throw new UsageError(`--since: "${text}" is neither a time (ISO 8601) nor a duration (30m, 2d)`);
+    throw new UsageError(`${flag}: "${text}" is neither a time (ISO 8601) nor a duration (30m, 2d)`);
   return at;
 }
 
@@ -86,7 +86,7 @@ function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
 }
 
 async function store<T>(options: { config?: string }, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
-  return withQueues(options, ({ queues }) => fn(createDeadLetterStore(queues)));
+  return withQueues(options, ({ config, queues }) => fn(createDeadLetterStore(queues, config)));
 }
 
 const withFilters = (cmd: Command) =>

@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
-import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
-import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
+import {
+  createEventHistory,
+  DEFAULT_EVENT_LIMIT,
+  MAX_EVENT_LIMIT,
+  EVENT_STATUSES,
+  UnknownDestinationError,
+  type EventDetail,
+  type EventQuery,
+  type EventStatus,
+} from '../events/history.js';
+import { parseSince } from './dlq.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -10,6 +19,11 @@ import { UsageError } from './usage.js';
 interface EventsListOptions {
   config?: string;
   source?: string;
+  type?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  search?: string;
   limit?: string;
   cursor?: string;
   json?: boolean;
@@ -20,14 +34,17 @@ function showEvent(e: EventDetail): string {
     `id:           ${e.id}`,
     `source:       ${e.source}`,
     `received at:  ${e.receivedAt}`,
-    `state:        ${e.state}`,
+    ...(e.type !== undefined ? [`type:         ${e.type}`] : []),
+    ...(e.dedupeKey !== undefined ? [`dedupe key:   ${e.dedupeKey}`] : []),
+    `status:       ${e.status}`,
     '',
     'deliveries:',
   ];
-  if (!e.deliveries.length) lines.push(`  ${noDeliveries(e.state)}`);
+  if (!e.deliveries.length) lines.push(`  ${noDeliveries(e.status)}`);
   for (const d of e.deliveries) {
     lines.push(
-      `- ${d.id}  ${d.destination}  ${d.state}${d.state === 'failed' ? ' (dead letter)' : ''}` +
+      `- ${d.id}  ${d.destination}  ${d.status}${d.status === 'failed' ? ' (dead letter)' : ''}` +
+        `${d.queueState && d.status === 'pending' ? ` (${d.queueState})` : ''}` +
         `${d.replayOf ? `  replay of ${d.replayOf}` : ''}`,
       attemptsTable(d.attempts),
     );
@@ -37,9 +54,8 @@ function showEvent(e: EventDetail): string {
 }
 
 /** Why an event has no deliveries: only a routed event can have matched no route. */
-function noDeliveries(state: EventDetail['state']): string {
-  if (state === 'completed') return '(none: no route matched)';
-  if (state === 'failed') return '(none: routing failed)';
+function noDeliveries(status: EventDetail['status']): string {
+  if (status === 'unrouted') return '(none: no route matched)';
   return '(none yet: not routed by a worker)';
 }
 
@@ -52,9 +68,15 @@ export function registerEventsCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; json?: boolean }) => {
       const e = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).get(eventId),
+        createEventHistory(queues, config).get(eventId),
       );
-      if (!e) throw new Error(`no event ${eventId} (unknown, or older than retention.events)`);
+      if (!e) {
+        // A delivery id (what `dlq list` shows) names its event before the `~`.
+        const hint = eventId.includes('~')
+          ? `; ${eventId} looks like a delivery id: try events show ${eventId.split('~')[0]}`
+          : '';
+        throw new Error(`no event ${eventId} (unknown, or older than retention.events)${hint}`);
+      }
       if (options.json) printJson(e);
       else write(showEvent(e));
     });
@@ -66,7 +88,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; destination?: string; json?: boolean }) => {
       const result = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config)
+        createEventHistory(queues, config)
           .replay(eventId, options.destination ? { destination: options.destination } : {})
           .catch((err: unknown) => {
             if (err instanceof UnknownDestinationError) throw new UsageError(`--destination: ${err.message}`);
@@ -82,24 +104,38 @@ export function registerEventsCommands(program: Command): void {
   withConfigOption(events.command('list'))
     .description('recent events, newest first')
     .option('--source <name>', 'only this source')
+    .option('--type <type>', "only this provider event type (the record's requestContext.eventType)")
+    .option('--status <status>', `only events ${EVENT_STATUSES.join(' | ')}`)
+    .option('--since <time>', 'received at or after: ISO time, epoch ms, or a duration ago (30m, 2d)')
+    .option('--until <time>', 'received before: ISO time, epoch ms, or a duration ago')
+    .option('--search <text>', 'the event id, the dedupe key, or text in the body')
     .option('--limit <n>', `at most n (default ${DEFAULT_EVENT_LIMIT}, max ${MAX_EVENT_LIMIT})`)
     .option('--cursor <cursor>', 'the next page, as printed by the previous one')
     .option('--json', 'JSON for scripts')
     .action(async (options: EventsListOptions) => {
-      const query = {
+      if (options.status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(options.status))
+        throw new UsageError(`--status: one of ${EVENT_STATUSES.join(', ')}`);
+      const since = parseSince(options.since);
+      const until = parseSince(options.until, Date.now(), '--until');
+      const query: EventQuery = {
         limit: parseLimit(options.limit, MAX_EVENT_LIMIT) ?? DEFAULT_EVENT_LIMIT,
         ...(options.source ? { source: options.source } : {}),
+        ...(options.type ? { type: options.type } : {}),
+        ...(options.status ? { status: options.status as EventStatus } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+        ...(options.search ? { q: options.search } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
       const page = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).list(query).catch(cursorUsage('events list')),
+        createEventHistory(queues, config).list(query).catch(cursorUsage('events list')),
       );
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no events');
       write(
         table(
-          ['ID', 'SOURCE', 'RECEIVED AT', 'STATE'],
-          page.items.map((e) => [e.id, e.source, e.receivedAt, e.state]),
+          ['ID', 'SOURCE', 'TYPE', 'RECEIVED AT', 'STATUS'],
+          page.items.map((e) => [e.id, e.source, e.type ?? '', e.receivedAt, e.status]),
         ),
       );
       if (page.nextCursor) {
@@ -107,6 +143,11 @@ export function registerEventsCommands(program: Command): void {
           moreHint('events list', page.nextCursor, [
             ['--config', options.config],
             ['--source', options.source],
+            ['--type', options.type],
+            ['--status', options.status],
+            ['--since', options.since],
+            ['--until', options.until],
+            ['--search', options.search],
             ['--limit', options.limit],
           ]),
         );

@@ -4,7 +4,9 @@ import { ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerConfigCommands } from './config.js';
 import { registerDevCommand } from './dev.js';
+import { registerDestinationsCommands } from './destinations.js';
 import { registerDlqCommands } from './dlq.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerEventsCommands } from './events.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
@@ -25,7 +27,9 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerDevCommand(program);
   registerConfigCommands(program);
+  registerDestinationsCommands(program);
   registerDlqCommands(program);
+  registerMigrateCommand(program);
   registerEventsCommands(program);
   return program;
 }

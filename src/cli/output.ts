@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../worker/attempts.js';
+import type { AttemptRecord } from '../queue/attempts.js';
 
 /** What the CLI prints on stdout: lines, JSON for scripts, aligned tables. */
 export const write = (text: string): void =>

@@ -1,14 +1,14 @@
 import type { Config } from '../config/schema.js';
-import { openQueues } from '../worker/queues.js';
+import { openStore } from '../queue/delivery-queues.js';
 import { loadFromOptions } from './options.js';
 
 /** Runs `fn` with the queues of the configured Redis, closing the connection afterwards. */
 export async function withQueues<T>(
   options: { config?: string },
-  fn: (ctx: { config: Config; queues: ReturnType<typeof openQueues> }) => Promise<T>,
+  fn: (ctx: { config: Config; queues: ReturnType<typeof openStore> }) => Promise<T>,
 ): Promise<T> {
   const { config } = loadFromOptions(options);
-  const queues = openQueues(config, 'enqueue');
+  const queues = openStore(config, 'enqueue');
   try {
     await queues.ready();
     return await fn({ config, queues });

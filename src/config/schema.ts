@@ -77,6 +77,8 @@ const redis = z
 const retention = z.strictObject({
   events: duration().prefault('3d'),
   deadLetters: duration().prefault('14d'),
+  /** How long a provider's event id is remembered: a re-send within it is a duplicate (Stripe retries for 3 days). */
+  dedupe: duration().prefault('3d'),
 });
 
 const defaults = z.strictObject({
@@ -90,10 +92,27 @@ const defaults = z.strictObject({
     })
     .prefault({}),
   timeout: duration().prefault('10s'),
+  /** Deliveries in flight per destination, per worker process. */
+  concurrency: int().min(1).default(10),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        failures: int().min(1).default(10),
+        cooldown: duration().prefault('30s'),
+        maxCooldown: duration().prefault('10m'),
+      }),
+    ])
+    .prefault({}),
 });
 
 const worker = z.strictObject({
-  concurrency: int().min(1).default(10),
+  /**
+   * Accepted events one worker holds at once while their first attempts run (each
+   * destination's own limit is its `concurrency`). Before the delivery engine v2
+   * this capped deliveries in flight.
+   */
+  concurrency: int().min(1).default(1000),
   /** BullMQ job lock: a worker that dies holds a delivery at most this long before another takes it. */
   lockDuration: duration().prefault('30s'),
   stalledInterval: duration().prefault('30s'),

@@ -1,17 +1,19 @@
 import { Job } from 'bullmq';
+import type { Config } from '../config/schema.js';
 import { InvalidCursorError } from '../errors.js';
+import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
+import type { Store } from '../queue/delivery-queues.js';
+import { writeDeliveryStatus } from '../queue/event-status.js';
+import { parseDeliveryId } from '../queue/ids.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
+import { decodeStored } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
-import { parseAttempts, type AttemptRecord } from '../worker/attempts.js';
-import { parseDeliveryId } from '../worker/ids.js';
-import type { Queues } from '../worker/queues.js';
 
 /**
- * The dead-letter store is the failed set of the `deliveries` queue: a delivery
+ * The dead-letter store is the failed set of each destination's queue: a delivery
  * lands there after its last attempt or at once on a permanent error, and stays
- * `retention.deadLetters` (job `removeOnFail` age plus the worker's janitor). One
- * place, so bull-board, the CLI and the admin API always agree, and a bull-board
- * "retry" is the same operation as `dlq replay`.
+ * `retention.deadLetters` (job `removeOnFail` age plus the worker's sweep). Its
+ * record is the event's one stored copy, kept as long as the dead letter.
  */
 export interface DeadLetterFilter {
   destination?: string;
@@ -28,7 +30,7 @@ export interface DeadLetterQuery extends DeadLetterFilter {
 }
 
 export interface DeadLetterSummary {
-  /** The delivery job id, `<eventId>~<destination>[~<replayId>]`. */
+  /** The delivery id, `<eventId>~<destination>[~<replayId>]`. */
   id: string;
   eventId: string;
   source: string;
@@ -42,7 +44,8 @@ export interface DeadLetterSummary {
 }
 
 export interface DeadLetter extends DeadLetterSummary {
-  envelope: Envelope;
+  /** Absent when the event's record is gone (it outlived `retention.deadLetters` only in the queue). */
+  envelope?: Envelope;
   /** Every attempt, oldest first, with its time and error. */
   attempts: AttemptRecord[];
 }
@@ -68,10 +71,10 @@ export interface DeadLetterStore {
   get(id: string): Promise<DeadLetter | undefined>;
   /** Ids matching a filter (every page), for bulk replay and purge. */
   ids(filter?: DeadLetterFilter): Promise<string[]>;
-  /** Back to the queue with fresh attempts, same job id and event id; atomic per id. */
+  /** Back to its queue with fresh attempts, same delivery id and event id; atomic per id. */
   replay(target: readonly string[] | DeadLetterFilter): Promise<BulkResult>;
   purge(target: readonly string[] | DeadLetterFilter): Promise<BulkResult>;
-  /** Dead letters per destination, from the ids alone (cheap enough to sample). */
+  /** Dead letters per destination (cheap enough to sample). */
   countByDestination(): Promise<Map<string, number>>;
 }
 
@@ -99,9 +102,14 @@ function sinceMs(since: Date | number | undefined): number | undefined {
   return typeof since === 'number' ? since : since.getTime();
 }
 
-export function createDeadLetterStore(queues: Queues): DeadLetterStore {
-  const queue = queues.deliveries;
-  const failedKey = queue.keys.failed!;
+/** Newer first; equal times in reverse id order. */
+function before(a: Cursor, b: Cursor): boolean {
+  return a.score > b.score || (a.score === b.score && a.id > b.id);
+}
+
+export function createDeadLetterStore(store: Store, config: Config): DeadLetterStore {
+  const keep = Math.max(config.retention.events, config.retention.deadLetters);
+  const failedKey = (destination: string) => store.queue(destination).keys.failed!;
 
   const summarize = (job: Job<DeliveryJobData>, failedAt: number): DeadLetterSummary => {
     const out: DeadLetterSummary = {
@@ -110,23 +118,24 @@ export function createDeadLetterStore(queues: Queues): DeadLetterStore {
       source: job.data.source,
       destination: job.data.destination,
       failedAt: new Date(job.finishedOn ?? failedAt).toISOString(),
-      attemptsMade: job.attemptsMade,
+      attemptsMade:
+        (job.data.base ?? 0) +
+        (job.data.prior?.length ?? 0) +
+        (job.data.dead !== undefined ? 0 : job.attemptsMade),
       error: job.failedReason ?? '',
     };
     if (job.data.replayOf) out.replayOf = job.data.replayOf;
     return out;
   };
 
-  /**
-   * Walks the failed set newest first (score = failure time), after `cursor`,
-   * loading only jobs whose id passes the destination filter.
-   */
-  async function* walk(filter: DeadLetterFilter, cursor?: Cursor) {
+  /** One destination's failed set, newest first, after `cursor`. */
+  async function* walkOne(destination: string, filter: DeadLetterFilter, cursor?: Cursor) {
     const min = sinceMs(filter.since) ?? '-inf';
     const max = cursor ? cursor.score : '+inf';
+    const queue = store.queue(destination);
     for (let offset = 0; ; offset += BATCH) {
-      const flat = await queues.redis.zrevrangebyscore(
-        failedKey,
+      const flat = await store.redis.zrevrangebyscore(
+        failedKey(destination),
         max,
         min,
         'WITHSCORES',
@@ -137,11 +146,9 @@ export function createDeadLetterStore(queues: Queues): DeadLetterStore {
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const id = flat[i]!;
         const score = Number(flat[i + 1]);
-        // Equal scores come in reverse id order: those >= the cursor's id were on earlier pages.
-        if (cursor && score === cursor.score && id >= cursor.id) continue;
-        if (filter.destination && parseDeliveryId(id)?.destination !== filter.destination) continue;
+        if (cursor && !before(cursor, { score, id })) continue;
         const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
-        if (!job?.data?.record) continue;
+        if (!job?.data?.eventId) continue;
         if (filter.source && job.data.source !== filter.source) continue;
         yield { job, score };
       }
@@ -149,13 +156,46 @@ export function createDeadLetterStore(queues: Queues): DeadLetterStore {
     }
   }
 
-  async function targetIds(target: readonly string[] | DeadLetterFilter): Promise<string[]> {
-    return Array.isArray(target) ? [...new Set(target as string[])] : store.ids(target as DeadLetterFilter);
+  /** Every destination's failed set merged, newest first. */
+  async function* walk(filter: DeadLetterFilter, cursor?: Cursor) {
+    const destinations = filter.destination ? [filter.destination] : await store.destinations();
+    const walkers = destinations.map((d) => walkOne(d, filter, cursor)[Symbol.asyncIterator]());
+    const heads = await Promise.all(walkers.map((w) => w.next()));
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (h.done) continue;
+        if (best < 0) best = i;
+        else {
+          const b = heads[best]!.value!;
+          if (before({ score: h.value.score, id: h.value.job.id! }, { score: b.score, id: b.job.id! }))
+            best = i;
+        }
+      }
+      if (best < 0) return;
+      yield heads[best]!.value!;
+      heads[best] = await walkers[best]!.next();
+    }
   }
 
-  const store: DeadLetterStore = {
+  async function targetIds(target: readonly string[] | DeadLetterFilter): Promise<string[]> {
+    return Array.isArray(target) ? [...new Set(target as string[])] : dead.ids(target as DeadLetterFilter);
+  }
+
+  async function failedJob(id: string) {
+    const destination = parseDeliveryId(id)?.destination;
+    if (!destination) return undefined;
+    // Membership first: a job read before it reached the failed set would lack its final error.
+    const score = await store.redis.zscore(failedKey(destination), id);
+    if (score === null) return undefined;
+    const job = (await Job.fromId(store.queue(destination), id)) as Job<DeliveryJobData> | undefined;
+    return job?.data?.eventId ? { job, score: Number(score), destination } : undefined;
+  }
+
+  const dead: DeadLetterStore = {
     async list(query = {}) {
-      await queues.ready();
+      await store.ready();
       const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
       const items: DeadLetterSummary[] = [];
@@ -173,68 +213,86 @@ export function createDeadLetterStore(queues: Queues): DeadLetterStore {
     },
 
     async get(id) {
-      await queues.ready();
-      // Membership first: a job read before it reached the failed set would lack its final error.
-      const score = await queues.redis.zscore(failedKey, id);
-      if (score === null) return undefined;
-      const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
-      if (!job?.data?.record) return undefined;
-      const { logs } = await queue.getJobLogs(id, 0, -1, true);
-      return { ...summarize(job, Number(score)), envelope: job.data.record, attempts: parseAttempts(logs) };
+      await store.ready();
+      const found = await failedJob(id);
+      if (!found) return undefined;
+      const { job, score, destination } = found;
+      const [{ logs }, value] = await Promise.all([
+        store.queue(destination).getJobLogs(id, 0, -1, true),
+        store.redis.getBuffer(store.keys.record(job.data.eventId)),
+      ]);
+      const out: DeadLetter = {
+        ...summarize(job, score),
+        attempts: [...(job.data.prior ?? []), ...parseAttempts(logs)],
+      };
+      if (value) out.envelope = decodeStored(value).record;
+      return out;
     },
 
     async ids(filter = {}) {
-      await queues.ready();
+      await store.ready();
       const out: string[] = [];
       for await (const { job } of walk(filter)) out.push(job.id!);
       return out;
     },
 
     async replay(target) {
-      await queues.ready();
+      await store.ready();
       const result: BulkResult = { done: [], notFound: [] };
       for (const id of await targetIds(target)) {
-        const job = await Job.fromId(queue, id);
-        try {
-          if (!job) throw new Error('gone');
-          // BullMQ's retry moves failed -> wait in one script: the dead letter leaves
-          // the store only in the same step that re-enqueues it.
-          await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-          result.done.push(id);
-        } catch {
+        const found = await failedJob(id);
+        if (!found) {
           result.notFound.push(id);
+          continue;
         }
+        const { job } = found;
+        const data = job.data;
+        // Attempt numbers count on from the attempts the dead letter already made.
+        const made = (data.base ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
+        const { dead: _dead, ...rest } = data;
+        await job.updateData({ ...rest, base: made });
+        // BullMQ's retry moves failed -> wait in one script: the dead letter leaves
+        // the store only in the same step that re-enqueues it.
+        try {
+          await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        } catch (err) {
+          // Not a dead letter any more (replayed or purged meanwhile): anything else is Redis's, and the caller's to see.
+          if ((await store.redis.zscore(failedKey(found.destination), id)) === null) {
+            result.notFound.push(id);
+            continue;
+          }
+          throw err;
+        }
+        await writeDeliveryStatus(store, data.eventId, data.key, { state: 'pending' }, keep);
+        result.done.push(id);
       }
       return result;
     },
 
     async purge(target) {
-      await queues.ready();
+      await store.ready();
       const result: BulkResult = { done: [], notFound: [] };
       for (const id of await targetIds(target)) {
-        // Only a job still in the failed set: a replayed delivery is no longer ours to delete.
-        if ((await queues.redis.zscore(failedKey, id)) === null) {
+        const found = await failedJob(id);
+        if (!found) {
           result.notFound.push(id);
           continue;
         }
-        const removed = await queue.remove(id);
+        const removed = await store.queue(found.destination).remove(id);
         (removed ? result.done : result.notFound).push(id);
       }
       return result;
     },
 
     async countByDestination() {
-      await queues.ready();
+      await store.ready();
       const counts = new Map<string, number>();
-      for (let start = 0; ; start += 1000) {
-        const ids = await queues.redis.zrange(failedKey, String(start), String(start + 999));
-        for (const id of ids) {
-          const d = parseDeliveryId(id)?.destination;
-          if (d) counts.set(d, (counts.get(d) ?? 0) + 1);
-        }
-        if (ids.length < 1000) return counts;
+      for (const d of await store.destinations()) {
+        const n = await store.redis.zcard(failedKey(d));
+        if (n) counts.set(d, n);
       }
+      return counts;
     },
   };
-  return store;
+  return dead;
 }

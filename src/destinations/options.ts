@@ -24,10 +24,25 @@ export const retryOptions = z.strictObject({
   jitter: z.coerce.number().min(0).max(1).optional(),
 });
 
+/** The circuit breaker: `false` turns it off; keys missing here come from `defaults.breaker`. */
+export const breakerOptions = z.union([
+  z.literal(false),
+  z.strictObject({
+    failures: int().min(1).optional(),
+    cooldown: duration().optional(),
+    maxCooldown: duration().optional(),
+  }),
+]);
+
 const common = {
   format: z.enum(['envelope', 'body', 'request']).default('envelope'),
   retry: retryOptions.optional(),
   timeout: duration().optional(),
+  /** Deliveries in flight per worker process (default `defaults.concurrency`). */
+  concurrency: int().min(1).optional(),
+  /** At most `max` attempts per `window`, across every worker (replays included). */
+  rateLimit: z.strictObject({ max: int().min(1), window: duration().prefault('1s') }).optional(),
+  breaker: breakerOptions.optional(),
 };
 const aws = {
   region: z.string().min(1).optional(),

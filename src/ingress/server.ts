@@ -38,6 +38,7 @@ export async function startIngress(
     createEventStore({
       redis: config.redis,
       retention: config.retention.events,
+      dedupeRetention: config.retention.dedupe,
       enqueueTimeout: config.server.enqueueTimeout,
       logger,
     });

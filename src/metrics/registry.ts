@@ -15,6 +15,9 @@ export interface Metrics {
   deliveryDuration: Histogram<'destination'>;
   deadLetters: Gauge<'destination'>;
   queueJobs: Gauge<'queue' | 'state'>;
+  /** 1 for each destination's current state (`active`, `paused`, `suspended`), 0 for the others. */
+  destinationState: Gauge<'destination' | 'state'>;
+  deliveriesWaiting: Gauge<'destination'>;
   /** Events acknowledged with `ack: immediate` or proxied with `record: after-response` whose write failed or overflowed. */
   recordsLost: Counter<'source' | 'reason'>;
 }
@@ -67,6 +70,18 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'hookgate_queue_jobs',
       help: 'Jobs per queue and state (sampled)',
       labelNames: ['queue', 'state'],
+      registers,
+    }),
+    destinationState: new Gauge({
+      name: 'hookgate_destination_state',
+      help: 'Destination state: 1 for the current one (active, paused, suspended)',
+      labelNames: ['destination', 'state'],
+      registers,
+    }),
+    deliveriesWaiting: new Gauge({
+      name: 'hookgate_deliveries_waiting',
+      help: 'Deliveries in a destination queue waiting for an attempt (waiting, delayed, paused)',
+      labelNames: ['destination'],
       registers,
     }),
     recordsLost: new Counter({

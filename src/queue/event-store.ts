@@ -1,13 +1,11 @@
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
-import { dedupeId } from './dedupe.js';
-import { eventJobOptions, type EventJobData } from './jobs.js';
-import { EVENTS_QUEUE } from './names.js';
+import { eventKeys, type EventKeys } from './keys.js';
+import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
   source: string;
@@ -51,8 +49,10 @@ export class StoreUnavailableError extends Error {
 
 export interface EventStoreOptions {
   redis: Config['redis'];
-  /** retention.events, ms: dedupe window and job retention. */
+  /** retention.events, ms: how long the record is kept. */
   retention: number;
+  /** retention.dedupe, ms: how long a provider's event id is remembered (default: `retention`). */
+  dedupeRetention?: number;
   /** server.enqueueTimeout, ms. */
   enqueueTimeout: number;
   logger?: Logger;
@@ -62,27 +62,67 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   return new RedisEventStore(options);
 }
 
+/**
+ * One script per accepted event: the dedupe key (when there is one), the record and
+ * the intake entry are written together or not at all. So there is never a dedupe
+ * key without its event (a duplicate is only ever answered for a stored event), and a
+ * write that failed or timed out and never landed leaves nothing behind.
+ */
+const ACCEPT = `
+local prev = redis.call('GET', KEYS[1])
+if prev then return prev end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5))
+return ARGV[1]`;
+const ACCEPT_NO_DEDUPE = `
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
+return ARGV[1]`;
+
+type AcceptCommands = {
+  hgAccept(...args: (string | number)[]): Promise<string>;
+  hgAcceptPlain(...args: (string | number)[]): Promise<string>;
+};
+
+/** The intake entry's fields: what listing events needs without reading records. */
+export function intakeFields(
+  eventId: string,
+  source: string,
+  eventType?: string,
+  dedupeKey?: string,
+): string[] {
+  const out = ['i', eventId, 's', source];
+  if (eventType !== undefined) out.push('t', eventType);
+  if (dedupeKey !== undefined) out.push('k', dedupeKey);
+  return out;
+}
+
 class RedisEventStore implements EventStore {
   private readonly redis: RedisConnection;
-  private readonly prefix: string;
+  private readonly commands: AcceptCommands;
+  private readonly keys: EventKeys;
   private readonly retention: number;
+  private readonly dedupeRetention: number;
   private readonly enqueueTimeout: number;
   private readonly logger: Logger | undefined;
-  private queuePromise: Promise<Queue<EventJobData>> | undefined;
-  /** The queue queuePromise resolved to, while it is the current one. */
-  private readyQueue: Queue<EventJobData> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private everReady = false;
   private outageReported = false;
   private closing: Promise<void> | undefined;
   private corked = false;
+  private firstConnection: Promise<void> | undefined;
 
   constructor(options: EventStoreOptions) {
-    this.prefix = options.redis.prefix;
+    this.keys = eventKeys(options.redis.prefix);
     this.retention = options.retention;
+    this.dedupeRetention = options.dedupeRetention ?? options.retention;
     this.enqueueTimeout = options.enqueueTimeout;
     this.logger = options.logger;
     this.redis = createRedis(options.redis, 'enqueue');
+    this.redis.defineCommand('hgAccept', { numberOfKeys: 3, lua: ACCEPT });
+    this.redis.defineCommand('hgAcceptPlain', { numberOfKeys: 2, lua: ACCEPT_NO_DEDUPE });
+    this.commands = this.redis as unknown as AcceptCommands;
     this.redis.on('ready', () => {
       if (this.outageReported) this.logger?.info('redis connection restored');
       this.everReady = true;
@@ -93,8 +133,6 @@ class RedisEventStore implements EventStore {
       if (!this.outageReported) this.logger?.warn({ err: describeRedisError(err) }, 'redis unavailable');
       this.outageReported = true;
     });
-    // Start BullMQ's initialisation now rather than on the first request.
-    this.queue().catch(() => {});
   }
 
   async accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult> {
@@ -111,33 +149,46 @@ class RedisEventStore implements EventStore {
   }
 
   private async store(record: Envelope, options: AcceptOptions, deadline: number): Promise<AcceptResult> {
-    // Connected and initialised (every request but the first few): no awaits before the add.
-    let queue = this.redis.status === 'ready' ? this.readyQueue : undefined;
-    if (!queue) {
-      await this.connected();
-      queue = await this.queue();
-    }
+    // Connected (every request but the first few): no awaits before the write.
+    if (this.redis.status !== 'ready') await this.connected();
     // Past the deadline the caller has been answered 503: writing late would store an
     // event the provider is going to send again.
     if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
     const eventId = record.id;
-    const dedupe = options.dedupeKey !== undefined ? dedupeId(options.source, options.dedupeKey) : undefined;
-    let job;
+    const fields = intakeFields(eventId, options.source, options.eventType, options.dedupeKey);
+    let stored: string;
     try {
-      // One script stores the job and its dedupe key together: there is never a key
-      // without its job, so a duplicate is only ever answered for a stored event, and
-      // an add that failed (or timed out and never landed) leaves nothing behind.
       this.coalesceWrites();
-      job = await queue.add(options.source, { record }, eventJobOptions(eventId, this.retention, dedupe));
+      const json = encodeNew(record);
+      stored =
+        options.dedupeKey !== undefined
+          ? await this.commands.hgAccept(
+              this.keys.dedupe(options.source, options.dedupeKey),
+              this.keys.record(eventId),
+              this.keys.intake,
+              eventId,
+              json,
+              this.retention,
+              this.dedupeRetention,
+              ...fields,
+            )
+          : await this.commands.hgAcceptPlain(
+              this.keys.record(eventId),
+              this.keys.intake,
+              eventId,
+              json,
+              this.retention,
+              ...fields,
+            );
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
     }
-    return job.id === eventId ? { eventId, duplicate: false } : { eventId: job.id!, duplicate: true };
+    return stored === eventId ? { eventId, duplicate: false } : { eventId: stored, duplicate: true };
   }
 
   /**
-   * Under load many requests reach queue.add in the same event-loop turn, and each
-   * add is one write to the Redis socket: a syscall per event, the largest single cost
+   * Under load many requests reach the write in the same event-loop turn, and each
+   * is one write to the Redis socket: a syscall per event, the largest single cost
    * in the ingress profile. Corked until setImmediate, the turn's adds leave in one
    * writev; a reply (and so the answer) waits at most for the rest of the turn.
    * Nothing is acknowledged any earlier: accept still resolves on Redis's reply.
@@ -163,41 +214,24 @@ class RedisEventStore implements EventStore {
   private async connected(): Promise<void> {
     if (this.redis.status === 'ready') return;
     if (this.everReady) throw new StoreUnavailableError('offline');
-    await new Promise<void>((resolve) => {
-      const onReady = () => resolve();
+    // One wait shared by every request that arrives before the first connection.
+    this.firstConnection ??= new Promise<void>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       this.redis.once('ready', onReady);
-      // Do not keep listeners of abandoned requests around forever.
-      setTimeout(() => {
+      // Do not keep the listener of abandoned requests around forever.
+      const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
         resolve();
-      }, this.enqueueTimeout).unref();
+      }, this.enqueueTimeout);
+      timer.unref();
+    }).finally(() => {
+      this.firstConnection = undefined;
     });
+    await this.firstConnection;
     if ((this.redis.status as string) !== 'ready') throw new StoreUnavailableError('offline');
-  }
-
-  /**
-   * BullMQ initialises a Queue once; if that fails (Redis dropped during its version
-   * check) the Queue stays broken, so a failed one is replaced on the next call.
-   */
-  private queue(): Promise<Queue<EventJobData>> {
-    if (!this.queuePromise) {
-      const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: this.redis, prefix: this.prefix });
-      // Queue re-emits connection errors; they are logged once by the client listener.
-      queue.on('error', () => {});
-      const ready = queue.waitUntilReady().then(
-        () => {
-          if (this.queuePromise === ready) this.readyQueue = queue;
-          return queue;
-        },
-        (err: unknown) => {
-          if (this.queuePromise === ready) this.queuePromise = undefined;
-          queue.close().catch(() => {});
-          throw new StoreUnavailableError('error', { cause: err });
-        },
-      );
-      this.queuePromise = ready;
-    }
-    return this.queuePromise;
   }
 
   async ping(timeoutMs = this.enqueueTimeout): Promise<boolean> {
@@ -220,13 +254,6 @@ class RedisEventStore implements EventStore {
         this.enqueueTimeout,
         () => new Error(),
       ).catch(() => {});
-      const queue = this.queuePromise;
-      if (queue)
-        await withDeadline(
-          queue.then((q) => q.close()),
-          1000,
-          () => new Error(),
-        ).catch(() => {});
       try {
         await withDeadline(this.redis.quit(), 1000, () => new Error());
       } catch {

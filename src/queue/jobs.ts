@@ -1,36 +1,66 @@
 import type { JobsOptions } from 'bullmq';
-import type { Envelope } from '../record/envelope.js';
+import type { AttemptRecord } from './attempts.js';
 
-export interface EventJobData {
-  record: Envelope;
-}
-
+/**
+ * A delivery in its destination's queue (keys.ts `deliveryQueueName`). It carries no
+ * copy of the record: the worker reads the event's one stored record when it
+ * attempts it, so a delivery costs a few hundred bytes however large the webhook.
+ */
 export interface DeliveryJobData {
   eventId: string;
   source: string;
   destination: string;
-  record: Envelope;
-  /** Set on deliveries created by a replay. */
+  /** Delivery key in the event's marks and status: the destination, or `<destination>~<replayId>`. */
+  key: string;
+  /** Attempts made before the job existed (the first attempt, made straight from routing). */
+  prior?: AttemptRecord[];
+  /** Attempts of earlier runs of this delivery (a replay counts on from them). */
+  base?: number;
+  /** The first attempt failed for good: the job goes straight to the dead-letter store with this error. */
+  dead?: string;
+  /** Set on deliveries created by a replay: the delivery id replayed. */
   replayOf?: string;
 }
 
+/** The name deliveries carry in `opts.backoff.type`; BullMQ hands it to the worker's strategy. */
+export const BACKOFF_TYPE = 'hookgate';
+
 /**
- * Options of every `events` job (job name = source name, job id = event id).
- * Kept `retention.events` whatever its outcome, so `events show`/replay find it.
- * `dedupeId` (see dedupe.ts): BullMQ refuses a second job with that id for the
- * retention and answers with the first job's id. Routing only writes to Redis, so a
- * failure is transient (Redis out of memory, a failover): 12 attempts, 1 s doubling,
- * ride out about half an hour of it before the event is parked as failed (an alert,
- * and `events replay`, in docs/operations.md).
+ * A delivery's job options. The retry count is fixed when the delivery is created;
+ * the delays are computed by the worker's backoff strategy from the current config.
+ * Failed jobs are the dead-letter store, kept `retention.deadLetters`. A delivered
+ * job is removed at once: what the event's history needs is folded into its status.
  */
-export function eventJobOptions(eventId: string, retentionMs: number, dedupeId?: string): JobsOptions {
-  const age = Math.ceil(retentionMs / 1000);
+export function deliveryJobOptions(
+  jobId: string,
+  attempts: number,
+  deadLetterRetentionMs: number,
+  delayMs = 0,
+): JobsOptions {
   return {
-    jobId: eventId,
-    ...(dedupeId !== undefined ? { deduplication: { id: dedupeId, ttl: retentionMs } } : {}),
-    attempts: 12,
-    backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { age },
-    removeOnFail: { age },
+    jobId,
+    attempts: Math.max(1, attempts),
+    backoff: { type: BACKOFF_TYPE },
+    ...(delayMs > 0 ? { delay: delayMs } : {}),
+    removeOnComplete: true,
+    removeOnFail: { age: Math.ceil(deadLetterRetentionMs / 1000) },
   };
+}
+
+/**
+ * The previous layout (before the delivery engine v2): an `events` queue whose jobs
+ * carried the record, and one `deliveries` queue whose jobs each carried a copy.
+ * Read only by the upgrade (queue/legacy.ts), which moves what is left of it.
+ */
+export const LEGACY_EVENTS_QUEUE = 'events';
+export const LEGACY_DELIVERIES_QUEUE = 'deliveries';
+export interface LegacyEventJobData {
+  record: import('../record/envelope.js').Envelope;
+}
+export interface LegacyDeliveryJobData {
+  eventId: string;
+  source: string;
+  destination: string;
+  record: import('../record/envelope.js').Envelope;
+  replayOf?: string;
 }

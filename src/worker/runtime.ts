@@ -1,16 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import type { Config } from '../config/schema.js';
 import { createDestination } from '../destinations/index.js';
 import { PermanentError } from '../destinations/errors.js';
-import { createDeadLetterStore } from '../dead-letter/store.js';
 import { sweepDeadLetters } from '../dead-letter/retention.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { createRedis, describeRedisError } from '../queue/connection.js';
-import { createDeliveryWorker } from './deliveries.js';
+import { concurrencyFor, destinationControls } from '../queue/controls.js';
+import { openStore, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
+import { drainLegacyLayout } from '../queue/legacy.js';
+import { ControlView } from './control-view.js';
+import { createDestinationWorker } from './destination-worker.js';
+import { IntakeConsumer } from './intake.js';
+import { Lane } from './lane.js';
 import { createDestinationPool, type DestinationFactory } from './pool.js';
-import { openQueues, type Queues } from './queues.js';
-import { createRouterWorker } from './router.js';
+import { Reporter } from './reporter.js';
 import { sampleQueueMetrics } from './sampler.js';
 
 export interface WorkerRuntimeOptions {
@@ -18,36 +24,42 @@ export interface WorkerRuntimeOptions {
   destinations?: DestinationFactory;
   logger?: Logger;
   metrics?: Metrics;
-  /** How often `queue_jobs` and `dead_letters` are sampled (default 15s; 0 = never). */
+  /** How often the sampled gauges are refreshed (default 15s; 0 = never). */
   sampleEveryMs?: number;
   /** How often aged dead letters are swept (default 1h; 0 = never). */
   sweepEveryMs?: number;
+  /** How often pause and breaker state are re-read (default 500ms). */
+  controlsEveryMs?: number;
   random?: () => number;
 }
 
 export interface WorkerRuntime {
-  readonly queues: Queues;
-  readonly router: Worker;
-  readonly deliveries: Worker;
+  readonly store: Store;
+  readonly intake: IntakeConsumer;
+  /** The BullMQ worker of each configured destination's queue. */
+  readonly destinations: ReadonlyMap<string, Worker>;
   /**
-   * Stops taking jobs and waits for in-flight ones, at most `timeoutMs`; what is
-   * still running then is abandoned to BullMQ's stalled-job recovery (another
-   * worker re-runs it once the lock lapses), so nothing is lost either way.
-   * Resolves `true` when everything finished in time.
+   * Stops taking work and waits for what is in flight, at most `timeoutMs`; what is
+   * still running then is left to another worker (pending intake entries are
+   * claimed once idle, queued deliveries by BullMQ's stalled-job recovery), so
+   * nothing is lost either way. Resolves `true` when everything finished in time.
    */
   close(timeoutMs?: number): Promise<boolean>;
 }
 
-/** The router and the delivery worker of one `hookgate worker` (or `dev`) process. */
+/** One `hookgate worker` (or `dev`) process: the intake consumer and every destination's queue worker. */
 export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions): WorkerRuntime {
   const { logger, metrics } = options;
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const connection = createRedis(config.redis, 'worker');
   // While Redis is away (down, a refused password, an untrusted certificate) every
   // reconnect of every connection fails the same way, several lines a second for as
   // long as it lasts: log each distinct error once per outage instead.
   const reported = new Set<string>();
-  const report = (err: Error, log: (why: string) => void) => {
-    const why = describeRedisError(err);
+  const report = (err: unknown, log: (why: string) => void) => {
+    // A store call that gave up waiting names the Redis it waited for: the reason is its cause.
+    const base = err instanceof RedisUnavailableError && err.cause instanceof Error ? err.cause : err;
+    const why = base instanceof Error ? describeRedisError(base) : String(base);
     if (connection.status === 'ready') return log(why);
     if (reported.has(why)) return;
     reported.add(why);
@@ -58,62 +70,94 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     reported.clear();
   });
   connection.on('error', (err) => report(err, (why) => logger?.warn({ err: why }, 'redis connection error')));
-  const queues = openQueues(config, 'worker');
+
+  const store = openStore(config, 'worker');
+  const controls = destinationControls(store);
+  const names = Object.keys(config.destinations);
+  const lanes = new Map(names.map((d) => [d, new Lane(d, concurrencyFor(config, d))]));
+  const view = new ControlView(controls, names, (err) =>
+    report(err, (why) => logger?.warn({ err: why }, 'could not read destination controls')),
+  );
+  void view.start(options.controlsEveryMs ?? 500);
   const pool = createDestinationPool(options.destinations ?? configuredDestinations(config, logger));
-  const router = createRouterWorker(config, queues, connection, logger);
-  const deliveries = createDeliveryWorker(config, connection, pool, {
-    metrics,
+  const reporter = new Reporter({ config, store, controls, view, lanes, workerId, metrics, logger });
+  reporter.start();
+  const deps = { config, store, connection, pool, controls, view, reporter, logger, random: options.random };
+  const destinations = new Map<string, Worker>();
+  for (const [name, lane] of lanes) {
+    const w = createDestinationWorker(name, lane, deps);
+    w.on('error', (err) =>
+      report(err, (why) => logger?.error({ err: why, destination: name }, 'worker error')),
+    );
+    destinations.set(name, w);
+  }
+  const warnOnce = (err: unknown, what: string) => report(err, (why) => logger?.warn({ err: why }, what));
+  const intake = new IntakeConsumer({
+    config,
+    store,
+    pool,
+    view,
+    reporter,
+    lanes,
+    workerId,
     logger,
     random: options.random,
+    onError: warnOnce,
   });
-  for (const w of [router, deliveries]) {
-    w.on('error', (err) => report(err, (why) => logger?.error({ err: why, queue: w.name }, 'worker error')));
-  }
+  intake.start();
+  // An install upgraded from the previous layout: move what is left of it (once, by whichever worker gets the lock).
+  drainLegacyLayout(store, config, logger).catch((err: unknown) =>
+    warnOnce(err, 'could not move jobs of the previous layout; run `hookgate migrate`'),
+  );
 
-  const store = createDeadLetterStore(queues);
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, task: () => Promise<unknown>, what: string) => {
     if (ms <= 0) return;
-    const run = () => task().catch((err: unknown) => logger?.warn({ err: String(err) }, `${what} failed`));
+    const run = () => task().catch((err: unknown) => warnOnce(err, `${what} failed`));
     void run();
     timers.push(setInterval(run, ms).unref());
   };
-  if (metrics) {
-    every(
-      options.sampleEveryMs ?? 15_000,
-      () => sampleQueueMetrics(queues, store, metrics, config),
-      'sampling',
-    );
-  }
+  if (metrics)
+    every(options.sampleEveryMs ?? 15_000, () => sampleQueueMetrics(store, metrics, config), 'sampling');
   every(
     options.sweepEveryMs ?? 3_600_000,
-    () => sweepDeadLetters(queues, config.retention.deadLetters),
+    () => sweepDeadLetters(store, config.retention.deadLetters),
     'dead-letter sweep',
   );
 
   let closing: Promise<boolean> | undefined;
   return {
-    queues,
-    router,
-    deliveries,
+    store,
+    intake,
+    destinations,
     close(timeoutMs = config.server.shutdownTimeout) {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
-        const graceful = Promise.all([router.close(), deliveries.close()]).then(() => true);
+        view.stop();
+        const started = Date.now();
+        const all = [...destinations.values()];
+        const graceful = Promise.all([
+          intake.close(timeoutMs),
+          ...all.map((w) => w.close().then(() => true)),
+        ]).then((r) => r.every(Boolean));
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), timeoutMs);
+          timer = setTimeout(() => resolve(false), timeoutMs + 200);
         });
         const inTime = await Promise.race([graceful, timedOut]);
         clearTimeout(timer);
         if (!inTime) {
-          logger?.warn({ timeoutMs }, 'shutdown timeout: in-flight deliveries left to stalled-job recovery');
-          await settleWithin(Promise.allSettled([router.close(true), deliveries.close(true)]), 1000);
+          logger?.warn(
+            { timeoutMs, waitedMs: Date.now() - started },
+            'shutdown timeout: in-flight deliveries left to another worker',
+          );
+          await settleWithin(Promise.allSettled(all.map((w) => w.close(true))), 1000);
         }
+        await settleWithin(reporter.stop(), 1000);
         // With Redis gone, closing could wait forever on commands that never complete:
         // give it a moment, then cut the connections regardless.
-        await settleWithin(Promise.allSettled([pool.close(), queues.close()]), 2000);
-        queues.redis.disconnect();
+        await settleWithin(Promise.allSettled([pool.close(), store.close()]), 2000);
+        store.redis.disconnect();
         connection.disconnect();
         return inTime;
       })();

@@ -1,27 +1,30 @@
 import type { Config } from '../config/schema.js';
-import type { DeadLetterStore } from '../dead-letter/store.js';
+import { DESTINATION_STATES, listDestinations } from '../queue/controls.js';
+import type { Store } from '../queue/delivery-queues.js';
+import { deliveryQueueName } from '../queue/keys.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Queues } from './queues.js';
 
-const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
 /**
- * Sets `queue_jobs{queue,state}` and `dead_letters{destination}` from Redis. Cheap
- * (counts and ids only), so it can run on every scrape as well as on a timer.
+ * Sets the sampled gauges from Redis: `queue_jobs{queue,state}` per destination
+ * queue, `dead_letters`, `destination_state` and `deliveries_waiting`. Counts only,
+ * so it can run on every scrape as well as on a timer.
  */
-export async function sampleQueueMetrics(
-  queues: Queues,
-  store: DeadLetterStore,
-  metrics: Metrics,
-  config: Config,
-): Promise<void> {
-  for (const queue of [queues.events, queues.deliveries]) {
-    const counts = await queue.getJobCounts(...STATES);
-    for (const state of STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-  }
-  const dead = await store.countByDestination();
-  // Every configured destination reports, 0 included, so alerts see a drop to zero.
+export async function sampleQueueMetrics(store: Store, metrics: Metrics, config: Config): Promise<void> {
+  const destinations = await listDestinations(store, config);
+  metrics.queueJobs.reset();
   metrics.deadLetters.reset();
-  for (const name of Object.keys(config.destinations)) metrics.deadLetters.set({ destination: name }, 0);
-  for (const [name, n] of dead) metrics.deadLetters.set({ destination: name }, n);
+  metrics.destinationState.reset();
+  metrics.deliveriesWaiting.reset();
+  const counts = await Promise.all(destinations.map((d) => store.queue(d.name).getJobCounts(...STATES)));
+  destinations.forEach((d, i) => {
+    const queue = deliveryQueueName(d.name);
+    for (const state of STATES) metrics.queueJobs.set({ queue, state }, counts[i]![state] ?? 0);
+    // Every configured destination reports, 0 included, so alerts see a drop to zero.
+    metrics.deadLetters.set({ destination: d.name }, d.deadLetters);
+    metrics.deliveriesWaiting.set({ destination: d.name }, d.waiting);
+    for (const state of DESTINATION_STATES)
+      metrics.destinationState.set({ destination: d.name, state }, state === d.state ? 1 : 0);
+  });
 }

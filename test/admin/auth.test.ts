@@ -26,7 +26,17 @@ function sessionCookie(setCookie: string | string[] | undefined): string {
 }
 
 t.test('admin auth', async (t) => {
-  const h = await adminHarness(t, {}, 'admin-auth');
+  // Two destinations, so the dashboard has a queue for each (no worker: nothing is delivered).
+  const h = await adminHarness(
+    t,
+    {
+      destinations: {
+        a: { type: 'http', url: 'http://127.0.0.1:9/a' },
+        b: { type: 'http', url: 'http://127.0.0.1:9/b' },
+      },
+    },
+    'admin-auth',
+  );
 
   await t.test('every route: 401 in the error format without the token, or with a wrong one', async (t) => {
     const wrong = [
@@ -101,8 +111,8 @@ t.test('admin auth', async (t) => {
     const api = await h.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie } });
     t.equal(api.statusCode, 200);
     t.same((api.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort(), [
-      'deliveries',
-      'events',
+      'deliveries.a',
+      'deliveries.b',
     ]);
     const page = await h.app.inject({ method: 'GET', url: '/admin/queues/', headers: { cookie } });
     t.equal(page.statusCode, 200);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import t from 'tap';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
@@ -30,12 +30,13 @@ const skip = existsSync(CHROMIUM)
 
 t.test('dashboard in a real browser: sign in, see the queues and a failed delivery', { skip }, async (t) => {
   const refusing = await startHttpReceiver({ fallback: { status: 422, body: 'unprocessable' } });
-  t.teardown(() => refusing.close());
+  const ok = await startHttpReceiver();
+  t.teardown(() => Promise.all([refusing.close(), ok.close()]));
   const h = await adminHarness(
     t,
     {
-      sources: { stripe: { routes: [{ to: 'refusing' }] } },
-      destinations: { refusing: { type: 'http', url: refusing.url } },
+      sources: { stripe: { routes: [{ to: 'refusing' }, { to: 'ok' }] } },
+      destinations: { refusing: { type: 'http', url: refusing.url }, ok: { type: 'http', url: ok.url } },
     },
     'admin-browser',
   );
@@ -44,10 +45,7 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
   const record = sampleRecord();
   await h.publish(record);
   const failedId = deliveryId(record.id, 'refusing');
-  await waitFor(
-    'the failed delivery',
-    async () => (await h.queues.deliveries.getJobState(failedId)) === 'failed',
-  );
+  await waitFor('the failed delivery', async () => (await h.store.get(failedId)) !== undefined);
   const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
 
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -71,9 +69,9 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/admin/queues/`);
-    await queueLink(page, 'deliveries').waitFor();
-    await queueLink(page, 'events').waitFor();
-    t.pass('both queues listed');
+    await queueLink(page, 'deliveries.refusing').waitFor();
+    await queueLink(page, 'deliveries.ok').waitFor();
+    t.pass("each destination's queue listed");
 
     const cookies = await context.cookies();
     t.equal(cookies.length, 1);
@@ -86,7 +84,7 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     t.notMatch(cookies[0]!.value, TOKEN, 'the cookie is not the token');
     t.equal(await page.evaluate(() => document.cookie), '', 'HttpOnly: scripts cannot read it');
 
-    await page.goto(`${base}/admin/queues/queue/deliveries?status=failed`);
+    await page.goto(`${base}/admin/queues/queue/deliveries.refusing?status=failed`);
     await page.getByText(failedId).first().waitFor();
     await page
       .getByText(/answered 422: unprocessable/)
@@ -114,9 +112,9 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     await page.goto(`${base}/admin/login?token=${encodeURIComponent(TOKEN)}`);
     await page.waitForURL(`${base}/admin/queues/`);
     t.notMatch(page.url(), TOKEN);
-    await queueLink(page, 'deliveries').waitFor();
-    await queueLink(page, 'deliveries').click();
-    await page.waitForURL(/\/admin\/queues\/queue\/deliveries/);
+    await queueLink(page, 'deliveries.ok').waitFor();
+    await queueLink(page, 'deliveries.ok').click();
+    await page.waitForURL(/\/admin\/queues\/queue\/deliveries\.ok/);
     t.pass('navigates the dashboard on the cookie alone');
 
     // Sign out: the cookie goes, the dashboard is closed again.

@@ -2,7 +2,7 @@ import type { Test } from 'tap';
 import t from 'tap';
 import { buildAdmin } from '../../src/admin/app.js';
 import { createLogger } from '../../src/log.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { harness, testConfig, waitFor } from '../worker/harness.js';
@@ -11,9 +11,10 @@ import { AUTH, TOKEN } from './harness.js';
 const API = '/admin/queues/api/queues';
 
 /**
- * The admin app over a real event that was routed (a completed `events` job) and whose
- * only delivery was refused by its receiver (a dead letter), with `dashboard` as the
- * user writes `admin.dashboard`.
+ * The admin app over a real event that was routed and whose only delivery was refused
+ * by its receiver (a dead letter in the `deliveries.refusing` queue), plus a second
+ * destination's queue with a delivery waiting, with `dashboard` as the user writes
+ * `admin.dashboard`.
  */
 async function withDeadLetter(t: Test, dashboard?: Record<string, unknown>) {
   const refusing = await startHttpReceiver({ fallback: { status: 422, body: 'unprocessable' } });
@@ -21,8 +22,11 @@ async function withDeadLetter(t: Test, dashboard?: Record<string, unknown>) {
   const config = testConfig(
     {
       admin: { token: TOKEN, host: '127.0.0.1', port: 0, ...(dashboard ? { dashboard } : {}) },
-      sources: { stripe: { routes: [{ to: 'refusing' }] } },
-      destinations: { refusing: { type: 'http', url: refusing.url } },
+      sources: { stripe: { routes: [{ to: 'refusing' }, { to: 'held' }] } },
+      destinations: {
+        refusing: { type: 'http', url: refusing.url },
+        held: { type: 'http', url: refusing.url },
+      },
     },
     'admin-dashboard',
   );
@@ -36,17 +40,21 @@ async function withDeadLetter(t: Test, dashboard?: Record<string, unknown>) {
     queues: h.queues,
   });
   t.teardown(() => app.close());
+  // `held` is paused: its delivery waits in its queue, a job bull-board could retry or clean.
+  const { destinationControls } = await import('../../src/queue/controls.js');
+  await destinationControls(h.queues).pause('held');
   const worker = h.startWorker();
   const record = sampleRecord();
   await h.publish(record);
   const failedId = deliveryId(record.id, 'refusing');
+  const heldId = deliveryId(record.id, 'held');
   await waitFor(
     'the dead letter',
-    async () => (await h.queues.deliveries.getJobState(failedId)) === 'failed',
+    async () => (await h.queues.queue('refusing').getJobState(failedId)) === 'failed',
   );
   await waitFor(
-    'the routed event',
-    async () => (await h.queues.events.getJobState(record.id)) === 'completed',
+    'the waiting delivery',
+    async () => (await h.queues.queue('held').getJobState(heldId)) === 'waiting',
   );
   // Stopped, so whatever happens to the jobs next is the dashboard's doing.
   await worker.close(2000);
@@ -57,15 +65,15 @@ async function withDeadLetter(t: Test, dashboard?: Record<string, unknown>) {
       headers: AUTH,
       ...(payload !== undefined ? { payload: payload as object } : {}),
     });
-  return { ...h, app, call, record, failedId };
+  return { ...h, app, call, record, failedId, heldId };
 }
 
 t.test('by default the dashboard is read-only: no bull-board write reaches the queues', async (t) => {
   const h = await withDeadLetter(t);
-  const { failedId, record } = h;
+  const { failedId, heldId } = h;
   const before = {
-    deliveries: await h.queues.deliveries.getJobCounts(),
-    events: await h.queues.events.getJobCounts(),
+    deliveries: await h.queues.queue('refusing').getJobCounts(),
+    events: await h.queues.queue('held').getJobCounts(),
     deadLetters: (await h.store.list()).items.map((d) => d.id),
   };
   t.equal(before.deadLetters.length, 1, 'one dead letter to protect');
@@ -78,27 +86,27 @@ t.test('by default the dashboard is read-only: no bull-board write reaches the q
   t.same(
     listed.queues.map((q) => [q.name, q.readOnlyMode, q.allowRetries]).sort(),
     [
-      ['deliveries', true, false],
-      ['events', true, false],
+      ['deliveries.held', true, false],
+      ['deliveries.refusing', true, false],
     ],
     'bull-board is told: its UI shows no write controls',
   );
 
   const writes: [string, string, unknown?][] = [
-    ['PUT', `${API}/deliveries/obliterate`],
-    ['PUT', `${API}/deliveries/empty`],
-    ['PUT', `${API}/deliveries/clean/failed`],
-    ['PUT', `${API}/deliveries/clean/completed`],
-    ['PUT', `${API}/deliveries/retry/failed`],
-    ['PUT', `${API}/deliveries/${failedId}/retry`],
-    ['PUT', `${API}/deliveries/${failedId}/clean`],
-    ['PATCH', `${API}/deliveries/${failedId}/update-data`, { jobData: {} }],
-    ['PUT', `${API}/events/retry/completed`],
-    ['PUT', `${API}/events/${record.id}/retry`],
-    ['PUT', `${API}/events/${record.id}/clean`],
-    ['PUT', `${API}/events/obliterate`],
-    ['POST', `${API}/events/add`, { name: 'x', data: {} }],
-    ['PUT', `${API}/deliveries/pause`],
+    ['PUT', `${API}/deliveries.refusing/obliterate`],
+    ['PUT', `${API}/deliveries.refusing/empty`],
+    ['PUT', `${API}/deliveries.refusing/clean/failed`],
+    ['PUT', `${API}/deliveries.refusing/clean/completed`],
+    ['PUT', `${API}/deliveries.refusing/retry/failed`],
+    ['PUT', `${API}/deliveries.refusing/${failedId}/retry`],
+    ['PUT', `${API}/deliveries.refusing/${failedId}/clean`],
+    ['PATCH', `${API}/deliveries.refusing/${failedId}/update-data`, { jobData: {} }],
+    ['PUT', `${API}/deliveries.held/retry/waiting`],
+    ['PUT', `${API}/deliveries.held/${heldId}/promote`],
+    ['PUT', `${API}/deliveries.held/${heldId}/clean`],
+    ['PUT', `${API}/deliveries.held/obliterate`],
+    ['POST', `${API}/deliveries.held/add`, { name: 'x', data: {} }],
+    ['PUT', `${API}/deliveries.refusing/pause`],
     ['PUT', `${API}/pause`],
   ];
   for (const [method, url, body] of writes) {
@@ -107,16 +115,16 @@ t.test('by default the dashboard is read-only: no bull-board write reaches the q
     t.match(res.json(), { error: { code: 'DASHBOARD_READ_ONLY', message: /hookgate dlq replay/ } });
   }
 
-  t.same(await h.queues.deliveries.getJobCounts(), before.deliveries, 'deliveries untouched');
-  t.same(await h.queues.events.getJobCounts(), before.events, 'events untouched');
+  t.same(await h.queues.queue('refusing').getJobCounts(), before.deliveries, 'dead letters untouched');
+  t.same(await h.queues.queue('held').getJobCounts(), before.events, 'the waiting delivery untouched');
   t.same(
     (await h.store.list()).items.map((d) => d.id),
     before.deadLetters,
     'the dead letter is still there',
   );
-  t.equal(await h.queues.deliveries.getJobState(failedId), 'failed');
-  t.equal(await h.queues.events.getJobState(record.id), 'completed');
-  t.notOk(await h.queues.deliveries.isPaused(), 'not paused');
+  t.equal(await h.queues.queue('refusing').getJobState(failedId), 'failed');
+  t.equal(await h.queues.queue('held').getJobState(heldId), 'waiting');
+  t.notOk(await h.queues.queue('refusing').isPaused(), 'not paused');
 });
 
 t.test('admin.dashboard.readOnly: false turns bull-board controls on', async (t) => {
@@ -126,10 +134,10 @@ t.test('admin.dashboard.readOnly: false turns bull-board controls on', async (t)
     listed.queues.map((q) => q.readOnlyMode),
     [false, false],
   );
-  const pause = await h.call('PUT', `${API}/events/pause`);
+  const pause = await h.call('PUT', `${API}/deliveries.refusing/pause`);
   t.equal(pause.statusCode, 200, pause.body);
-  t.ok(await h.queues.events.isPaused(), 'the opt-in writes');
-  await h.queues.events.resume();
+  t.ok(await h.queues.queue('refusing').isPaused(), 'the opt-in writes');
+  await h.queues.queue('refusing').resume();
 });
 
 t.test('admin.dashboard.readOnly must be a boolean', async (t) => {

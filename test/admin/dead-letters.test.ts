@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId, parseDeliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
@@ -31,8 +31,11 @@ t.test('admin API: dead letters', async (t) => {
   const github = sampleRecord({ source: 'github' });
   for (const r of [...stripe, github]) await h.publish(r);
   await waitFor('7 dead letters', async () => (await h.store.ids()).length === 7);
-  const failedKey = h.queues.deliveries.keys.failed!;
-  const inStore = async (id: string) => (await h.queues.redis.zscore(failedKey, id)) !== null;
+  // The failed set of the delivery's destination queue is the dead-letter store.
+  const queueOf = (id: string) => h.queues.queue(parseDeliveryId(id)!.destination);
+  const inStore = async (id: string) => (await h.queues.redis.zscore(queueOf(id).keys.failed!, id)) !== null;
+  const deliveryStatus = async (id: string) =>
+    (await h.events.get(parseDeliveryId(id)!.eventId))?.deliveries.find((d) => d.id === id)?.status;
 
   await t.test('list: filters, limit and cursor pages', async (t) => {
     const all = (await h.call('GET', '/admin/dead-letters')).json() as Page;
@@ -119,10 +122,7 @@ t.test('admin API: dead letters', async (t) => {
     t.notOk(await inStore(id), 'left the store when re-enqueued');
     const got = await flaky.waitForRequests(before + 1);
     t.equal(got[before]!.headers['webhook-id'], github.id);
-    await waitFor(
-      'replayed job completed',
-      async () => (await h.queues.deliveries.getJobState(id)) === 'completed',
-    );
+    await waitFor('replayed delivery delivered', async () => (await deliveryStatus(id)) === 'delivered');
 
     const again = await h.call('POST', `/admin/dead-letters/${encodeURIComponent(id)}/replay`);
     t.equal(again.statusCode, 404);
@@ -180,14 +180,15 @@ t.test('admin API: dead letters', async (t) => {
     t.equal(res.statusCode, 204);
     t.equal(res.body, '');
     t.notOk(await inStore(id));
-    t.equal(await h.queues.redis.exists(h.queues.deliveries.toKey(id)), 0, 'the job itself is deleted');
+    t.equal(await h.queues.redis.exists(queueOf(id).toKey(id)), 0, 'the job itself is deleted');
     t.equal((await h.call('GET', `/admin/dead-letters/${encodeURIComponent(id)}`)).statusCode, 404);
     const again = await h.call('DELETE', `/admin/dead-letters/${encodeURIComponent(id)}`);
     t.equal(again.statusCode, 404);
     t.equal(again.json().error.code, 'DEAD_LETTER_NOT_FOUND');
-    // A delivery that is not a dead letter (completed) is not the store's to delete.
+    // A delivery that is not a dead letter (delivered) is not the store's to delete.
     const done = deliveryId(github.id, 'flaky');
+    t.equal(await deliveryStatus(done), 'delivered');
     t.equal((await h.call('DELETE', `/admin/dead-letters/${encodeURIComponent(done)}`)).statusCode, 404);
-    t.equal(await h.queues.deliveries.getJobState(done), 'completed');
+    t.equal(await deliveryStatus(done), 'delivered', 'and its history is untouched');
   });
 });

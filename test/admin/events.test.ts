@@ -1,16 +1,15 @@
 import t from 'tap';
 import { ulid } from 'ulid';
-import { listEventPage } from '../../src/events/pages.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
 import { adminHarness } from './harness.js';
 
 interface Page {
-  items: Array<{ id: string; source: string; receivedAt: string; state: string }>;
-  nextCursor?: string;
+  items: Array<{ id: string; source: string; receivedAt: string; status: string }>;
+  nextCursor: string | null;
 }
 
 t.test('admin API: events', async (t) => {
@@ -28,23 +27,28 @@ t.test('admin API: events', async (t) => {
     },
     'admin-events',
   );
-  h.startWorker();
+  const worker = h.startWorker();
   const stripe = [sampleRecord(), sampleRecord(), sampleRecord()];
   const github = [sampleRecord({ source: 'github' }), sampleRecord({ source: 'github' })];
-  for (const r of [stripe[0]!, github[0]!, stripe[1]!, github[1]!, stripe[2]!]) await h.publish(r);
+  const published = [stripe[0]!, github[0]!, stripe[1]!, github[1]!, stripe[2]!];
+  for (const r of published) await h.publish(r);
+  // a takes everything; b answers 410 (permanent) to the three stripe events.
   await waitFor('all settled', async () => {
-    const counts = await h.queues.deliveries.getJobCounts('completed', 'failed');
-    return counts.completed === 5 && counts.failed === 3;
+    const events = await Promise.all(published.map((r) => h.events.get(r.id)));
+    if (events.some((e) => !e || e.status === 'pending')) return false;
+    const deliveries = events.flatMap((e) => e!.deliveries);
+    return (
+      deliveries.filter((d) => d.status === 'delivered').length === 5 &&
+      deliveries.filter((d) => d.status === 'failed').length === 3
+    );
   });
-  // Not yet routed (held back 1h): listed with the finished ones, in id order.
+  // Not yet routed (no worker running): listed with the finished ones, newest first.
+  await worker.close(2000);
   const pending = sampleRecord();
-  await h.queues.events.add('stripe', { record: pending }, { jobId: pending.id, delay: 3_600_000 });
-  const newestFirst = [...stripe, ...github, pending]
-    .map((r) => r.id)
-    .sort()
-    .reverse();
+  await h.publish(pending);
+  const newestFirst = [...published, pending].map((r) => r.id).reverse();
 
-  await t.test('list: newest first, with state; source filter', async (t) => {
+  await t.test('list: newest first, with status; source filter', async (t) => {
     const res = await h.call('GET', '/admin/events');
     t.equal(res.statusCode, 200);
     const page = res.json() as Page;
@@ -53,13 +57,22 @@ t.test('admin API: events', async (t) => {
       newestFirst,
     );
     t.notOk(page.nextCursor);
-    t.same(page.items[0], {
-      id: pending.id,
-      source: 'stripe',
-      receivedAt: pending.timestamp,
-      state: 'delayed',
-    });
-    t.ok(page.items.slice(1).every((i) => i.state === 'completed'));
+    t.same(
+      { ...page.items[0], receivedAt: undefined },
+      { id: pending.id, source: 'stripe', receivedAt: undefined, status: 'pending' },
+    );
+    t.equal(page.items[0]!.receivedAt, pending.timestamp, 'receivedAt is the record timestamp');
+    t.same(
+      page.items.slice(1).map((i) => [i.source, i.status]),
+      [
+        ['stripe', 'failed'],
+        ['github', 'delivered'],
+        ['stripe', 'failed'],
+        ['github', 'delivered'],
+        ['stripe', 'failed'],
+      ],
+      'stripe events have a dead letter (b), github ones are delivered',
+    );
     const gh = (await h.call('GET', '/admin/events?source=github')).json() as Page;
     t.same(
       gh.items.map((i) => i.id),
@@ -82,7 +95,7 @@ t.test('admin API: events', async (t) => {
         t.equal(res.statusCode, 200);
         const page = res.json() as Page;
         seen.push(...page.items.map((i) => i.id));
-        cursor = page.nextCursor;
+        cursor = page.nextCursor ?? undefined;
         pages++;
       } while (cursor && pages < 10);
       t.same(seen, expected, query);
@@ -105,28 +118,37 @@ t.test('admin API: events', async (t) => {
     });
   });
 
-  await t.test('show: envelope and each delivery with state and attempts; unknown 404', async (t) => {
+  // A worker again for what follows; the pending event is routed first, so the
+  // replays below are the only requests still to come.
+  h.startWorker();
+  await waitFor('pending event settled', async () => (await h.events.get(pending.id))?.status === 'failed');
+
+  await t.test('show: envelope and each delivery with status and attempts; unknown 404', async (t) => {
     const res = await h.call('GET', `/admin/events/${stripe[0]!.id}`);
     t.equal(res.statusCode, 200);
     const e = res.json();
     t.same(e.envelope, JSON.parse(JSON.stringify(stripe[0])) as Envelope);
-    t.match(e, { id: stripe[0]!.id, source: 'stripe', state: 'completed' });
+    t.match(e, { id: stripe[0]!.id, source: 'stripe', status: 'failed' });
     t.match(e.deliveries, [
       {
         id: deliveryId(stripe[0]!.id, 'a'),
         destination: 'a',
-        state: 'completed',
-        attemptsMade: 1,
+        status: 'delivered',
         attempts: [{ attempt: 1, outcome: 'success' }],
       },
       {
         id: deliveryId(stripe[0]!.id, 'b'),
         destination: 'b',
-        state: 'failed',
+        status: 'failed',
         error: /410/,
         attempts: [{ attempt: 1, outcome: 'dead_letter', error: /410/ }],
       },
     ]);
+    t.same(
+      e.deliveries.map((d: { attempts: unknown[] }) => d.attempts.length),
+      [1, 1],
+      'one attempt each',
+    );
     const missing = await h.call('GET', `/admin/events/${ulid()}`);
     t.equal(missing.statusCode, 404);
     t.same(missing.json(), { error: { code: 'EVENT_NOT_FOUND', message: 'No event with this id.' } });
@@ -156,9 +178,9 @@ t.test('admin API: events', async (t) => {
 
     await waitFor('replays settled', async () => {
       const e = (await h.call('GET', `/admin/events/${event.id}`)).json() as {
-        deliveries: Array<{ state: string; replayOf?: string }>;
+        deliveries: Array<{ status: string; replayOf?: string }>;
       };
-      return e.deliveries.length === 2 && e.deliveries.every((d) => d.state === 'completed');
+      return e.deliveries.length === 2 && e.deliveries.every((d) => d.status === 'delivered');
     });
     const shown = (await h.call('GET', `/admin/events/${event.id}`)).json() as {
       deliveries: Array<{ id: string; replayOf?: string }>;
@@ -178,42 +200,46 @@ t.test('admin API: events', async (t) => {
   });
 });
 
-t.test('event pages across many completed batches, finished out of id order', async (t) => {
+t.test('event pages across many scan batches, in the order received, not id order', async (t) => {
   const h = await adminHarness(t, { sources: { bulk: {}, other: {} } }, 'admin-event-pages');
   h.startWorker();
   const now = Date.now();
-  // Ids from the last hour in random order: finish order says nothing about id order.
-  const records = Array.from({ length: 60 }, (_, i) => {
+  // More events than one scan batch of the intake (500), with ids from the last hour
+  // in random order: the list follows when each was received, not its id.
+  const records = Array.from({ length: 1100 }, (_, i) => {
     const r = sampleRecord({ source: i % 3 === 0 ? 'other' : 'bulk' });
     return { ...r, id: ulid(now - Math.floor(Math.random() * 3_600_000)) };
   });
-  await h.queues.events.addBulk(
-    records.map((r) => ({ name: r.source, data: { record: r }, opts: { jobId: r.id } })),
+  for (const r of records) await h.publish(r);
+  await waitFor(
+    'all routed',
+    async () => (await h.events.list({ status: 'pending', limit: 1 })).items.length === 0,
   );
-  await waitFor('60 events routed', async () => (await h.queues.events.getCompletedCount()) === 60);
   for (const [source, limit] of [
-    [undefined, 7],
-    ['bulk', 9],
+    [undefined, 97],
+    ['bulk', 250],
     ['other', 50],
   ] as const) {
     const expected = records
       .filter((r) => source === undefined || r.source === source)
       .map((r) => r.id)
-      .sort()
       .reverse();
     const seen: string[] = [];
     let cursor: string | undefined;
+    let pages = 0;
     do {
-      const page = await listEventPage(h.queues, {
-        limit,
-        batch: 5,
-        ...(source ? { source } : {}),
-        ...(cursor ? { cursor } : {}),
-      });
+      const res = await h.call(
+        'GET',
+        `/admin/events?limit=${limit}${source ? `&source=${source}` : ''}${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      const page = res.json() as Page;
       t.ok(page.items.length <= limit);
+      t.ok(page.items.every((i) => i.status === 'unrouted'));
       seen.push(...page.items.map((i) => i.id));
-      cursor = page.nextCursor;
-    } while (cursor);
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor && pages < 100);
     t.same(seen, expected, `source ${source ?? 'any'}, limit ${limit}`);
+    t.equal(pages, Math.ceil(expected.length / limit), `source ${source ?? 'any'}: pages`);
   }
 });

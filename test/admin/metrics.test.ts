@@ -1,6 +1,8 @@
 import t from 'tap';
 import { startAdmin } from '../../src/admin/server.js';
 import { validateConfig } from '../../src/config/load.js';
+import { createDeadLetterStore } from '../../src/dead-letter/store.js';
+import { createEventHistory } from '../../src/events/history.js';
 import { startIngress } from '../../src/ingress/server.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
@@ -87,15 +89,25 @@ t.test('/metrics of serve and worker after real traffic', async (t) => {
       headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify({ order: n }),
     });
-  t.equal((await post('shop-key', 1)).status, 204);
-  t.equal((await post('shop-key', 2)).status, 204);
+  const accepted: string[] = [];
+  for (const n of [1, 2]) {
+    const res = await post('shop-key', n);
+    t.equal(res.status, 204);
+    accepted.push(res.headers.get('hookgate-event-id')!);
+  }
   t.equal((await post('wrong-key', 3)).status, 401);
   await ok.waitForRequests(2);
-  await waitFor('2 dead letters', async () => (await worker.queues.deliveries.getFailedCount()) === 2);
-  await waitFor(
-    '2 deliveries completed',
-    async () => (await worker.queues.deliveries.getCompletedCount()) === 2,
-  );
+  const deadLetters = createDeadLetterStore(worker.store, config);
+  const history = createEventHistory(worker.store, config);
+  await waitFor('2 dead letters', async () => (await deadLetters.ids()).length === 2);
+  // Both events settled: ok delivered, refusing dead-lettered (422 is permanent).
+  await waitFor('both events settled', async () => {
+    const events = await Promise.all(accepted.map((id) => history.get(id)));
+    return events.every(
+      (e) =>
+        e?.status === 'failed' && e.deliveries.find((d) => d.destination === 'ok')?.status === 'delivered',
+    );
+  });
 
   await t.test('serve: ingress counters, verification failures, queue depths, Node defaults', async (t) => {
     const res = await scrape(serveAdmin.url!);
@@ -109,12 +121,15 @@ t.test('/metrics of serve and worker after real traffic', async (t) => {
     t.equal(failures.length, 1);
     t.match(failures[0], { labels: { source: 'shop', reason: /\w/ }, value: 1 });
     // Sampled from Redis at scrape time: nothing else in the serve process samples them.
-    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'events', state: 'completed' }), 2);
-    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries', state: 'failed' }), 2);
-    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries', state: 'completed' }), 2);
-    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries', state: 'waiting' }), 0);
+    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries.refusing', state: 'failed' }), 2);
+    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries.refusing', state: 'waiting' }), 0);
+    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries.ok', state: 'failed' }), 0);
+    t.equal(sampleValue(s, 'hookgate_queue_jobs', { queue: 'deliveries.ok', state: 'waiting' }), 0);
     t.equal(sampleValue(s, 'hookgate_dead_letters', { destination: 'refusing' }), 2);
     t.equal(sampleValue(s, 'hookgate_dead_letters', { destination: 'ok' }), 0);
+    t.equal(sampleValue(s, 'hookgate_deliveries_waiting', { destination: 'ok' }), 0);
+    t.equal(sampleValue(s, 'hookgate_destination_state', { destination: 'ok', state: 'active' }), 1);
+    t.equal(sampleValue(s, 'hookgate_destination_state', { destination: 'ok', state: 'paused' }), 0);
     t.ok(sampleValue(s, 'hookgate_process_cpu_user_seconds_total')! > 0, 'Node default metrics');
     t.ok(sampleValue(s, 'hookgate_nodejs_heap_size_total_bytes')! > 0);
     t.equal(

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { DeadLetter, DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
@@ -99,7 +99,10 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.match(r.stdout, /replayed 1 dead letter\n\s+/);
     const [, got] = await rx.waitForRequests(before + 1).then((all) => [all, all[before]!] as const);
     t.equal((JSON.parse(got.body.toString()) as Envelope).id, stripe.id, 'same event id');
-    await waitFor('delivered', async () => (await h.queues.deliveries.getJobState(stripeId)) === 'completed');
+    await waitFor('delivered', async () => {
+      const e = await h.events.get(stripe.id);
+      return e?.deliveries.find((d) => d.id === stripeId)?.status === 'delivered';
+    });
     const list = JSON.parse((await cli('dlq', 'list', '--json')).stdout) as DeadLetterPage;
     t.same(
       list.items.map((i) => i.id),
@@ -137,7 +140,7 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.equal(r.code, 0, r.stderr);
     t.match(r.stdout, `purged 1 dead letter`);
     t.equal(await h.store.get(githubId), undefined);
-    t.equal(await h.queues.deliveries.getJob(githubId), undefined);
+    t.equal(await h.queues.queue('rx').getJob(githubId), undefined, 'the job is gone from Redis');
   });
 
   await worker.close(2000);

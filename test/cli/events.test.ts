@@ -1,8 +1,7 @@
 import t from 'tap';
-import type { EventPage } from '../../src/events/pages.js';
-import type { EventDetail, ReplayResult } from '../../src/events/store.js';
+import type { EventDetail, EventPage, ReplayResult } from '../../src/events/history.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
@@ -24,25 +23,23 @@ t.test('hookgate events show/replay', async (t) => {
   h.startWorker();
   const record = sampleRecord();
   await h.publish(record);
-  await waitFor('settled', async () => {
-    const c = await h.queues.deliveries.getJobCounts('completed', 'failed');
-    return c.completed === 1 && c.failed === 1;
-  });
+  await waitFor('settled', async () => (await h.events.get(record.id))?.status === 'failed');
   const cli = (...args: string[]) => runCli([...args, '--config', file]);
 
   await t.test('show', async (t) => {
     const human = await cli('events', 'show', record.id);
     t.equal(human.code, 0, human.stderr);
     t.match(human.stdout, `id:           ${record.id}`);
-    t.match(human.stdout, `- ${deliveryId(record.id, 'a')}  a  completed`);
+    t.match(human.stdout, 'status:       failed');
+    t.match(human.stdout, `- ${deliveryId(record.id, 'a')}  a  delivered`);
     t.match(human.stdout, `- ${deliveryId(record.id, 'b')}  b  failed (dead letter)`);
     t.match(human.stdout, /\s+2\s+\S+\s+\d+ms\s+dead_letter\s+POST .* answered 500/);
     const json = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
     t.same(json.envelope, record as Envelope);
     t.same(
-      json.deliveries.map((d) => [d.destination, d.state, d.attempts.length]),
+      json.deliveries.map((d) => [d.destination, d.status, d.attempts.length]),
       [
-        ['a', 'completed', 1],
+        ['a', 'delivered', 1],
         ['b', 'failed', 2],
       ],
     );
@@ -61,11 +58,10 @@ t.test('hookgate events show/replay', async (t) => {
     t.match(result.deliveries[0], new RegExp(`^${record.id}~b~replay-`));
     const got = (await b.waitForRequests(before + 1))[before]!;
     t.equal((JSON.parse(got.body.toString()) as Envelope).id, record.id);
-    await waitFor(
-      'completed',
-      async () => (await h.queues.deliveries.getJobState(result.deliveries[0]!)) === 'completed',
-    );
-    const shown = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
+    const shown = await waitFor('replay delivered', async () => {
+      const e = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
+      return e.deliveries.find((d) => d.id === result.deliveries[0])?.status === 'delivered' && e;
+    });
     t.equal(shown.deliveries.length, 3);
   });
 
@@ -92,7 +88,7 @@ t.test('events show: an event no worker has routed yet is not said to match no r
   await h.publish(record);
   const shown = await runCli(['events', 'show', record.id, '--config', file]);
   t.equal(shown.code, 0, shown.stderr);
-  t.match(shown.stdout, 'state:        waiting');
+  t.match(shown.stdout, 'status:       pending');
   t.match(shown.stdout, '(none yet: not routed by a worker)');
   t.notMatch(shown.stdout, 'no route matched');
 });
@@ -119,8 +115,9 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
   ]);
   t.equal(human.code, 0, human.stderr);
   const lines = human.stdout.trim().split('\n');
-  t.match(lines[0], /^ID\s+SOURCE\s+RECEIVED AT\s+STATE$/);
-  t.match(lines[1], new RegExp(`^${last.id}\\s+stripe\\s+${last.timestamp}\\s+waiting$`));
+  t.match(lines[0], /^ID\s+SOURCE\s+TYPE\s+RECEIVED AT\s+STATUS$/);
+  t.match(lines[1], new RegExp(`^${last.id}\\s+stripe\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+pending$`));
+  t.match(lines[1], last.timestamp, 'received at: the record timestamp');
   t.match(lines[2], new RegExp(`^${other.id}\\s+github\\s`));
   t.equal(lines.length, 3);
   const page = JSON.parse(json.stdout) as EventPage;
@@ -139,9 +136,15 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
 
   const rest = await cli('--json', '--limit', '2', '--cursor', page.nextCursor!);
   t.equal(rest.code, 0, rest.stderr);
-  t.same(JSON.parse(rest.stdout), {
-    items: [{ id: first.id, source: 'stripe', receivedAt: first.timestamp, state: 'waiting' }],
-  });
+  const restPage = JSON.parse(rest.stdout) as EventPage;
+  t.same(
+    { ...restPage, items: restPage.items.map((e) => ({ ...e, receivedAt: undefined })) },
+    {
+      items: [{ id: first.id, source: 'stripe', receivedAt: undefined, status: 'pending' }],
+      nextCursor: null,
+    },
+  );
+  t.equal(restPage.items[0]?.receivedAt, first.timestamp, 'receivedAt: the record timestamp');
   t.same(
     (JSON.parse(stripe.stdout) as EventPage).items.map((e) => e.id),
     [last.id, first.id],

@@ -3,7 +3,8 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { INTAKE_GROUP } from '../../src/queue/keys.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { REDIS_URL } from '../helpers/redis.js';
@@ -46,8 +47,10 @@ t.test('a worker SIGKILLed mid-delivery loses nothing: a restarted worker comple
   const record = sampleRecord();
   await h.publish(record);
   await rx.waitForRequests(1);
-  const id = deliveryId(record.id, 'rx');
-  t.equal(await h.queues.deliveries.getJobState(id), 'active', 'in flight when killed');
+  // In flight when killed: the event is not settled, its intake entry held by the worker.
+  t.equal((await h.events.get(record.id))?.status, 'pending', 'in flight when killed');
+  const [held] = (await h.queues.redis.xpending(h.queues.keys.intake, INTAKE_GROUP)) as [number];
+  t.equal(held, 1, 'its intake entry is pending with the worker');
   first.child.kill('SIGKILL');
   t.equal((await first.done).signal, 'SIGKILL');
 
@@ -57,9 +60,16 @@ t.test('a worker SIGKILLed mid-delivery loses nothing: a restarted worker comple
   const body = JSON.parse(again!.body.toString()) as Envelope;
   t.equal(body.id, record.id, 'the same event');
   t.equal(body.requestContext.approximateInvokeCount, 2, 'the receiver can tell it may have seen it');
-  await waitFor('completed', async () => (await h.queues.deliveries.getJobState(id)) === 'completed');
-  const event = (await h.events.get(record.id))!;
-  t.match(event.deliveries[0]!.attempts, [{ attempt: 2, outcome: 'success' }]);
+  const event = await waitFor('delivered', async () => {
+    const e = await h.events.get(record.id);
+    return e?.status === 'delivered' && e;
+  });
+  t.same(
+    event.deliveries.map((d) => d.id),
+    [deliveryId(record.id, 'rx')],
+  );
+  t.match(event.deliveries[0]!.attempts.at(-1), { outcome: 'success' });
+  t.equal(event.deliveries[0]!.attempts.at(-1)?.attempt, 2, 'recorded as the second attempt');
 
   second.child.kill('SIGTERM');
   const exit = await second.done;
@@ -97,7 +107,12 @@ t.test('SIGTERM lets an in-flight delivery finish, then exits 0', async (t) => {
   held[0]!.writeHead(200).end();
   const exit = await worker.done;
   t.equal(exit.code, 0, exit.stderr);
-  t.equal(await h.queues.deliveries.getJobState(deliveryId(record.id, 'slow')), 'completed');
+  const event = await h.events.get(record.id);
+  t.equal(event?.status, 'delivered', 'settled before the exit');
+  t.same(
+    event?.deliveries.map((d) => [d.id, d.status]),
+    [[deliveryId(record.id, 'slow'), 'delivered']],
+  );
 });
 
 t.test('SIGTERM while Redis is gone still exits 0', async (t) => {

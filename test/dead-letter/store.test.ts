@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
 import { sweepDeadLetters } from '../../src/dead-letter/retention.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleQueueMetrics } from '../../src/worker/sampler.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
@@ -100,15 +100,15 @@ t.test('dead-letter store: list, get, replay, purge', async (t) => {
   });
 
   await t.test('metrics sample dead letters per destination', async (t) => {
-    await sampleQueueMetrics(h.queues, h.store, h.metrics, h.config);
+    await sampleQueueMetrics(h.queues, h.metrics, h.config);
     const dead = await h.metrics.deadLetters.get();
     const by = Object.fromEntries(dead.values.map((v) => [v.labels.destination, v.value]));
     t.same(by, { rejecting: 3, down: 2 });
     const jobs = await h.metrics.queueJobs.get();
-    t.equal(
-      jobs.values.find((v) => v.labels.queue === 'deliveries' && v.labels.state === 'failed')?.value,
-      5,
-    );
+    const failed = (queue: string) =>
+      jobs.values.find((v) => v.labels.queue === queue && v.labels.state === 'failed')?.value;
+    t.equal(failed('deliveries.rejecting'), 3);
+    t.equal(failed('deliveries.down'), 2);
   });
 
   await t.test('replay: re-delivers once the receiver is fixed, and leaves the store', async (t) => {
@@ -120,23 +120,32 @@ t.test('dead-letter store: list, get, replay, purge', async (t) => {
     const event = await waitFor('replayed delivery completed', async () => {
       const e = await h.events.get(stripe[0]!.id);
       const d = e?.deliveries.find((x) => x.id === id);
-      return d?.state === 'completed' && d;
+      return d?.status === 'delivered' && d;
     });
     const last = down.requests.at(-1)!;
     const body = JSON.parse(last.body.toString()) as Envelope;
     t.equal(body.id, stripe[0]!.id, 'same event id');
-    t.equal(body.requestContext.approximateInvokeCount, 1, 'a replay starts counting again');
-    t.equal(event.attempts.at(-1)!.outcome, 'success');
+    // The dead letter made attempts 1 and 2; the replay's attempt counts on from them.
+    t.equal(body.requestContext.approximateInvokeCount, 3, 'a replay counts on');
+    t.same(
+      event.attempts.map((a) => [a.attempt, a.outcome]),
+      [
+        [1, 'retry'],
+        [2, 'dead_letter'],
+        [3, 'success'],
+      ],
+      'the history keeps the dead letter attempts and adds the replay',
+    );
     t.same(await h.store.replay([id]), { done: [], notFound: [id] }, 'a second replay finds nothing');
   });
 
   await t.test('replay by filter', async (t) => {
     const result = await h.store.replay({ destination: 'down' });
     t.same(result.done, [deliveryId(stripe[1]!.id, 'down')]);
-    await waitFor(
-      'delivered',
-      async () => (await h.queues.deliveries.getJobState(result.done[0]!)) === 'completed',
-    );
+    await waitFor('delivered', async () => {
+      const e = await h.events.get(stripe[1]!.id);
+      return e?.deliveries.find((d) => d.id === result.done[0])?.status === 'delivered';
+    });
   });
 
   await t.test('purge by id and by filter', async (t) => {
@@ -145,7 +154,7 @@ t.test('dead-letter store: list, get, replay, purge', async (t) => {
       done: [gh],
       notFound: [deliveryId(stripe[0]!.id, 'down')],
     });
-    t.equal(await h.queues.deliveries.getJob(gh), undefined, 'gone from Redis');
+    t.equal(await h.queues.queue('rejecting').getJob(gh), undefined, 'gone from Redis');
     const rest = await h.store.purge({ source: 'stripe' });
     t.equal(rest.done.length, 2);
     t.same((await h.store.list()).items, []);

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { createDestination } from '../../src/destinations/index.js';
 import { PermanentError, RetryableError } from '../../src/destinations/errors.js';
@@ -222,20 +225,134 @@ t.test('http destination specifics', async (t) => {
     t.ok(err instanceof RetryableError, err.message);
   });
 
-  t.test('nothing listening is retryable; the message names the origin, not the path', async (t) => {
+  t.test('nothing listening is retryable; the message names the URL and the socket error', async (t) => {
     const closed = await startHttpReceiver();
-    const url = `${closed.url}/T0000/B0000/secret-token`;
+    const url = `${closed.url}/T0000/B0000`;
     await closed.close();
     const err = await errorOf(httpDestination({ url }).send(sampleRecord(), live));
     t.ok(err instanceof RetryableError);
-    t.match(err.message, /ECONNREFUSED/);
-    t.notMatch(err.message, /secret-token/);
+    t.equal(err.message, `POST ${url}: request failed (ECONNREFUSED)`);
+    t.equal((err as RetryableError).status, undefined, 'no answer, no status');
+  });
+
+  t.test('errors name the full URL with its credentials masked', async (t) => {
+    const { host } = new URL(rx.url);
+    rx.reply({ status: 500, body: 'boom' });
+    const err = await errorOf(
+      httpDestination({ url: `http://user:s3cr3t@${host}/hooks/in?token=abc123&flag&region=eu#frag` }).send(
+        sampleRecord(),
+        live,
+      ),
+    );
+    t.equal(err.message, `POST http://${host}/hooks/in?token=***&flag&region=*** answered 500: boom`);
+    t.equal((await rx.waitForRequests(1))[0]!.url, '/hooks/in?token=abc123&flag&region=eu', 'sent as given');
+  });
+
+  t.test('errors carry the status the receiver answered', async (t) => {
+    const dest = httpDestination({ url: rx.url });
+    for (const [status, type] of [
+      [503, RetryableError],
+      [429, RetryableError],
+      [408, RetryableError],
+      [422, PermanentError],
+      [302, PermanentError],
+    ] as const) {
+      rx.reply({ status, headers: status === 302 ? { location: '/x' } : {} });
+      const err = await errorOf(dest.send(sampleRecord(), live));
+      t.ok(err instanceof type, `${status} is a ${type.name}`);
+      t.equal((err as RetryableError | PermanentError).status, status);
+    }
   });
 
   t.test('an already-aborted signal sends nothing', async (t) => {
     const err = await errorOf(httpDestination({ url: rx.url }).send(sampleRecord(), AbortSignal.abort()));
     t.ok(err instanceof RetryableError);
     t.equal(rx.requests.length, 0);
+  });
+});
+
+/** A bare receiver that counts the TCP connections it accepted; `handle` answers each request. */
+async function countingServer(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => handle(req, res));
+  });
+  server.on('connection', () => connections++);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+t.test('http connections', async (t) => {
+  t.test('sequential sends reuse one keep-alive connection, error answers included', async (t) => {
+    let n = 0;
+    const server = await countingServer((_req, res) => {
+      n++;
+      if (n === 2) res.writeHead(500).end('x'.repeat(10_000));
+      else res.writeHead(n === 3 ? 404 : 200).end('ok');
+    });
+    t.teardown(() => server.close());
+    const dest = httpDestination({ url: server.url });
+    t.teardown(() => dest.close());
+    await dest.send(sampleRecord(), live);
+    t.ok((await errorOf(dest.send(sampleRecord(), live))) instanceof RetryableError);
+    t.ok((await errorOf(dest.send(sampleRecord(), live))) instanceof PermanentError);
+    for (let i = 0; i < 5; i++) await dest.send(sampleRecord(), live);
+    t.equal(n, 8);
+    t.equal(server.connections(), 1, 'one connection for eight requests');
+  });
+
+  t.test('a response cut off mid-body is retryable', async (t) => {
+    const server = await countingServer((req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial', () => req.socket.destroy());
+    });
+    t.teardown(() => server.close());
+    const err = await errorOf(httpDestination({ url: server.url }).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError, err.message);
+    t.match(err.message, /response cut off/);
+  });
+
+  t.test('the timeout also bounds a response body that never ends', async (t) => {
+    const server = await countingServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+    });
+    t.teardown(() => server.close());
+    const err = await errorOf(httpDestination({ url: server.url }, 300).send(sampleRecord(), live));
+    t.ok(err instanceof RetryableError, err.message);
+    t.equal(err.message, 'timed out after 300ms');
+  });
+
+  t.test('close() ends a send in flight as retryable', async (t) => {
+    let arrived!: () => void;
+    const request = new Promise<void>((resolve) => (arrived = resolve));
+    const server = await countingServer(() => arrived());
+    t.teardown(() => server.close());
+    const dest = httpDestination({ url: `${server.url}/in` });
+    const sending = errorOf(dest.send(sampleRecord(), live));
+    await request;
+    await dest.close();
+    const err = await sending;
+    t.ok(err instanceof RetryableError, err.message);
+    t.equal(err.message, `POST ${server.url}/in: request failed (ECONNRESET)`);
+  });
+
+  t.test('a URL that is not http(s) is refused when the destination is built', async (t) => {
+    t.throws(() => httpDestination({ url: 'ftp://example.com/in' }), {
+      message: 'destinations.out: url: ftp: is not supported (http: or https:)',
+    });
   });
 });
 

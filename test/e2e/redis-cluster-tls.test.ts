@@ -2,7 +2,7 @@ import t from 'tap';
 import Stripe from 'stripe';
 import type { DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';

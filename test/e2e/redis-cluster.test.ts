@@ -2,11 +2,11 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import type { DeadLetter, DeadLetterPage } from '../../src/dead-letter/store.js';
-import type { EventDetail, EventSummary } from '../../src/events/store.js';
+import type { EventDetail, EventSummary } from '../../src/events/history.js';
 import { clusterRedisOptions, createRedis } from '../../src/queue/connection.js';
 import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
@@ -131,9 +131,9 @@ t.test(
     t.same(replay, { status: 202, body: { replayed: [deadId] } }, 'replayed from the admin API');
     const replayed = (await failing.waitForRequests(FAST_RETRY.attempts + 1)).at(-1)!;
     t.equal((JSON.parse(replayed.body.toString()) as Envelope).id, eventId);
-    const detail = await waitFor('both deliveries completed', async () => {
+    const detail = await waitFor('both deliveries delivered', async () => {
       const { body } = await admin<EventDetail>(`/admin/events/${eventId}`);
-      return body.deliveries.every((d) => d.state === 'completed') && body;
+      return body.status === 'delivered' && body.deliveries.every((d) => d.status === 'delivered') && body;
     });
     t.same(
       detail.deliveries.map((d) => d.destination),

@@ -1,10 +1,10 @@
 import t, { type Test } from 'tap';
 import Stripe from 'stripe';
 import type { DeadLetterPage } from '../../src/dead-letter/store.js';
-import type { EventDetail } from '../../src/events/store.js';
+import type { EventDetail } from '../../src/events/history.js';
 import { describeRedisError, redisErrorKind } from '../../src/queue/connection.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../cli/run.js';
 import { uniquePrefix } from '../helpers/redis.js';
 import { startTlsRedisServer, tlsRedisToolsMissing } from '../helpers/redis-tls.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import Stripe from 'stripe';
 import type { DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, writeConfig, type RunningCli } from '../cli/run.js';
 import { startFauxqs } from '../helpers/fauxqs.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
@@ -120,10 +120,10 @@ t.test('Stripe webhook -> serve -> worker -> HTTP + SQS; filter; dlq replay', as
   t.equal(replay.code, 0, replay.stderr);
   const [, fixed] = await strict.waitForRequests(2);
   t.equal((JSON.parse(fixed!.body.toString()) as Envelope).id, eventId);
-  await waitFor(
-    'replayed delivery completed',
-    async () => (await h.queues.deliveries.getJobState(deadId)) === 'completed',
-  );
+  await waitFor('replayed delivery delivered', async () => {
+    const e = await h.events.get(eventId);
+    return e?.deliveries.find((d) => d.id === deadId)?.status === 'delivered';
+  });
 
   for (const p of procs) p.child.kill('SIGTERM');
   for (const p of procs) t.equal((await p.done).code, 0, `${p.readyLine.slice(0, 40)}… exits 0`);

@@ -23,6 +23,8 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** When it arrived (epoch ms, the body read). */
+  at: number;
   /** Only when the receiver has a secret: the `standardwebhooks` package's verdict. */
   signature?: { valid: true } | { valid: false; error: string };
 }
@@ -68,6 +70,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
         url: req.url ?? '',
         headers: req.headers,
         body,
+        at: Date.now(),
       };
       if (verifier) received.signature = verify(verifier, body, req.headers);
       requests.push(received);

@@ -19,7 +19,7 @@ for (const ack of ['durable', 'immediate'] as const) {
     t.equal(first.statusCode, 204);
     const original = first.headers['hookgate-event-id'];
     // immediate mode stores in the background: the first write must land before the re-send.
-    while ((await h.jobs()).length === 0) await new Promise((r) => setTimeout(r, 10));
+    while ((await h.stored()).length === 0) await new Promise((r) => setTimeout(r, 10));
     t.equal((await send()).statusCode, 204);
     let line: Record<string, unknown> | undefined;
     while (!line) {
@@ -27,6 +27,6 @@ for (const ack of ['durable', 'immediate'] as const) {
       if (!line) await new Promise((r) => setTimeout(r, 10));
     }
     t.match(line, { level: 30, source: 'stripe', eventId: original, dedupeKey: 'evt_dup_log' });
-    t.equal((await h.jobs()).length, 1, 'stored once');
+    t.equal((await h.stored()).length, 1, 'stored once');
   });
 }

@@ -1,45 +1,67 @@
 import t from 'tap';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createEventStore, StoreUnavailableError } from '../../src/queue/event-store.js';
-import { dedupeId } from '../../src/queue/dedupe.js';
-import { EVENTS_QUEUE } from '../../src/queue/names.js';
-import type { EventJobData } from '../../src/queue/jobs.js';
+import { dedupePart, eventKeys } from '../../src/queue/keys.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { storedEvent, storedEvents } from '../helpers/stored-events.js';
 import { sampleRecord } from '../destinations/record.js';
 
 const DAY = 86_400_000;
 
-async function setup(t: { teardown(fn: () => unknown): void }, url = REDIS_URL, enqueueTimeout = 2000) {
+async function setup(
+  t: { teardown(fn: () => unknown): void },
+  url = REDIS_URL,
+  enqueueTimeout = 2000,
+  dedupeRetention?: number,
+) {
   const prefix = uniquePrefix('store');
-  const store = createEventStore({ redis: { url, prefix }, retention: 3 * DAY, enqueueTimeout });
-  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
+  const store = createEventStore({
+    redis: { url, prefix },
+    retention: 3 * DAY,
+    enqueueTimeout,
+    ...(dedupeRetention !== undefined ? { dedupeRetention } : {}),
+  });
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
   t.teardown(async () => {
     await store.close();
-    await queue.close();
     redis.disconnect();
     await dropPrefix(prefix, url);
   });
-  return { prefix, store, queue, redis };
+  return { prefix, store, redis, keys: eventKeys(prefix), stored: () => storedEvents(redis, prefix) };
 }
 
-t.test('accept stores one job: id = event id, name = source, data = { record }', async (t) => {
-  const { store, queue } = await setup(t);
-  const record = sampleRecord({ source: 'stripe' });
-  const res = await store.accept(record, { source: 'stripe' });
-  t.same(res, { eventId: record.id, duplicate: false });
-  const job = await queue.getJob(record.id);
-  t.ok(job);
-  t.equal(job!.name, 'stripe');
-  t.same(job!.data, { record });
-  t.same(job!.opts.removeOnComplete, { age: 3 * 86_400 });
-  t.same(job!.opts.removeOnFail, { age: 3 * 86_400 });
-});
+t.test(
+  'accept stores the record once under its id, with one intake entry, kept retention.events',
+  async (t) => {
+    const { store, redis, keys, stored } = await setup(t);
+    const record = sampleRecord({ source: 'stripe' });
+    const res = await store.accept(record, {
+      source: 'stripe',
+      dedupeKey: 'evt_a',
+      eventType: 'invoice.paid',
+    });
+    t.same(res, { eventId: record.id, duplicate: false });
+    const entries = await stored();
+    t.equal(entries.length, 1);
+    t.match(entries[0], { eventId: record.id, source: 'stripe', type: 'invoice.paid', dedupeKey: 'evt_a' });
+    t.same(entries[0]!.record, record, 'the record as accepted');
+    t.notOk(entries[0]!.marks, 'not routed yet');
+    const ttl = await redis.pttl(keys.record(record.id));
+    t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'the record lives for retention.events');
+    // Without a type or dedupe key the entry carries neither.
+    const plain = sampleRecord({ source: 'github' });
+    await store.accept(plain, { source: 'github' });
+    const second = (await stored())[1]!;
+    t.equal(second.eventId, plain.id);
+    t.equal(second.type, undefined);
+    t.equal(second.dedupeKey, undefined);
+  },
+);
 
-t.test('a duplicate returns the original id and is not enqueued', async (t) => {
-  const { store, queue, redis, prefix } = await setup(t);
+t.test('a duplicate returns the original id and is not stored again', async (t) => {
+  const { store, redis, keys, stored, prefix } = await setup(t);
   const first = sampleRecord();
   const second = sampleRecord();
   t.same(await store.accept(first, { source: 'stripe', dedupeKey: 'evt_1' }), {
@@ -50,12 +72,16 @@ t.test('a duplicate returns the original id and is not enqueued', async (t) => {
     eventId: first.id,
     duplicate: true,
   });
-  t.equal(await queue.count(), 1);
-  t.equal(await queue.getJob(second.id), undefined);
-  const key = `${prefix}:events:de:stripe:evt_1`;
+  t.same(
+    (await stored()).map((e) => e.eventId),
+    [first.id],
+  );
+  t.equal(await storedEvent(redis, prefix, second.id), undefined);
+  const key = keys.dedupe('stripe', 'evt_1');
+  t.match(key, /:hg:dd:stripe:evt_1$/);
   t.equal(await redis.get(key), first.id);
   const ttl = await redis.pttl(key);
-  t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'the key lives for retention.events');
+  t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'retention.dedupe defaults to retention.events');
   // Keys are per source.
   const other = sampleRecord({ source: 'github' });
   t.same(await store.accept(other, { source: 'github', dedupeKey: 'evt_1' }), {
@@ -65,24 +91,39 @@ t.test('a duplicate returns the original id and is not enqueued', async (t) => {
   // Without a key nothing is deduped.
   await store.accept(sampleRecord(), { source: 'stripe' });
   await store.accept(sampleRecord(), { source: 'stripe' });
-  t.equal(await queue.count(), 4);
+  t.equal((await stored()).length, 4);
 });
 
-t.test('a duplicate of a job that is gone is a new event', async (t) => {
-  const { store, queue } = await setup(t);
+t.test('the dedupe window is retention.dedupe: once it has passed, the same id is a new event', async (t) => {
+  const { store, redis, keys } = await setup(t, REDIS_URL, 2000, DAY);
   const first = sampleRecord();
-  await store.accept(first, { source: 'stripe', dedupeKey: 'evt_gone' });
-  await (await queue.getJob(first.id))!.remove();
+  await store.accept(first, { source: 'stripe', dedupeKey: 'evt_window' });
+  const key = keys.dedupe('stripe', 'evt_window');
+  const ttl = await redis.pttl(key);
+  t.ok(ttl > 0 && ttl <= DAY, 'the dedupe key lives retention.dedupe');
+  t.ok((await redis.pttl(keys.record(first.id))) > 2 * DAY, 'the record its own retention');
+  // What expiry does, without waiting a day.
+  await redis.del(key);
   const again = sampleRecord();
-  t.same(await store.accept(again, { source: 'stripe', dedupeKey: 'evt_gone' }), {
+  t.same(await store.accept(again, { source: 'stripe', dedupeKey: 'evt_window' }), {
     eventId: again.id,
     duplicate: false,
   });
 });
 
-t.test('long dedupe keys are hashed', async (t) => {
-  t.match(dedupeId('s', 'x'.repeat(500)), /^s:sha256:[0-9a-f]{64}$/);
-  t.equal(dedupeId('s', 'evt_1'), 's:evt_1');
+t.test('long dedupe keys are hashed, and still dedupe', async (t) => {
+  t.match(dedupePart('x'.repeat(500)), /^sha256:[0-9a-f]{64}$/);
+  t.equal(dedupePart('evt_1'), 'evt_1');
+  const { store, redis, keys } = await setup(t);
+  const long = 'k'.repeat(5000);
+  const first = sampleRecord();
+  await store.accept(first, { source: 's', dedupeKey: long });
+  t.match(keys.dedupe('s', long), /:hg:dd:s:sha256:[0-9a-f]{64}$/);
+  t.equal(await redis.get(keys.dedupe('s', long)), first.id);
+  t.same(await store.accept(sampleRecord(), { source: 's', dedupeKey: long }), {
+    eventId: first.id,
+    duplicate: true,
+  });
 });
 
 t.test('no Redis at all: accept rejects within the budget, ping is false', async (t) => {
@@ -102,7 +143,7 @@ t.test('no Redis at all: accept rejects within the budget, ping is false', async
 t.test('Redis killed and restarted: fails, then recovers without a new store', async (t) => {
   const server = await startRedisServer();
   t.teardown(() => server.destroy());
-  const { store, queue } = await setup(t, server.url, 1000);
+  const { store, stored } = await setup(t, server.url, 1000);
   const before = sampleRecord();
   await store.accept(before, { source: 's', dedupeKey: 'a' });
   t.equal(await store.ping(), true);
@@ -121,6 +162,7 @@ t.test('Redis killed and restarted: fails, then recovers without a new store', a
     if (!res) await new Promise((r) => setTimeout(r, 100));
   }
   t.same(res, { eventId: after.id, duplicate: false });
-  t.ok(await queue.getJob(before.id), 'acknowledged before the crash: still stored');
-  t.ok(await queue.getJob(after.id));
+  const ids = (await stored()).map((e) => e.eventId);
+  t.ok(ids.includes(before.id), 'acknowledged before the crash: still stored');
+  t.ok(ids.includes(after.id));
 });

@@ -74,9 +74,9 @@ async function post(
     payload: body,
   });
   if (res.statusCode !== 204) throw new Error(`${provider}: ${res.statusCode} ${res.body}`);
-  const job = await h.queue.getJob(res.headers['hookgate-event-id'] as string);
-  if (!job) throw new Error('not stored');
-  return job.data.record;
+  const record = await h.record(res.headers['hookgate-event-id'] as string);
+  if (!record) throw new Error('not stored');
+  return record;
 }
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import Stripe from 'stripe';
 import { validateConfig } from '../../src/config/load.js';
@@ -9,9 +9,9 @@ import { buildIngress } from '../../src/ingress/app.js';
 import { redactPaths, type Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
-import type { EventJobData } from '../../src/queue/jobs.js';
-import { EVENTS_QUEUE } from '../../src/queue/names.js';
+import type { Envelope } from '../../src/record/envelope.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { storedEvent, storedEvents, type StoredEntry } from '../helpers/stored-events.js';
 
 export const STRIPE_SECRET = 'whsec_test_secret_for_hookgate';
 const stripe = new Stripe('sk_test_hookgate');
@@ -45,12 +45,15 @@ export interface Harness {
   app: FastifyInstance;
   config: Config;
   store: EventStore;
-  queue: Queue<EventJobData>;
+  /** A plain connection to the same Redis, for looking at what was stored. */
+  redis: Redis;
   metrics: Metrics;
   prefix: string;
   logs: string[];
-  /** Every job in the events queue. */
-  jobs(): Promise<EventJobData[]>;
+  /** Every stored event (intake entry and record), oldest first. */
+  stored(): Promise<StoredEntry[]>;
+  /** The stored record of one event, undefined when there is none. */
+  record(eventId: string): Promise<Envelope | undefined>;
   metric(name: string, labels: Record<string, string>): Promise<number>;
 }
 
@@ -76,6 +79,7 @@ export async function ingress(
   const store = createEventStore({
     redis: config.redis,
     retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
     enqueueTimeout: config.server.enqueueTimeout,
     logger,
   });
@@ -86,26 +90,26 @@ export async function ingress(
     store,
     ...(options.now ? { now: options.now } : {}),
   });
-  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
-  queue.on('error', () => {}); // tests against an unreachable Redis
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // tests against an unreachable Redis
 
   t.teardown(async () => {
     await app.close();
     await store.close();
-    await queue.close();
+    redis.disconnect();
     if (url === REDIS_URL) await dropPrefix(prefix, url);
   });
   return {
     app,
     config,
     store,
-    queue,
+    redis,
     metrics,
     prefix,
     logs: lines,
-    async jobs() {
-      const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-      return jobs.map((j) => j.data);
+    stored: () => storedEvents(redis, prefix),
+    async record(eventId) {
+      return (await storedEvent(redis, prefix, eventId))?.record;
     },
     async metric(name, labels) {
       const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);

@@ -14,9 +14,9 @@ async function listening(t: Parameters<typeof ingress>[0], raw: Record<string, u
 }
 
 async function recordOf(h: Awaited<ReturnType<typeof listening>>, id: string) {
-  const job = await h.queue.getJob(id);
-  if (!job) throw new Error(`no job ${id}`);
-  return job.data.record;
+  const record = await h.record(id);
+  if (!record) throw new Error(`no stored event ${id}`);
+  return record;
 }
 
 t.test('JSON body: the record field by field, as the README documents it', async (t) => {

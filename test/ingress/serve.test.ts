@@ -4,12 +4,11 @@ import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { validateConfig } from '../../src/config/load.js';
 import { startIngress } from '../../src/ingress/server.js';
-import type { EventJobData } from '../../src/queue/jobs.js';
-import { EVENTS_QUEUE } from '../../src/queue/names.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { storedEvent } from '../helpers/stored-events.js';
 import { captureLogger, STRIPE_SECRET, stripeSignature } from './harness.js';
 import { send } from './http-client.js';
 
@@ -53,9 +52,9 @@ sources:
   });
   t.equal(res.status, 204);
   const id = res.headers['hookgate-event-id'] as string;
-  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url: REDIS_URL }, prefix });
-  t.teardown(() => queue.close());
-  t.equal((await queue.getJob(id))?.data.record.requestPayload.body, body);
+  const redis = new Redis(REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  t.equal((await storedEvent(redis, prefix, id))?.record.requestPayload.body, body);
   const refused = await send(`${url}/hooks/stripe`, {
     headers: {
       'content-type': 'application/json',
@@ -114,8 +113,8 @@ t.test('close() drains a request in flight before closing Redis', async (t) => {
   const { status, id } = await response;
   t.equal(status, 204, 'the in-flight request was answered');
   await closing;
-  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url: REDIS_URL }, prefix });
-  t.teardown(() => queue.close());
-  t.equal((await queue.getJob(id))?.data.record.requestPayload.body, body, 'and stored');
+  const redis = new Redis(REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  t.equal((await storedEvent(redis, prefix, id))?.record.requestPayload.body, body, 'and stored');
   await t.rejects(send(`${running.url}/hooks/s`, { body: '{}' }), 'no longer accepting');
 });

@@ -29,17 +29,20 @@ function slackHeaders(body: string, secret = SLACK_SECRET, ts = Math.floor(Date.
   return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${sig}` };
 }
 
-t.test('verified and stored: 204 with hookgate-event-id, the job carries that id', async (t) => {
+t.test('verified and stored: 204 with hookgate-event-id, the stored event carries that id', async (t) => {
   const h = await ingress(t, { sources: { stripe: stripeSource } });
   const res = await h.app.inject(stripePost(event()));
   t.equal(res.statusCode, 204);
   t.equal(res.body, '');
   const id = res.headers['hookgate-event-id'] as string;
   t.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/, 'a ULID');
-  const job = await h.queue.getJob(id);
-  t.equal(job?.name, 'stripe');
-  t.equal(job?.data.record.id, id);
-  t.equal(job?.data.record.requestContext.dedupeKey, 'evt_1');
+  const [stored, ...more] = await h.stored();
+  t.equal(more.length, 0, 'one event stored');
+  t.equal(stored?.eventId, id);
+  t.equal(stored?.source, 'stripe');
+  t.equal(stored?.dedupeKey, 'evt_1');
+  t.equal(stored?.record.id, id);
+  t.equal(stored?.record.requestContext.dedupeKey, 'evt_1');
   t.equal(await h.metric('hookgate_ingress_requests_total', { source: 'stripe', status: '204' }), 1);
   const durations = (await h.metrics.registry.getSingleMetric('hookgate_ingress_duration_seconds')!.get())
     .values;
@@ -69,7 +72,7 @@ t.test("the source's configured response", async (t) => {
   t.same(res.json(), { received: true });
   t.equal(res.headers['x-hook'], 'yes');
   t.match(res.headers['content-type'], /^application\/json/);
-  const record = (await h.queue.getJob(res.headers['hookgate-event-id'] as string))!.data.record;
+  const record = (await h.record(res.headers['hookgate-event-id'] as string))!;
   t.same(record.responsePayload, {
     statusCode: 202,
     headers: { 'x-hook': 'yes', 'content-type': 'application/json; charset=utf-8' },
@@ -95,13 +98,13 @@ t.test('a duplicate Stripe delivery is stored once and answered with the same id
   t.equal(first.statusCode, 204);
   t.equal(second.statusCode, 204);
   t.equal(second.headers['hookgate-event-id'], first.headers['hookgate-event-id']);
-  const jobs = await h.jobs();
-  t.equal(jobs.length, 1);
-  t.equal(jobs[0]!.record.id, first.headers['hookgate-event-id']);
+  const stored = await h.stored();
+  t.equal(stored.length, 1);
+  t.equal(stored[0]!.record.id, first.headers['hookgate-event-id']);
 
   const other = await h.app.inject(stripePost(event('evt_other')));
   t.not(other.headers['hookgate-event-id'], first.headers['hookgate-event-id']);
-  t.equal((await h.jobs()).length, 2);
+  t.equal((await h.stored()).length, 2);
 });
 
 t.test('dedupe on a configured header or body path, or off', async (t) => {
@@ -128,7 +131,7 @@ t.test('dedupe on a configured header or body path, or off', async (t) => {
   const e = await send('off', '{"id":"same"}');
   const f = await send('off', '{"id":"same"}');
   t.not(f.headers['hookgate-event-id'], e.headers['hookgate-event-id']);
-  t.equal((await h.jobs()).length, 4);
+  t.equal((await h.stored()).length, 4);
 });
 
 t.test('Slack url_verification: verified first, answered with the challenge, not stored', async (t) => {
@@ -149,7 +152,7 @@ t.test('Slack url_verification: verified first, answered with the challenge, not
     payload: body,
   });
   t.equal(forged.statusCode, 401);
-  t.equal((await h.jobs()).length, 0);
+  t.equal((await h.stored()).length, 0);
 
   // An ordinary event on the same source is stored, deduped on Slack's event_id.
   const ev = JSON.stringify({ type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention' } });
@@ -160,9 +163,9 @@ t.test('Slack url_verification: verified first, answered with the challenge, not
     payload: ev,
   });
   t.equal(ok.statusCode, 204);
-  const jobs = await h.jobs();
-  t.equal(jobs.length, 1);
-  t.equal(jobs[0]!.record.requestContext.dedupeKey, 'Ev1');
+  const stored = await h.stored();
+  t.equal(stored.length, 1);
+  t.equal(stored[0]!.record.requestContext.dedupeKey, 'Ev1');
 });
 
 t.test('Slack ssl_check=1 (unsigned form post): 200, not stored', async (t) => {
@@ -175,7 +178,7 @@ t.test('Slack ssl_check=1 (unsigned form post): 200, not stored', async (t) => {
   });
   t.equal(res.statusCode, 200);
   t.equal(res.body, '');
-  t.equal((await h.jobs()).length, 0);
+  t.equal((await h.stored()).length, 0);
   // Only for Slack sources: elsewhere the form is an ordinary, verified request.
   const h2 = await ingress(t, { sources: { stripe: stripeSource } });
   const other = await h2.app.inject({
@@ -214,7 +217,7 @@ t.test(
     // A tampered body under a valid signature.
     const tampered = await h.app.inject(stripePost(event('evt_401', 'x'), stripeSignature(body)));
     t.equal(tampered.statusCode, 401);
-    t.equal((await h.jobs()).length, 0);
+    t.equal((await h.stored()).length, 0);
     const logged = h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'signature verification failed');
     t.same(
       logged.map((l) => l.reason),
@@ -288,7 +291,7 @@ t.test('404 and 405 win over 413: a large body to the wrong path or method', asy
   t.equal(put.json().error.code, 'METHOD_NOT_ALLOWED');
   const tooLarge = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: big });
   t.equal(tooLarge.statusCode, 413);
-  t.equal((await h.jobs()).length, 0);
+  t.equal((await h.stored()).length, 0);
 });
 
 t.test('413 for a body over bodyLimit, in the error format', async (t) => {
@@ -300,7 +303,7 @@ t.test('413 for a body over bodyLimit, in the error format', async (t) => {
   });
   const fits = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: 'x'.repeat(1024) });
   t.equal(fits.statusCode, 204);
-  t.equal((await h.jobs()).length, 1);
+  t.equal((await h.stored()).length, 1);
 });
 
 t.test("malformed URLs and unparseable requests: 4xx in the error format, not the framework's", async (t) => {
@@ -337,7 +340,7 @@ t.test("malformed URLs and unparseable requests: 4xx in the error format, not th
   );
   t.equal(noHost.status, 400);
   t.same(noHost.body, { error: { code: 'BAD_REQUEST', message: 'The request has no Host header.' } });
-  t.equal((await h.jobs()).length, 0, 'nothing stored');
+  t.equal((await h.stored()).length, 0, 'nothing stored');
 });
 
 t.test('429 with retry-after past the per-source rate limit', async (t) => {
@@ -353,7 +356,7 @@ t.test('429 with retry-after past the per-source rate limit', async (t) => {
     error: { code: 'RATE_LIMITED', message: 'Too many requests for this source; retry later.' },
   });
   t.equal((await send('free')).statusCode, 204, 'other sources are not limited');
-  t.equal((await h.jobs()).length, 3);
+  t.equal((await h.stored()).length, 3);
 
   // The counter is in Redis: a second gateway instance on the same prefix shares it.
   const second = await buildIngress({
@@ -365,7 +368,7 @@ t.test('429 with retry-after past the per-source rate limit', async (t) => {
   t.teardown(() => second.close());
   const other = await second.inject({ method: 'POST', url: '/hooks/limited', payload: '{}' });
   t.equal(other.statusCode, 429, "the second instance sees the first one's count");
-  t.equal((await h.jobs()).length, 3, 'nothing stored past the limit');
+  t.equal((await h.stored()).length, 3, 'nothing stored past the limit');
 });
 
 t.test('Redis unreachable: 503 with retry-after, readyz 503, healthz 200', async (t) => {
@@ -403,8 +406,8 @@ t.test('ack: immediate answers first, then stores', async (t) => {
   const res = await h.app.inject({ method: 'POST', url: '/hooks/fast', payload: '{"a":1}' });
   t.equal(res.statusCode, 204);
   const id = res.headers['hookgate-event-id'] as string;
-  const job = await eventually(() => h.queue.getJob(id));
-  t.equal(job.data.record.requestPayload.body, '{"a":1}');
+  const record = await eventually(() => h.record(id));
+  t.equal(record.requestPayload.body, '{"a":1}');
 });
 
 t.test('ack: immediate with Redis unreachable: answered, then counted as lost', async (t) => {

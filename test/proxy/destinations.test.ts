@@ -34,7 +34,7 @@ t.test('success and failure destinations receive request + response', async (t) 
       audit: { type: 'http', url: always.url },
     },
   });
-  const worker = gw.startWorker();
+  gw.startWorker();
 
   up.reply(
     { status: 201, headers: { 'content-type': 'application/json' }, body: '{"id":"ord_1"}' },
@@ -58,9 +58,12 @@ t.test('success and failure destinations receive request + response', async (t) 
   const [success] = await onSuccess.waitForRequests(1);
   const [failure] = await onFailure.waitForRequests(1);
   await always.waitForRequests(2);
-  // Everything routed has been delivered: counts now are final.
-  await waitUntilDrained(worker.queues.events);
-  await waitUntilDrained(worker.queues.deliveries);
+  // Every delivery of both events settled: counts now are final.
+  const settled = await gw.settled([createdId, crashedId]);
+  t.same(
+    settled.map((e) => e.status),
+    ['delivered', 'delivered'],
+  );
   t.equal(onSuccess.requests.length, 1, 'the 500 did not go to the success destination');
   t.equal(onFailure.requests.length, 1, 'the 201 did not go to the failure destination');
   t.same(always.requests.map((r) => r.headers['webhook-id']).sort(), [createdId, crashedId].sort());
@@ -101,7 +104,7 @@ t.test('routes filter on the record, response included', async (t) => {
     },
     destinations: { big: { type: 'http', url: big.url } },
   });
-  const worker = gw.startWorker();
+  gw.startWorker();
   const small = await call(`${gw.url}/api/orders`, {
     headers: { 'content-type': 'application/json' },
     body: '{"amount":5}',
@@ -113,19 +116,15 @@ t.test('routes filter on the record, response included', async (t) => {
   t.equal(small.status, 200);
   t.equal(large.status, 200);
   const [delivered] = await big.waitForRequests(1);
-  // Routed first, then delivered: drained in that order, nothing can still be on its way.
-  await waitUntilDrained(worker.queues.events);
-  await waitUntilDrained(worker.queues.deliveries);
+  // Both settled (the small one matched no route): nothing can still be on its way.
+  const settled = await gw.settled([
+    small.headers['hookgate-event-id'] as string,
+    large.headers['hookgate-event-id'] as string,
+  ]);
+  t.same(
+    settled.map((e) => e.status),
+    ['unrouted', 'delivered'],
+  );
   t.equal(big.requests.length, 1);
   t.equal(delivered!.headers['webhook-id'], large.headers['hookgate-event-id']);
 });
-
-async function waitUntilDrained(queue: {
-  getJobCounts(...states: string[]): Promise<Record<string, number>>;
-}): Promise<void> {
-  for (;;) {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    if (Object.values(counts).every((n) => n === 0)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

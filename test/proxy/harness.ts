@@ -1,17 +1,18 @@
-import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { buildIngress } from '../../src/ingress/app.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
+import { createEventHistory, type EventDetail } from '../../src/events/history.js';
+import { openStore, type Store } from '../../src/queue/delivery-queues.js';
 import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
-import type { EventJobData } from '../../src/queue/jobs.js';
-import { EVENTS_QUEUE } from '../../src/queue/names.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { captureLogger } from '../ingress/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { storedEvent, storedEvents } from '../helpers/stored-events.js';
 
 export interface Gateway {
   /** `http://127.0.0.1:<port>` the gateway listens on. */
@@ -21,10 +22,16 @@ export interface Gateway {
   store: EventStore;
   metrics: Metrics;
   logs: string[];
-  /** Records in the events queue, by event id. */
+  /** Stored records (the intake's, in Redis), by event id. */
   record(eventId: string): Promise<Envelope | undefined>;
   records(): Promise<Envelope[]>;
   metric(name: string, labels: Record<string, string>): Promise<number>;
+  /**
+   * Waits until each event's history (as `hookgate events show` reads it) says it
+   * is settled: routed and every delivery delivered or dead-lettered (or no route
+   * matched). Counts at the receivers are final then.
+   */
+  settled(eventIds: readonly string[]): Promise<EventDetail[]>;
   /** The router and delivery worker of `hookgate worker`, on the same Redis and config. */
   startWorker(): WorkerRuntime;
   /** close() of `hookgate serve`: drain, flush, close the store. Idempotent. */
@@ -59,6 +66,7 @@ export async function gateway(
   const store = createEventStore({
     redis: config.redis,
     retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
     enqueueTimeout: config.server.enqueueTimeout,
     logger,
   });
@@ -66,10 +74,11 @@ export async function gateway(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
-  queue.on('error', () => {}); // tests that take Redis away
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // tests that take Redis away
 
   const workers: WorkerRuntime[] = [];
+  let reader: Store | undefined;
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
@@ -79,7 +88,8 @@ export async function gateway(
   t.teardown(async () => {
     await close();
     await Promise.all(workers.map((w) => w.close(2000)));
-    await queue.close();
+    await reader?.close();
+    redis.disconnect();
     if (url === REDIS_URL) await dropPrefix(prefix, url);
   });
 
@@ -91,16 +101,23 @@ export async function gateway(
     metrics,
     logs: lines,
     async record(eventId) {
-      return (await queue.getJob(eventId))?.data.record;
+      return (await storedEvent(redis, prefix, eventId))?.record;
     },
     async records() {
-      const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-      return jobs.map((j) => j.data.record);
+      return (await storedEvents(redis, prefix)).map((e) => e.record);
     },
     async metric(name, labels) {
       const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
       const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
       return v?.value ?? 0;
+    },
+    async settled(eventIds) {
+      reader ??= openStore(config);
+      const history = createEventHistory(reader, config);
+      return eventually(async () => {
+        const events = await Promise.all(eventIds.map((id) => history.get(id)));
+        return events.every((e) => e && e.status !== 'pending') ? (events as EventDetail[]) : undefined;
+      });
     },
     startWorker() {
       const w = startWorkerRuntime(config, { logger, metrics, sampleEveryMs: 0, sweepEveryMs: 0 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseConfig } from '../../src/config/load.js';
 import { compileTemplate, recordView, TemplateError } from '../../src/record/template.js';
-import { createRouteTable } from '../../src/worker/routing.js';
+import { createRouteTable } from '../../src/record/routes.js';
 import { sampleRecord } from '../destinations/record.js';
 
 t.test('recordView: source, headers, query, parsed body, condition', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { sampleRecord } from '../destinations/record.js';
 import { harness, testConfig, waitFor } from './harness.js';
@@ -42,7 +42,7 @@ t.test('an event reaches every matching route once; a filter excludes one', asyn
   t.equal(a!.headers['webhook-id'], record.id);
   const event = await waitFor('event routed', async () => {
     const e = await h.events.get(record.id);
-    return e?.deliveries.every((d) => d.state === 'completed') && e.deliveries.length === 2 && e;
+    return e?.deliveries.every((d) => d.status === 'delivered') && e.deliveries.length === 2 && e;
   });
   t.same(
     event.deliveries.map((d) => d.destination),
@@ -87,7 +87,8 @@ t.test('on: success | failure | always follows the record condition', async (t) 
   await waitFor('all deliveries done', async () => {
     const [g, b] = await Promise.all([h.events.get(good.id), h.events.get(bad.id)]);
     return (
-      [...(g?.deliveries ?? []), ...(b?.deliveries ?? [])].filter((d) => d.state === 'completed').length === 4
+      [...(g?.deliveries ?? []), ...(b?.deliveries ?? [])].filter((d) => d.status === 'delivered').length ===
+      4
     );
   });
   t.same(
@@ -100,7 +101,7 @@ t.test('on: success | failure | always follows the record condition', async (t) 
   );
 });
 
-t.test('routing the same event twice creates no second delivery', async (t) => {
+t.test('an event a dead worker left unsettled is claimed by another and delivered', async (t) => {
   const rx = await startHttpReceiver();
   t.teardown(() => rx.close());
   const h = harness(
@@ -108,24 +109,40 @@ t.test('routing the same event twice creates no second delivery', async (t) => {
     testConfig({
       sources: { stripe: { routes: [{ to: 'a' }, { to: 'b' }] } },
       destinations: { a: { type: 'http', url: rx.url }, b: { type: 'http', url: `${rx.url}/b` } },
+      worker: { lockDuration: '300ms', stalledInterval: '100ms' },
     }),
   );
   const record = sampleRecord();
-  const { createRouterProcessor } = await import('../../src/worker/router.js');
-  const route = createRouterProcessor(h.config, h.queues);
-  const job = { data: { record } } as Parameters<typeof route>[0];
-  const first = await route(job);
-  const second = await route(job);
-  t.same(first.deliveries, [deliveryId(record.id, 'a'), deliveryId(record.id, 'b')]);
-  t.same(second.deliveries, first.deliveries);
-  const counts = await h.queues.deliveries.getJobCounts('waiting');
-  t.equal(counts.waiting, 2);
+  await h.publish(record);
+  // A consumer that reads the entry and dies before settling it: it stays pending.
+  const { INTAKE_GROUP } = await import('../../src/queue/keys.js');
+  await h.queues.redis.xgroup('CREATE', h.queues.keys.intake, INTAKE_GROUP, '0', 'MKSTREAM');
+  const read = await h.queues.redis.xreadgroup(
+    'GROUP',
+    INTAKE_GROUP,
+    'dead-worker',
+    'COUNT',
+    10,
+    'STREAMS',
+    h.queues.keys.intake,
+    '>',
+  );
+  t.ok(read, 'the dead worker took the entry');
   h.startWorker();
   await rx.waitForRequests(2);
-  await waitFor(
-    'deliveries completed',
-    async () => (await h.queues.deliveries.getJobCounts('completed')).completed === 2,
+  const event = await waitFor('settled', async () => {
+    const e = await h.events.get(record.id);
+    return e?.status === 'delivered' && e;
+  });
+  t.same(
+    event.deliveries.map((d) => d.id),
+    [deliveryId(record.id, 'a'), deliveryId(record.id, 'b')],
   );
+  const pending = (await h.queues.redis.xpending(h.queues.keys.intake, INTAKE_GROUP)) as [
+    number,
+    ...unknown[],
+  ];
+  t.equal(pending[0], 0, 'nothing left pending');
   t.equal(rx.requests.length, 2);
 });
 
@@ -155,7 +172,7 @@ t.test('a transient failure is retried, then delivered; each destination retries
   );
   const event = await waitFor('flaky delivered', async () => {
     const e = await h.events.get(record.id);
-    return e?.deliveries.find((d) => d.destination === 'flaky')?.state === 'completed' && e;
+    return e?.deliveries.find((d) => d.destination === 'flaky')?.status === 'delivered' && e;
   });
   const attempts = event.deliveries.find((d) => d.destination === 'flaky')!.attempts;
   t.same(
@@ -197,7 +214,7 @@ t.test('retry-after from the destination is honoured over the backoff', async (t
   await rx.waitForRequests(2);
   const event = await waitFor('delivered', async () => {
     const e = await h.events.get(record.id);
-    return e?.deliveries[0]?.state === 'completed' && e;
+    return e?.deliveries[0]?.status === 'delivered' && e;
   });
   t.equal(event.deliveries[0]!.attempts[0]!.retryInMs, 1000);
 });
@@ -274,7 +291,7 @@ t.test('a destination that never answers times out and is retried', async (t) =>
   await h.publish(record);
   const event = await waitFor('delivered after a timeout', async () => {
     const e = await h.events.get(record.id);
-    return e?.deliveries[0]?.state === 'completed' && e;
+    return e?.deliveries[0]?.status === 'delivered' && e;
   });
   t.equal(rx.requests.length, 2);
   t.match(event.deliveries[0]!.attempts[0], { outcome: 'retry', error: /timed out after 300ms/ });
@@ -298,7 +315,7 @@ t.test('a destination that is down for a while recovers by retry alone', async (
   await h.publish(record);
   const id = deliveryId(record.id, 'rx');
   await waitFor('three refused attempts', async () => {
-    const job = await h.queues.deliveries.getJob(id);
+    const job = await h.queues.queue('rx').getJob(id);
     return (job?.attemptsMade ?? 0) >= 3;
   });
   const back = await startHttpReceiver({ port });
@@ -307,7 +324,7 @@ t.test('a destination that is down for a while recovers by retry alone', async (
   t.equal(parse(got!.body).id, record.id);
   const event = await waitFor('delivered', async () => {
     const e = await h.events.get(record.id);
-    return e?.deliveries[0]?.state === 'completed' && e;
+    return e?.deliveries[0]?.status === 'delivered' && e;
   });
   const attempts = event.deliveries[0]!.attempts;
   t.ok(attempts.length >= 4);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
-import { deliveryId } from '../../src/worker/ids.js';
+import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { harness, testConfig, waitFor } from './harness.js';
@@ -27,26 +27,33 @@ t.test('events: get, list, replay', async (t) => {
   const other = sampleRecord({ source: 'github' });
   const last = sampleRecord();
   for (const r of [first, other, last]) await h.publish(r);
+  // a delivers everything; b answers 410 (permanent) to the two invoice.paid events.
   await waitFor('all settled', async () => {
-    const counts = await h.queues.deliveries.getJobCounts('completed', 'failed');
-    return counts.completed === 3 && counts.failed === 2;
+    const events = await Promise.all([first, other, last].map((r) => h.events.get(r.id)));
+    if (events.some((e) => !e || e.status === 'pending')) return false;
+    const deliveries = events.flatMap((e) => e!.deliveries);
+    return (
+      deliveries.filter((d) => d.status === 'delivered').length === 3 &&
+      deliveries.filter((d) => d.status === 'failed').length === 2
+    );
   });
 
-  await t.test('get: envelope and each delivery with state and attempts', async (t) => {
+  await t.test('get: envelope and each delivery with status and attempts', async (t) => {
     const e = (await h.events.get(first.id))!;
     t.same(e.envelope, first as Envelope);
-    t.match(e, { id: first.id, source: 'stripe', receivedAt: first.timestamp, state: 'completed' });
+    t.match(e, { id: first.id, source: 'stripe', receivedAt: first.timestamp, status: 'failed' });
+    t.equal((await h.events.get(other.id))!.status, 'delivered');
     t.match(e.deliveries, [
       {
         id: deliveryId(first.id, 'a'),
         destination: 'a',
-        state: 'completed',
+        status: 'delivered',
         attempts: [{ outcome: 'success' }],
       },
       {
         id: deliveryId(first.id, 'b'),
         destination: 'b',
-        state: 'failed',
+        status: 'failed',
         error: /410/,
         attempts: [{ outcome: 'dead_letter' }],
       },
@@ -60,8 +67,18 @@ t.test('events: get, list, replay', async (t) => {
     t.same(await ids(), [last.id, other.id, first.id]);
     t.same(await ids({ source: 'stripe' }), [last.id, first.id]);
     t.same(
-      (await h.events.list()).items.map((e) => [e.source, e.receivedAt]),
-      [last, other, first].map((r) => [r.source, r.timestamp]),
+      (await h.events.list()).items.map((e) => [e.source, e.status]),
+      [
+        ['stripe', 'failed'],
+        ['github', 'delivered'],
+        ['stripe', 'failed'],
+      ],
+    );
+    // `events list` and `events show` should tell the same receive time.
+    t.same(
+      (await h.events.list()).items.map((e) => e.receivedAt),
+      [last, other, first].map((r) => r.timestamp),
+      'receivedAt in the list is the record timestamp',
     );
     t.notOk((await h.events.list()).nextCursor, 'no cursor on the last page');
 
@@ -94,14 +111,14 @@ t.test('events: get, list, replay', async (t) => {
     for (const id of result.deliveries) t.match(id, new RegExp(`^${first.id}~(a|b)~replay-[0-9A-Z]{26}$`));
     await waitFor('replays delivered', async () => {
       const e = await h.events.get(first.id);
-      return e?.deliveries.filter((d) => d.replayOf && d.state === 'completed').length === 2;
+      return e?.deliveries.filter((d) => d.replayOf && d.status === 'delivered').length === 2;
     });
     const replayed = JSON.parse(a.requests[before]!.body.toString()) as Envelope;
     t.equal(replayed.id, first.id);
     const e = (await h.events.get(first.id))!;
     t.equal(e.deliveries.length, 4, 'first deliveries and replays');
     t.equal(
-      e.deliveries.find((d) => d.id === deliveryId(first.id, 'b'))!.state,
+      e.deliveries.find((d) => d.id === deliveryId(first.id, 'b'))!.status,
       'failed',
       'the dead letter stays',
     );

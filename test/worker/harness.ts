@@ -2,15 +2,19 @@ import type { Test } from 'tap';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../../src/dead-letter/store.js';
-import { createEventStore, type EventStore } from '../../src/events/store.js';
+import { createEventHistory, type EventHistory } from '../../src/events/history.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { Envelope } from '../../src/record/envelope.js';
-import { openQueues, type Queues } from '../../src/worker/queues.js';
+import { openStore, type Store } from '../../src/queue/delivery-queues.js';
+import { createEventStore as createIntake, type EventStore as Intake } from '../../src/queue/event-store.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 /** Small delays and no jitter: a retry schedule a test can sit through. */
 export const FAST_RETRY = { attempts: 3, backoff: 'fixed', delay: '30ms', maxDelay: '1s', jitter: 0 };
+
+/** A breaker that opens and probes within a test's patience. */
+export const FAST_BREAKER = { failures: 10, cooldown: '200ms', maxCooldown: '1s' };
 
 /** A validated config on a fresh Redis prefix. */
 export function testConfig(raw: Record<string, unknown>, label = 'worker'): Config {
@@ -20,8 +24,14 @@ export function testConfig(raw: Record<string, unknown>, label = 'worker'): Conf
     {
       ...raw,
       redis: { url: REDIS_URL, prefix, ...(r.redis ?? {}) },
-      defaults: { retry: FAST_RETRY, timeout: '2s', ...(r.defaults ?? {}) },
-      worker: { concurrency: 4, ...(r.worker ?? {}) },
+      worker: { ...(r.worker ?? {}) },
+      defaults: {
+        retry: FAST_RETRY,
+        timeout: '2s',
+        breaker: FAST_BREAKER,
+        concurrency: 4,
+        ...(r.defaults ?? {}),
+      },
       logLevel: 'silent',
     },
     { env: {} },
@@ -30,36 +40,50 @@ export function testConfig(raw: Record<string, unknown>, label = 'worker'): Conf
 
 export interface Harness {
   config: Config;
-  queues: Queues;
+  queues: Store;
   store: DeadLetterStore;
-  events: EventStore;
+  events: EventHistory;
+  intake: Intake;
   metrics: Metrics;
-  /** What the ingress does: one `events` job per accepted event. */
+  /** What the ingress does: the event stored through the same intake. */
   publish(record: Envelope): Promise<void>;
   startWorker(): WorkerRuntime;
 }
 
 /** Queues, stores and (on demand) a worker runtime, all closed and the prefix dropped at teardown. */
 export function harness(t: Test, config: Config): Harness {
-  const queues = openQueues(config);
+  const queues = openStore(config);
+  const intake = createIntake({
+    redis: config.redis,
+    retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
+    enqueueTimeout: 5000,
+  });
   const metrics = createMetrics({ defaults: false });
   const runtimes: WorkerRuntime[] = [];
   t.teardown(async () => {
     await Promise.all(runtimes.map((r) => r.close(2000)));
     await queues.close();
+    await intake.close();
     await dropPrefix(config.redis.prefix);
   });
   return {
     config,
     queues,
-    store: createDeadLetterStore(queues),
-    events: createEventStore(queues, config),
+    store: createDeadLetterStore(queues, config),
+    events: createEventHistory(queues, config),
+    intake,
     metrics,
     async publish(record) {
-      await queues.events.add(record.source, { record }, { jobId: record.id, attempts: 3 });
+      await intake.accept(record, { source: record.source });
     },
     startWorker() {
-      const r = startWorkerRuntime(config, { metrics, sampleEveryMs: 0, sweepEveryMs: 0 });
+      const r = startWorkerRuntime(config, {
+        metrics,
+        sampleEveryMs: 0,
+        sweepEveryMs: 0,
+        controlsEveryMs: 100,
+      });
       runtimes.push(r);
       return r;
     },

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseConfig } from '../../src/config/load.js';
 import { RetryableError } from '../../src/destinations/errors.js';
-import { backoffDelay, retryPolicyFor, timeoutFor } from '../../src/worker/policy.js';
+import { backoffDelay, retryPolicyFor, timeoutFor } from '../../src/queue/policy.js';
 
 const config = parseConfig(
   `

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseConfig } from '../../src/config/load.js';
-import { createRouteTable } from '../../src/worker/routing.js';
+import { createRouteTable } from '../../src/record/routes.js';
 import { sampleRecord } from '../destinations/record.js';
 
 const config = parseConfig(

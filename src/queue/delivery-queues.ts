@@ -6,19 +6,24 @@ import {
   redisErrorKind,
   type ConnectionRole,
   type RedisConnection,
-} from '../queue/connection.js';
-import type { DeliveryJobData, EventJobData } from '../queue/jobs.js';
-import { DELIVERIES_QUEUE, EVENTS_QUEUE } from '../queue/names.js';
+} from './connection.js';
+import type { DeliveryJobData } from './jobs.js';
+import { controlKeys, deliveryQueueName, eventKeys, type ControlKeys, type EventKeys } from './keys.js';
 
 /**
- * The two queues plus the Redis connection they share. The dead-letter store, the
- * events API, the router and the CLI all work through one of these.
+ * hookgate's Redis: one connection, the key layout, and the BullMQ queue of each
+ * destination (made on first use). The worker, the event history, the dead-letter
+ * store, the admin API and the CLI all work through one of these.
  */
-export interface Queues {
+export interface Store {
   readonly prefix: string;
   readonly redis: RedisConnection;
-  readonly events: Queue<EventJobData>;
-  readonly deliveries: Queue<DeliveryJobData>;
+  readonly keys: EventKeys;
+  readonly controls: ControlKeys;
+  /** The queue of a destination (configured or not: old dead letters stay readable). */
+  queue(destination: string): Queue<DeliveryJobData>;
+  /** Destinations that have a queue: the configured ones plus any found in Redis. */
+  destinations(): Promise<string[]>;
   /**
    * Resolves once Redis answers; rejects with RedisUnavailableError after
    * `timeoutMs`. The `enqueue` role queues no commands while disconnected, so
@@ -32,23 +37,45 @@ export interface Queues {
  * `role: 'enqueue'` fails fast when Redis is away (CLI commands, admin API);
  * `'worker'` waits it out (long-running workers).
  */
-export function openQueues(config: Config, role: ConnectionRole = 'enqueue'): Queues {
+export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Store {
   const redis = createRedis(config.redis, role);
   const prefix = config.redis.prefix;
-  const events = new Queue<EventJobData>(EVENTS_QUEUE, { connection: redis, prefix });
-  const deliveries = new Queue<DeliveryJobData>(DELIVERIES_QUEUE, { connection: redis, prefix });
+  const queues = new Map<string, Queue<DeliveryJobData>>();
   // A queue re-emits connection errors; without a listener Node would crash on them.
   const ignore = () => {};
-  events.on('error', ignore);
-  deliveries.on('error', ignore);
   redis.on('error', ignore);
   let closed: Promise<void> | undefined;
   let ready: Promise<void> | undefined;
+  const queue = (destination: string) => {
+    let q = queues.get(destination);
+    if (!q) {
+      q = new Queue<DeliveryJobData>(deliveryQueueName(destination), { connection: redis, prefix });
+      q.on('error', ignore);
+      queues.set(destination, q);
+    }
+    return q;
+  };
   return {
     prefix,
     redis,
-    events,
-    deliveries,
+    keys: eventKeys(prefix),
+    controls: controlKeys(prefix),
+    queue,
+    async destinations() {
+      const found = new Set(Object.keys(config.destinations));
+      // BullMQ keeps a `meta` hash per queue that has ever had a job.
+      const pattern = `${prefix}:deliveries.*:meta`;
+      const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          for (const k of keys) found.add(k.slice(`${prefix}:deliveries.`.length, -':meta'.length));
+        } while (cursor !== '0');
+      }
+      return [...found].sort();
+    },
     ready(timeoutMs = 5000) {
       if (redis.status === 'ready') return Promise.resolve();
       ready ??= waitReady(redis, timeoutMs, config).finally(() => {
@@ -58,17 +85,12 @@ export function openQueues(config: Config, role: ConnectionRole = 'enqueue'): Qu
     },
     close() {
       closed ??= (async () => {
-        await Promise.allSettled([events.close(), deliveries.close()]);
+        await Promise.allSettled([...queues.values()].map((q) => q.close()));
         redis.disconnect();
       })();
       return closed;
     },
   };
-}
-
-/** Delivery ids of one event (first deliveries and replays), kept as long as events are. */
-export function eventDeliveriesKey(prefix: string, eventId: string): string {
-  return `${prefix}:hookgate:event-deliveries:${eventId}`;
 }
 
 export class RedisUnavailableError extends Error {

@@ -1,9 +1,6 @@
 import type { Config, RetryPolicy } from '../config/schema.js';
 import { RetryableError } from '../destinations/errors.js';
 
-/** The name deliveries carry in `opts.backoff.type`; BullMQ hands it to our strategy. */
-export const BACKOFF_TYPE = 'hookgate';
-
 /** A destination's retry policy: its own `retry` keys over `defaults.retry`. */
 export function retryPolicyFor(config: Config, destination: string): RetryPolicy {
   const own = config.destinations[destination]?.retry ?? {};

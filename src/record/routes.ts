@@ -1,7 +1,7 @@
 import type { Config, RouteConfig } from '../config/schema.js';
-import type { Envelope } from '../record/envelope.js';
-import { compileFilter, type Predicate } from '../record/filter.js';
-import { recordView } from '../record/template.js';
+import type { Envelope } from './envelope.js';
+import { compileFilter, type Predicate } from './filter.js';
+import { recordView } from './template.js';
 
 interface CompiledRoute {
   to: string;

@@ -1,0 +1,167 @@
+/**
+ * HTTP destination CPU benchmark: the client CPU one delivery costs in this process,
+ * `HttpDestination` (node:http with a keep-alive agent) against the implementation it
+ * replaced (global `fetch`), same run, alternating.
+ *
+ *   npm run bench   (BENCH_HTTP_DELIVERIES=5000, BENCH_HTTP_CONCURRENCY=50, BENCH_HTTP_ROUNDS=3,
+ *                    BENCH_HTTP_BASELINE=<git revision whose src/destinations/http.ts uses fetch>)
+ *
+ * The receiver runs in another process, so only the sender's CPU (`process.cpuUsage`,
+ * user + system) is counted: record formatting, headers, the request and reading the
+ * answer. The fetch implementation is taken from git (`git show`) into a temporary
+ * file for the run; it is not part of the source tree.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { HttpDestination } from '../../src/destinations/http.js';
+import { httpOptions } from '../../src/destinations/options.js';
+import type { Destination } from '../../src/destinations/types.js';
+import type { Envelope } from '../../src/record/envelope.js';
+import { sampleRecord } from '../../test/destinations/record.js';
+import { stop } from '../spawn-server.js';
+
+const DELIVERIES = Number(process.env.BENCH_HTTP_DELIVERIES ?? 5000);
+const CONCURRENCY = Number(process.env.BENCH_HTTP_CONCURRENCY ?? 50);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+// The last commit before the node:http rewrite (main, 2026-12-01).
+const BASELINE = process.env.BENCH_HTTP_BASELINE ?? 'f1bba1a';
+const TIMEOUT_MS = 10_000;
+
+type DestinationClass = new (
+  name: string,
+  options: ReturnType<typeof httpOptions.parse>,
+  timeoutMs: number,
+) => Destination;
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The baseline's http.ts, its relative imports pointed at this checkout's src/. */
+async function loadBaseline(dir: string): Promise<DestinationClass> {
+  const source = execFileSync('git', ['show', `${BASELINE}:src/destinations/http.ts`], {
+    cwd: root,
+  }).toString();
+  const srcDir = pathToFileURL(join(root, 'src/destinations/')).href;
+  const rewritten = source.replace(
+    /from '(\.\.?\/[^']+)'/g,
+    (_, path: string) => `from '${new URL(path, srcDir).href}'`,
+  );
+  const file = join(dir, 'http-fetch.ts');
+  writeFileSync(file, rewritten);
+  const mod = (await import(pathToFileURL(file).href)) as { HttpDestination: DestinationClass };
+  return mod.HttpDestination;
+}
+
+function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
+  const script = fileURLToPath(new URL('./receiver.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData).resume();
+        resolve({ child, url: m[1]! });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`receiver exited (${code}) before listening`)));
+  });
+}
+
+/** 200 distinct Stripe-like records of 1–3 KB, built before any timing. */
+function records(): Envelope[] {
+  return Array.from({ length: 200 }, (_, i) =>
+    sampleRecord({
+      body: JSON.stringify({
+        id: `evt_${i}`,
+        type: 'invoice.paid',
+        data: {
+          object: { customer: 'cus_42', amount: 1999, description: 'x'.repeat(1000 + (i % 20) * 100) },
+        },
+      }),
+    }),
+  );
+}
+
+async function drive(destination: Destination, pool: Envelope[], count: number): Promise<void> {
+  const live = new AbortController().signal;
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const record = pool[next++ % pool.length]!;
+      await destination.send(record, live);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+}
+
+interface Measured {
+  cpuUs: number;
+  perSecond: number;
+}
+
+async function measure(destination: Destination, pool: Envelope[]): Promise<Measured> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await drive(destination, pool, DELIVERIES);
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: (used.user + used.system) / DELIVERIES, perSecond: (DELIVERIES / ms) * 1000 };
+}
+
+async function received(url: string): Promise<number> {
+  return Number(await (await fetch(`${url}/count`)).text());
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-http-'));
+const receiver = await startReceiver();
+try {
+  const FetchDestination = await loadBaseline(dir);
+  const options = httpOptions.parse({ type: 'http', url: `${receiver.url}/webhooks` });
+  const targets: [string, Destination][] = [
+    [`fetch (${BASELINE})`, new FetchDestination('bench', options, TIMEOUT_MS)],
+    ['node:http', new HttpDestination('bench', options, TIMEOUT_MS)],
+  ];
+  const pool = records();
+  // Warm-up: JIT, connection pools.
+  for (const [, destination] of targets) await drive(destination, pool, 3000);
+
+  console.log(
+    `HTTP destination, ${DELIVERIES} deliveries per run at concurrency ${CONCURRENCY}, ` +
+      `client CPU per delivery (receiver in another process)`,
+  );
+  const results = new Map<string, Measured[]>(targets.map(([name]) => [name, []]));
+  let expected = await received(receiver.url);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, destination] of targets) {
+      const m = await measure(destination, pool);
+      expected += DELIVERIES;
+      results.get(name)!.push(m);
+      console.log(
+        `  round ${round}  ${name.padEnd(18)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU  ${Math.round(
+          m.perSecond,
+        )
+          .toLocaleString('en')
+          .padStart(7)}/s`,
+      );
+    }
+  }
+  const got = await received(receiver.url);
+  if (got !== expected) throw new Error(`receiver took ${got} deliveries, expected ${expected}`);
+  const [old, current] = targets.map(([name]) => results.get(name)!);
+  const ratios = old!.map((o, i) => current![i]!.cpuUs / o.cpuUs);
+  console.log(
+    `  node:http / fetch CPU per delivery: ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} ` +
+      `(every delivery reached the receiver: ${got})`,
+  );
+  for (const [, destination] of targets) await destination.close();
+} finally {
+  await stop(receiver.child);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,381 @@
+import { Job, type JobState } from 'bullmq';
+import { decodeTime, ulid } from 'ulid';
+import type { Config } from '../config/schema.js';
+import { InvalidCursorError } from '../errors.js';
+import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
+import type { Store } from '../queue/delivery-queues.js';
+import { parseStatusEntry, writeDeliveryStatus, type DeliveryStatusEntry } from '../queue/event-status.js';
+import { deliveryId, parseDeliveryId } from '../queue/ids.js';
+import { deliveryJobOptions, type DeliveryJobData } from '../queue/jobs.js';
+import {
+  decodeMarks,
+  decodeStored,
+  firstAttempt,
+  type CompactMark,
+  type Marks,
+} from '../queue/stored-event.js';
+import type { Envelope } from '../record/envelope.js';
+import { createRouteTable } from '../record/routes.js';
+import { retryPolicyFor } from '../queue/policy.js';
+
+/**
+ * Accepted events and what became of them, as `hookgate events`, the admin API and
+ * the console show them, read from Redis: the intake stream is the time index (one
+ * small entry per event), each event's stored record carries its first attempts,
+ * and deliveries that went to a destination queue are read from their job.
+ */
+export type EventStatus = 'pending' | 'delivered' | 'failed' | 'unrouted';
+export const EVENT_STATUSES: readonly EventStatus[] = ['pending', 'delivered', 'failed', 'unrouted'];
+export type DeliveryOutcome = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryStatus {
+  /** `<eventId>~<destination>` (replays: `~<replayId>` after it); a dead letter has this id. */
+  id: string;
+  destination: string;
+  /** `failed`: in the dead-letter store. */
+  status: DeliveryOutcome;
+  /** While in its destination queue: BullMQ's state (`waiting`, `delayed`, `active`, `failed`…). */
+  queueState?: JobState | 'unknown';
+  attempts: AttemptRecord[];
+  /** The last error, when there was one. */
+  error?: string;
+  /** `delayed`: when the next attempt is due. */
+  nextAttemptAt?: string;
+  replayOf?: string;
+}
+
+export interface EventSummary {
+  id: string;
+  source: string;
+  type?: string;
+  dedupeKey?: string;
+  receivedAt: string;
+  /** `pending`: not routed yet, or a delivery not final; `failed`: some delivery dead-lettered. */
+  status: EventStatus;
+}
+
+export interface EventDetail extends EventSummary {
+  envelope: Envelope;
+  deliveries: DeliveryStatus[];
+}
+
+export interface ReplayResult {
+  eventId: string;
+  /** New delivery ids (`<eventId>~<destination>~<replayId>`). */
+  deliveries: string[];
+}
+
+export interface EventQuery {
+  source?: string;
+  type?: string;
+  status?: EventStatus;
+  /** Received at or after / before (epoch ms). */
+  since?: number;
+  until?: number;
+  /** Matches the event id, the dedupe key, or text in the body. */
+  q?: string;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EventPage {
+  items: EventSummary[];
+  /** `null`: no more. */
+  nextCursor: string | null;
+}
+
+export const DEFAULT_EVENT_LIMIT = 50;
+export const MAX_EVENT_LIMIT = 1000;
+/** Intake entries one page may look through: a filter that matches little answers with a cursor instead of scanning weeks. */
+const MAX_SCAN = 20_000;
+const SCAN_BATCH = 500;
+
+export class EventNotFoundError extends Error {
+  constructor(id: string) {
+    super(`no event ${id}`);
+    this.name = 'EventNotFoundError';
+  }
+}
+
+export class UnknownDestinationError extends Error {
+  constructor(name: string) {
+    super(`unknown destination "${name}"`);
+    this.name = 'UnknownDestinationError';
+  }
+}
+
+export interface EventHistory {
+  /** By hookgate event id, or by the provider's id (dedupe key) of any source. */
+  get(idOrDedupeKey: string): Promise<EventDetail | undefined>;
+  /** Newest first, a page at a time. A cursor it did not hand out throws `InvalidCursorError`. */
+  list(query?: EventQuery): Promise<EventPage>;
+  /**
+   * Delivers the event again under new delivery ids (same event id): to
+   * `destination` only, or to every destination its routes match under the current
+   * config. Attempt numbers count on from the earlier deliveries.
+   */
+  replay(eventId: string, options?: { destination?: string }): Promise<ReplayResult>;
+}
+
+export function encodeEventCursor(streamId: string): string {
+  return Buffer.from(streamId, 'utf8').toString('base64url');
+}
+
+export function decodeEventCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d+-\d+$/.test(id) || encodeEventCursor(id) !== cursor) throw new InvalidCursorError();
+  return id;
+}
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * When the event was received: its id is a ULID made from the receipt time (the
+ * record's `timestamp`), which can be earlier than the intake entry (a proxy record
+ * buffered through a Redis outage).
+ */
+function receivedAt(eventId: string, streamId: string): number {
+  try {
+    return decodeTime(eventId);
+  } catch {
+    return Number(streamId.split('-')[0]);
+  }
+}
+
+function statusOf(marks: Marks | undefined, status: Record<string, string>): EventStatus {
+  if (!marks) return 'pending';
+  const keys = new Set([...Object.keys(marks), ...Object.keys(status)]);
+  if (keys.size === 0) return 'unrouted';
+  let pending = false;
+  for (const key of keys) {
+    const entry = status[key] !== undefined ? parseStatusEntry(status[key]) : undefined;
+    const state = entry?.state ?? markState(marks[key]);
+    if (state === 'failed') return 'failed';
+    if (state === 'pending') pending = true;
+  }
+  return pending ? 'pending' : 'delivered';
+}
+
+function markState(mark: CompactMark | undefined): DeliveryOutcome {
+  if (!mark) return 'pending';
+  return mark[0] === 'd' ? 'delivered' : mark[0] === 'f' ? 'failed' : 'pending';
+}
+
+function fieldsOf(fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
+
+export function createEventHistory(store: Store, config: Config): EventHistory {
+  const routes = createRouteTable(config);
+  const { redis, keys } = store;
+
+  async function load(eventId: string) {
+    const [value, status] = await Promise.all([
+      redis.getBuffer(keys.record(eventId)),
+      redis.hgetall(keys.status(eventId)),
+    ]);
+    if (!value) return undefined;
+    return { ...decodeStored(value), status };
+  }
+
+  async function resolveId(idOrKey: string): Promise<string | undefined> {
+    if (ULID.test(idOrKey) && (await redis.exists(keys.record(idOrKey)))) return idOrKey;
+    const sources = Object.keys(config.sources);
+    if (!sources.length) return undefined;
+    const found = await Promise.all(sources.map((s) => redis.get(keys.dedupe(s, idOrKey))));
+    return found.find((v): v is string => !!v);
+  }
+
+  async function deliveryStatus(
+    eventId: string,
+    key: string,
+    mark: CompactMark | undefined,
+    entry: DeliveryStatusEntry | undefined,
+  ): Promise<DeliveryStatus> {
+    const destination = key.split('~')[0]!;
+    const id = deliveryId(eventId, key);
+    const out: DeliveryStatus = { id, destination, status: entry?.state ?? markState(mark), attempts: [] };
+    const replayOf = key.includes('~') ? deliveryId(eventId, destination) : undefined;
+    if (replayOf) out.replayOf = replayOf;
+    if (entry?.state === 'delivered') {
+      out.attempts = entry.attempts ?? [];
+      return out;
+    }
+    if (mark?.[0] === 'd' && !entry) {
+      out.attempts = [firstAttempt(mark as CompactMark & { 0: 'd' })];
+      return out;
+    }
+    // In its destination queue (retrying, waiting, or a dead letter): the job has the rest.
+    const queue = store.queue(destination);
+    const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
+    if (!job) return out;
+    const [state, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, -1, true)]);
+    out.queueState = state;
+    out.attempts = [...(job.data.prior ?? []), ...parseAttempts(logs)];
+    if (state === 'failed') out.status = 'failed';
+    if (job.failedReason) out.error = job.failedReason;
+    else {
+      const last = out.attempts[out.attempts.length - 1];
+      if (last?.error) out.error = last.error;
+    }
+    if (state === 'delayed')
+      out.nextAttemptAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
+    return out;
+  }
+
+  async function detail(eventId: string): Promise<EventDetail | undefined> {
+    const found = await load(eventId);
+    if (!found) return undefined;
+    const { record, marks, status } = found;
+    const deliveryKeys = [...new Set([...Object.keys(marks ?? {}), ...Object.keys(status)])];
+    const deliveries = await Promise.all(
+      deliveryKeys.map((k) =>
+        deliveryStatus(
+          eventId,
+          k,
+          marks?.[k],
+          status[k] !== undefined ? parseStatusEntry(status[k]) : undefined,
+        ),
+      ),
+    );
+    deliveries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const summary: EventSummary = {
+      id: record.id,
+      source: record.source,
+      receivedAt: record.timestamp,
+      status: statusOf(marks, status),
+    };
+    const type = (record.requestContext as { eventType?: string }).eventType;
+    if (type !== undefined) summary.type = type;
+    if (record.requestContext.dedupeKey !== undefined) summary.dedupeKey = record.requestContext.dedupeKey;
+    return { ...summary, envelope: record, deliveries };
+  }
+
+  return {
+    async get(idOrKey) {
+      await store.ready();
+      const id = await resolveId(idOrKey);
+      return id ? detail(id) : undefined;
+    },
+
+    async list(query = {}) {
+      await store.ready();
+      const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
+      let end = query.cursor !== undefined ? `(${decodeEventCursor(query.cursor)}` : '+';
+      if (query.until !== undefined && end === '+') end = `(${query.until}-0`;
+      const start = query.since !== undefined ? `${query.since}-0` : '-';
+      const items: EventSummary[] = [];
+      let scanned = 0;
+      let lastId: string | undefined;
+      const q = query.q?.toLowerCase();
+      for (;;) {
+        const batch = (await redis.xrevrange(keys.intake, end, start, 'COUNT', SCAN_BATCH)) as [
+          string,
+          string[],
+        ][];
+        if (!batch.length) return { items, nextCursor: null };
+        const candidates = batch
+          .map(([streamId, raw]) => ({ streamId, f: fieldsOf(raw) }))
+          .filter(
+            ({ f }) => f.i && (!query.source || f.s === query.source) && (!query.type || f.t === query.type),
+          );
+        // Marks (the start of the record) and status of each candidate, in one round trip.
+        const pipe = redis.pipeline();
+        for (const { f } of candidates) {
+          if (q && !(f.i!.toLowerCase() === q || f.k?.toLowerCase() === q)) pipe.getBuffer(keys.record(f.i!));
+          else pipe.getrangeBuffer(keys.record(f.i!), 0, 2047);
+          pipe.hgetall(keys.status(f.i!));
+        }
+        const replies = (await pipe.exec()) ?? [];
+        for (let i = 0; i < candidates.length; i++) {
+          const { streamId, f } = candidates[i]!;
+          const value = replies[2 * i]?.[1] as Buffer | null | undefined;
+          const status = (replies[2 * i + 1]?.[1] as Record<string, string> | undefined) ?? {};
+          // Expired (retention) but not yet trimmed from the index: gone.
+          if (!value || value.length === 0) continue;
+          if (q && !(f.i!.toLowerCase() === q || f.k?.toLowerCase() === q)) {
+            const { record } = decodeStored(value);
+            if (!(record.requestPayload.body ?? '').toLowerCase().includes(q)) continue;
+          }
+          let marks: Marks | undefined;
+          try {
+            marks = decodeMarks(value);
+          } catch {
+            marks = decodeStored((await redis.getBuffer(keys.record(f.i!))) ?? value).marks;
+          }
+          const summary: EventSummary = {
+            id: f.i!,
+            source: f.s ?? '',
+            receivedAt: new Date(receivedAt(f.i!, streamId)).toISOString(),
+            status: statusOf(marks, status),
+          };
+          if (f.t !== undefined) summary.type = f.t;
+          if (f.k !== undefined) summary.dedupeKey = f.k;
+          if (query.status && summary.status !== query.status) continue;
+          // A cursor only when another event matches: with a filter, an older entry
+          // in the index is no promise of one, and the last page would come back empty.
+          if (items.length === limit) return { items, nextCursor: encodeEventCursor(lastId!) };
+          items.push(summary);
+          lastId = streamId;
+        }
+        scanned += batch.length;
+        const oldest = batch[batch.length - 1]![0];
+        end = `(${oldest}`;
+        if (batch.length < SCAN_BATCH) return { items, nextCursor: null };
+        // Looked through enough for one answer: the caller continues from here.
+        if (scanned >= MAX_SCAN)
+          return { items, nextCursor: encodeEventCursor(lastId && lastId < oldest ? lastId : oldest) };
+      }
+    },
+
+    async replay(eventId, options = {}) {
+      await store.ready();
+      const event = await detail(eventId);
+      if (!event) throw new EventNotFoundError(eventId);
+      let destinations: string[];
+      if (options.destination !== undefined) {
+        if (!config.destinations[options.destination]) throw new UnknownDestinationError(options.destination);
+        destinations = [options.destination];
+      } else {
+        destinations = routes.match(event.envelope) ?? [];
+      }
+      const replayId = `replay-${ulid()}`;
+      const keep = Math.max(config.retention.events, config.retention.deadLetters);
+      const ids: string[] = [];
+      for (const destination of destinations) {
+        const key = `${destination}~${replayId}`;
+        const id = deliveryId(eventId, key);
+        const base = event.deliveries
+          .filter((d) => d.destination === destination)
+          .reduce((n, d) => n + d.attempts.length, 0);
+        await writeDeliveryStatus(store, eventId, key, { state: 'pending' }, keep);
+        const data: DeliveryJobData = {
+          eventId,
+          source: event.source,
+          destination,
+          key,
+          base,
+          replayOf: deliveryId(eventId, destination),
+        };
+        await store
+          .queue(destination)
+          .add(
+            destination,
+            data,
+            deliveryJobOptions(
+              id,
+              retryPolicyFor(config, destination).attempts,
+              config.retention.deadLetters,
+            ),
+          );
+        ids.push(id);
+      }
+      return { eventId, deliveries: ids };
+    },
+  };
+}
+
+export { parseDeliveryId };

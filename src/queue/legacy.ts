@@ -1,0 +1,141 @@
+import { Queue, type Job } from 'bullmq';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { parseAttempts } from './attempts.js';
+import type { Store } from './delivery-queues.js';
+import { parseDeliveryId } from './ids.js';
+import {
+  deliveryJobOptions,
+  LEGACY_DELIVERIES_QUEUE,
+  LEGACY_EVENTS_QUEUE,
+  type DeliveryJobData,
+  type LegacyDeliveryJobData,
+  type LegacyEventJobData,
+} from './jobs.js';
+import { intakeFields } from './event-store.js';
+import { encodeNew } from './stored-event.js';
+
+const OPEN_STATES = ['wait', 'prioritized', 'delayed', 'active', 'failed'] as const;
+const PAGE = 500;
+
+export interface LegacyDrainResult {
+  events: number;
+  deliveries: number;
+  deadLetters: number;
+}
+
+/**
+ * Moves what an install of the previous layout left in Redis into this one: events
+ * not yet routed go to the intake, deliveries waiting or retrying to their
+ * destination's queue, dead letters to its dead-letter store (attempts kept).
+ * Completed history of the old layout stays where it was until it expires; it is
+ * not shown by `events list`. Safe to run from every worker at once (a lock lets one
+ * do it) and again (moved jobs are removed from the old queues). Stop workers of
+ * the previous version first: a job one of them still holds is moved as it is.
+ */
+export async function drainLegacyLayout(
+  store: Store,
+  config: Config,
+  logger?: Logger,
+): Promise<LegacyDrainResult> {
+  const result: LegacyDrainResult = { events: 0, deliveries: 0, deadLetters: 0 };
+  await store.ready(30_000).catch(() => undefined);
+  const prefix = config.redis.prefix;
+  const [hasEvents, hasDeliveries] = await Promise.all([
+    store.redis.exists(`${prefix}:${LEGACY_EVENTS_QUEUE}:meta`),
+    store.redis.exists(`${prefix}:${LEGACY_DELIVERIES_QUEUE}:meta`),
+  ]);
+  if (!hasEvents && !hasDeliveries) return result;
+  const lock = `${prefix}:hg:legacy-drain`;
+  if ((await store.redis.set(lock, String(process.pid), 'PX', 120_000, 'NX')) !== 'OK') return result;
+  try {
+    if (hasEvents) {
+      const events = new Queue<LegacyEventJobData>(LEGACY_EVENTS_QUEUE, { connection: store.redis, prefix });
+      try {
+        await eachJob(events, async (job) => {
+          const record = job.data?.record;
+          if (!record) return;
+          await store.redis
+            .multi()
+            .set(store.keys.record(record.id), encodeNew(record), 'PX', config.retention.events, 'NX')
+            .xadd(
+              store.keys.intake,
+              '*',
+              ...intakeFields(record.id, record.source, undefined, record.requestContext.dedupeKey),
+            )
+            .exec();
+          result.events++;
+        });
+      } finally {
+        await events.close();
+      }
+    }
+    if (hasDeliveries) {
+      const old = new Queue<LegacyDeliveryJobData>(LEGACY_DELIVERIES_QUEUE, {
+        connection: store.redis,
+        prefix,
+      });
+      try {
+        await eachJob(old, async (job, state) => {
+          const d = job.data;
+          if (!d?.record || !d.destination) return;
+          const parsed = job.id ? parseDeliveryId(job.id) : undefined;
+          const key = parsed?.replayId ? `${d.destination}~${parsed.replayId}` : d.destination;
+          const keep = Math.max(config.retention.events, config.retention.deadLetters);
+          await store.redis.set(store.keys.record(d.eventId), encodeNew(d.record), 'PX', keep, 'NX');
+          const { logs } = await old.getJobLogs(job.id!, 0, -1, true);
+          const prior = parseAttempts(logs);
+          const dead = state === 'failed';
+          const data: DeliveryJobData = {
+            eventId: d.eventId,
+            source: d.source,
+            destination: d.destination,
+            key,
+            ...(prior.length ? { prior } : {}),
+            ...(dead ? { dead: job.failedReason || 'failed before the upgrade' } : {}),
+            ...(d.replayOf ? { replayOf: d.replayOf } : {}),
+          };
+          const attempts = dead ? 1 : Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade);
+          await store
+            .queue(d.destination)
+            .add(d.destination, data, deliveryJobOptions(job.id!, attempts, config.retention.deadLetters));
+          if (dead) result.deadLetters++;
+          else result.deliveries++;
+        });
+      } finally {
+        await old.close();
+      }
+    }
+    if (result.events + result.deliveries + result.deadLetters > 0)
+      logger?.info({ ...result }, 'moved jobs of the previous layout');
+    return result;
+  } finally {
+    await store.redis.del(lock);
+  }
+}
+
+async function eachJob<T>(
+  queue: Queue<T>,
+  move: (job: Job<T>, state: (typeof OPEN_STATES)[number]) => Promise<void>,
+): Promise<void> {
+  for (const state of OPEN_STATES) {
+    for (;;) {
+      const jobs = await queue.getJobs([state], 0, PAGE - 1);
+      if (!jobs.length) break;
+      let moved = 0;
+      for (const job of jobs) {
+        if (!job) continue;
+        await move(job, state);
+        // A job still locked by a running worker of the old version cannot be removed: it is left.
+        if (
+          await job.remove().then(
+            () => true,
+            () => false,
+          )
+        )
+          moved++;
+      }
+      if (moved === 0) break;
+    }
+  }
+}

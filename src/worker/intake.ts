@@ -1,0 +1,459 @@
+import { setMaxListeners } from 'node:events';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { AttemptRecord } from '../queue/attempts.js';
+import { createRedis, type RedisConnection } from '../queue/connection.js';
+import type { Store } from '../queue/delivery-queues.js';
+import { deliveryId } from '../queue/ids.js';
+import { deliveryJobOptions, type DeliveryJobData } from '../queue/jobs.js';
+import { INTAKE_GROUP } from '../queue/keys.js';
+import { decodeStored, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
+import type { Envelope } from '../record/envelope.js';
+import { createRouteTable, type RouteTable } from '../record/routes.js';
+import { attemptOnce } from './attempt.js';
+import type { ControlView } from './control-view.js';
+import { deadLetterKeepMs } from './destination-worker.js';
+import type { Lane } from './lane.js';
+import { backoffDelay, retryPolicyFor, timeoutFor } from '../queue/policy.js';
+import type { DestinationPool } from './pool.js';
+import type { Reporter } from './reporter.js';
+
+export interface IntakeDeps {
+  config: Config;
+  store: Store;
+  pool: DestinationPool;
+  view: ControlView;
+  reporter: Reporter;
+  lanes: Map<string, Lane>;
+  workerId: string;
+  logger?: Logger;
+  random?: () => number;
+  /** Accepted events routed and delivered at once (default `worker.concurrency`). */
+  maxEvents?: number;
+  /** Where Redis errors go (the runtime logs each distinct one once per outage). */
+  onError?: (err: unknown, what: string) => void;
+}
+
+interface Entry {
+  streamId: string;
+  eventId: string;
+  started: number;
+  /** Claimed from a worker that stopped: its attempts may have reached the receivers. */
+  reclaimed: boolean;
+}
+
+/**
+ * Sets the routed record and acknowledges the intake entries in one script: the
+ * event is settled (and leaves the pending list) in the same step. A record that
+ * has to outlive `retention.events` (a delivery still retrying, or a dead letter)
+ * gets `keep`; otherwise its TTL from the ingress stays. A record that expired
+ * meanwhile is not brought back without an expiry.
+ */
+const SETTLE = `
+for i = 2, #KEYS do
+  local base = (i - 2) * 3 + 1
+  local keep = tonumber(ARGV[base + 1])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if keep > 0 then
+    redis.call('SET', KEYS[i], ARGV[base + 2], 'PX', math.max(ttl, keep))
+  elseif ttl > 0 then
+    redis.call('SET', KEYS[i], ARGV[base + 2], 'PX', ttl)
+  end
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[base + 3])
+end
+return #KEYS - 1`;
+
+type IntakeCommands = { hgSettle(...args: (string | number | Buffer)[]): Promise<number> };
+
+/**
+ * The intake consumer: reads accepted events from the intake stream (consumer group
+ * `workers`, every worker a consumer), routes each, makes its first attempts
+ * straight away (no job per delivery when the destination answers), and settles
+ * the event: record rewritten compressed with what became of each delivery, entry
+ * acknowledged. What cannot be attempted now (destination paused, suspended,
+ * rate-limited, or busier than this worker's lane allows) or must be retried goes
+ * to that destination's queue.
+ *
+ * A worker that dies leaves its entries pending; another claims them once they have
+ * been idle `worker.lockDuration` (XAUTOCLAIM) and routes them again (deliveries
+ * already made are made again: at-least-once). Entries a live worker holds are
+ * re-claimed by it (idle time reset) so a slow attempt is never taken from it.
+ */
+export class IntakeConsumer {
+  private readonly table: RouteTable;
+  private readonly reader: RedisConnection;
+  private readonly commands: IntakeCommands;
+  private readonly maxEvents: number;
+  private readonly inFlight = new Map<string, Entry>();
+  private readonly settled: Array<{ entry: Entry; value: Buffer; keep: number }> = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
+  private closing = false;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private roomWaiter: (() => void) | undefined;
+  private groupReady = false;
+
+  constructor(private readonly deps: IntakeDeps) {
+    // Every first attempt listens on this one shutdown signal.
+    setMaxListeners(0, this.abort.signal);
+    this.table = createRouteTable(deps.config);
+    this.maxEvents = deps.maxEvents ?? deps.config.worker.concurrency;
+    // XREADGROUP BLOCK holds its connection: it gets its own.
+    this.reader = createRedis(deps.config.redis, 'worker');
+    this.reader.on('error', () => {});
+    const redis = deps.store.redis;
+    if (!(redis as unknown as Partial<IntakeCommands>).hgSettle)
+      redis.defineCommand('hgSettle', { lua: SETTLE }); // key count given per call
+    this.commands = redis as unknown as IntakeCommands;
+  }
+
+  start(): void {
+    const { config } = this.deps;
+    this.loop = this.run();
+    const lock = config.worker.lockDuration;
+    this.every(Math.max(100, Math.floor(lock / 3)), () => this.keepClaims());
+    this.every(Math.max(100, config.worker.stalledInterval), () => this.reclaim());
+    this.every(60_000, () => this.trim());
+  }
+
+  /** Events routed or being delivered by this worker now. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops reading, then waits (at most `timeoutMs`) for the events in hand. What is
+   * still unsettled then stays pending for another worker to claim.
+   */
+  async close(timeoutMs: number): Promise<boolean> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    this.roomWaiter?.();
+    this.reader.disconnect();
+    await this.loop?.catch(() => {});
+    const until = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < until) await sleep(20);
+    const inTime = this.inFlight.size === 0;
+    if (!inTime) this.abort.abort();
+    await this.flush();
+    return inTime;
+  }
+
+  private warn(err: unknown, what: string): void {
+    if (this.deps.onError) this.deps.onError(err, what);
+    else this.deps.logger?.warn({ err: String(err) }, what);
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    const t = setInterval(() => {
+      task().catch((err: unknown) =>
+        this.deps.logger?.warn({ err: String(err) }, 'intake housekeeping failed'),
+      );
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      // From the start of the stream: events accepted before any worker ever ran are read too.
+      await this.deps.store.redis.xgroup(
+        'CREATE',
+        this.deps.store.keys.intake,
+        INTAKE_GROUP,
+        '0',
+        'MKSTREAM',
+      );
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+    this.groupReady = true;
+  }
+
+  private async run(): Promise<void> {
+    const { store, workerId } = this.deps;
+    let failures = 0;
+    while (!this.closing) {
+      const room = this.maxEvents - this.inFlight.size;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+        this.roomWaiter = undefined;
+        continue;
+      }
+      try {
+        await this.ensureGroup();
+        const res = (await this.reader.xreadgroup(
+          'GROUP',
+          INTAKE_GROUP,
+          workerId,
+          'COUNT',
+          Math.min(room, 200),
+          'BLOCK',
+          1000,
+          'STREAMS',
+          store.keys.intake,
+          '>',
+        )) as [string, [string, string[]][]][] | null;
+        failures = 0;
+        if (res) await this.take(res[0]![1]);
+      } catch (err) {
+        if (this.closing) return;
+        if (String((err as Error).message).includes('NOGROUP')) this.groupReady = false;
+        if (failures++ === 0) this.warn(err, 'intake read failed; retrying');
+        await sleep(Math.min(2000, 100 * failures));
+      }
+    }
+  }
+
+  /** Loads the records of a batch of entries in one round trip and starts each event. */
+  private async take(entries: [string, string[] | null][], reclaimed = false): Promise<void> {
+    const { store, logger } = this.deps;
+    const list: Entry[] = [];
+    const gone: string[] = [];
+    for (const [streamId, fields] of entries) {
+      const eventId = fields ? fieldOf(fields, 'i') : undefined;
+      if (!eventId) gone.push(streamId);
+      else if (!this.inFlight.has(streamId)) list.push({ streamId, eventId, started: Date.now(), reclaimed });
+    }
+    if (gone.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...gone);
+    if (!list.length) return;
+    for (const e of list) this.inFlight.set(e.streamId, e);
+    const pipe = store.redis.pipeline();
+    for (const e of list) pipe.getBuffer(store.keys.record(e.eventId));
+    let values: [Error | null, unknown][];
+    try {
+      values = (await pipe.exec()) ?? [];
+    } catch (err) {
+      for (const e of list) this.inFlight.delete(e.streamId);
+      throw err;
+    }
+    list.forEach((entry, i) => {
+      const [err, value] = values[i] ?? [new Error('no reply')];
+      if (err) {
+        // Left pending: claimed again once idle.
+        this.inFlight.delete(entry.streamId);
+        return;
+      }
+      if (!value) {
+        logger?.warn(
+          { eventId: entry.eventId },
+          'accepted event expired before it was routed (retention.events)',
+        );
+        this.settleNow(entry, undefined, 0);
+        return;
+      }
+      void this.process(entry, value as Buffer);
+    });
+  }
+
+  private async process(entry: Entry, value: Buffer): Promise<void> {
+    const { logger } = this.deps;
+    try {
+      const stored = decodeStored(value);
+      // Settled already (a reclaimed entry whose settle script ran): only the ack is missing.
+      if (stored.marks) return this.settleNow(entry, undefined, 0);
+      const record = stored.record;
+      const destinations = this.table.match(record);
+      if (!destinations) {
+        logger?.warn(
+          { eventId: record.id, source: record.source },
+          'event from an unconfigured source: not routed',
+        );
+      } else if (destinations.length === 0) {
+        logger?.debug({ eventId: record.id, source: record.source }, 'no route matched');
+      }
+      const marks: Marks = {};
+      // A claimed event may have been delivered once already: the receiver is told attempt 2.
+      const attempt = entry.reclaimed ? 2 : 1;
+      const done = await Promise.all((destinations ?? []).map((d) => this.first(d, record, attempt)));
+      (destinations ?? []).forEach((d, i) => (marks[d] = done[i]!));
+      const keep = done.some((m) => m[0] !== 'd') ? deadLetterKeepMs(this.deps.config) : 0;
+      this.settleNow(entry, encodeRouted(record, marks), keep);
+    } catch (err) {
+      // Not settled: the entry stays pending and is claimed again once idle.
+      this.inFlight.delete(entry.streamId);
+      this.roomWaiter?.();
+      logger?.error({ eventId: entry.eventId, err: String(err) }, 'event not routed; will be claimed again');
+    }
+  }
+
+  /** The first attempt of one delivery, or its hand-over to the destination's queue. */
+  private async first(destination: string, record: Envelope, attempt: number): Promise<CompactMark> {
+    const { config, view, lanes, pool, reporter } = this.deps;
+    const lane = lanes.get(destination);
+    const limited = config.destinations[destination]?.rateLimit !== undefined;
+    const b = view.breaker(destination);
+    const wait = async (): Promise<CompactMark> => {
+      await this.enqueue(destination, record, {});
+      return ['q'];
+    };
+    if (!lane || limited || view.isPaused(destination) || b.until > 0 || lane.stalled()) return wait();
+    lane.direct++;
+    let ran;
+    try {
+      ran = await lane.run(
+        // Paused or suspended while it waited for a slot: it waits in the queue instead.
+        async () =>
+          view.isPaused(destination) || view.breaker(destination).until > 0
+            ? undefined
+            : attemptOnce(() => pool.get(destination), record, attempt, timeoutFor(config, destination), {
+                signal: this.abort.signal,
+              }),
+        true,
+      );
+    } finally {
+      lane.direct--;
+    }
+    // The destination stopped answering while this waited for a slot.
+    if (!ran?.value) return wait();
+    const result = ran.value;
+    const context = { eventId: record.id, deliveryId: deliveryId(record.id, destination) };
+    if (result.ok) {
+      reporter.attempt(destination, result, 'success', context);
+      const a = result.attempt;
+      const mark: CompactMark = ['d', Date.parse(a.startedAt), a.durationMs];
+      if (a.info || attempt !== 1) mark.push(a.info ?? {});
+      if (attempt !== 1) mark.push(attempt);
+      return mark;
+    }
+    const policy = retryPolicyFor(config, destination);
+    if (result.permanent || policy.attempts <= 1) {
+      const entry: AttemptRecord = { ...result.attempt, outcome: 'dead_letter' };
+      reporter.attempt(destination, { ...result, attempt: entry }, 'dead_letter', context);
+      await this.enqueue(destination, record, { prior: [entry], dead: entry.error ?? 'failed' });
+      return ['f'];
+    }
+    const delay = backoffDelay(policy, 1, result.error, this.deps.random);
+    const entry: AttemptRecord = { ...result.attempt, retryInMs: delay };
+    reporter.attempt(destination, { ...result, attempt: entry }, 'retry', context);
+    await this.enqueue(destination, record, { prior: [entry] }, delay);
+    return ['q'];
+  }
+
+  private async enqueue(
+    destination: string,
+    record: Envelope,
+    extra: Pick<DeliveryJobData, 'prior' | 'dead'>,
+    delayMs = 0,
+  ): Promise<void> {
+    const { config, store } = this.deps;
+    const policy = retryPolicyFor(config, destination);
+    const data: DeliveryJobData = {
+      eventId: record.id,
+      source: record.source,
+      destination,
+      key: destination,
+      ...extra,
+    };
+    const attempts = extra.dead !== undefined ? 1 : policy.attempts - (extra.prior?.length ?? 0);
+    await store
+      .queue(destination)
+      .add(
+        destination,
+        data,
+        deliveryJobOptions(
+          deliveryId(record.id, destination),
+          attempts,
+          config.retention.deadLetters,
+          delayMs,
+        ),
+      );
+  }
+
+  private settleNow(entry: Entry, value: Buffer | undefined, keep: number): void {
+    if (value) this.settled.push({ entry, value, keep });
+    else this.settled.push({ entry, value: Buffer.alloc(0), keep: -1 });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushing = this.flushing.then(() => this.flush());
+      });
+    }
+  }
+
+  /** One script for every event settled in this event-loop turn. */
+  private async flush(): Promise<void> {
+    const batch = this.settled.splice(0);
+    if (!batch.length) return;
+    const { store, logger } = this.deps;
+    const keys: string[] = [store.keys.intake];
+    const args: (string | number | Buffer)[] = [INTAKE_GROUP];
+    const acks: string[] = [];
+    for (const { entry, value, keep } of batch) {
+      if (keep < 0) {
+        acks.push(entry.streamId);
+        continue;
+      }
+      keys.push(store.keys.record(entry.eventId));
+      args.push(keep, value, entry.streamId);
+    }
+    try {
+      if (keys.length > 1) await this.commands.hgSettle(keys.length, ...keys, ...args);
+      if (acks.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...acks);
+    } catch (err) {
+      logger?.warn(
+        { err: String(err), events: batch.length },
+        'could not settle events; they will be claimed again',
+      );
+    } finally {
+      for (const { entry } of batch) this.inFlight.delete(entry.streamId);
+      this.roomWaiter?.();
+    }
+  }
+
+  /** Resets the idle time of the entries in hand, so no other worker claims them. */
+  private async keepClaims(): Promise<void> {
+    const { store, workerId, config } = this.deps;
+    const old = Date.now() - config.worker.lockDuration / 3;
+    const ids = [...this.inFlight.values()].filter((e) => e.started < old).map((e) => e.streamId);
+    if (!ids.length) return;
+    await store.redis.call('XCLAIM', store.keys.intake, INTAKE_GROUP, workerId, '0', ...ids, 'JUSTID');
+  }
+
+  /** Claims the entries of workers that died (idle past `worker.lockDuration`). */
+  private async reclaim(): Promise<void> {
+    const { store, workerId, config } = this.deps;
+    if (this.closing || !this.groupReady) return;
+    let cursor = '0-0';
+    do {
+      const room = this.maxEvents - this.inFlight.size;
+      if (room <= 0) return;
+      const res = (await store.redis.xautoclaim(
+        store.keys.intake,
+        INTAKE_GROUP,
+        workerId,
+        config.worker.lockDuration,
+        cursor,
+        'COUNT',
+        Math.min(room, 100),
+      )) as [string, [string, string[] | null][], string[]?];
+      cursor = res[0];
+      const claimed = res[1].filter(([id]) => !this.inFlight.has(id));
+      const deleted = res[2] ?? [];
+      if (deleted.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...deleted);
+      if (claimed.length) {
+        this.deps.logger?.info({ entries: claimed.length }, 'claimed events left by a stopped worker');
+        await this.take(claimed, true);
+      }
+    } while (cursor !== '0-0' && !this.closing);
+  }
+
+  /** The intake stream is also the time index of events: it keeps `retention.events`. */
+  private async trim(): Promise<void> {
+    const { store, config } = this.deps;
+    await store.redis.xtrim(store.keys.intake, 'MINID', '~', String(Date.now() - config.retention.events));
+  }
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
