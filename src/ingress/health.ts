@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { EventStore } from '../queue/event-store.js';
 
 /** `/healthz`: the process answers. `/readyz`: Redis answers too (else 503, take it out of rotation). */
@@ -7,7 +7,7 @@ export function registerHealthRoutes(app: FastifyInstance, store: EventStore): v
   app.get('/healthz', { config: { probe: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { probe: true } }, async (_req, reply) => {
     if (await store.ping()) return { status: 'ready' };
-    const e = createError('NOT_READY', 'Redis is not reachable.', 503, { 'retry-after': '5' });
+    const e = errors.notReady();
     return reply.code(503).headers(e.headers).send(e.toJSON());
   });
 }
