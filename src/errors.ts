@@ -120,3 +120,17 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/**
+ * A list parameter (`limit`, `since`, `until`) that cannot be read: the admin API
+ * answers `BAD_REQUEST` (400) with the message, the CLI a usage error (exit 2).
+ */
+export class InvalidParameterError extends Error {
+  constructor(
+    readonly parameter: string,
+    readonly problem: string,
+  ) {
+    super(`${parameter}: ${problem}`);
+    this.name = 'InvalidParameterError';
+  }
+}

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { errors, HookgateError } from '../errors.js';
+import { errors, HookgateError, InvalidParameterError } from '../errors.js';
 import { RedisUnavailableError } from '../worker/queues.js';
 
 /** The admin API's answers, by the names its routes use; every one is from the catalogue. */
@@ -23,6 +23,7 @@ export function installAdminErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HookgateError) return sendError(reply, err);
     if (err instanceof RedisUnavailableError) return sendError(reply, adminErrors.unavailable());
+    if (err instanceof InvalidParameterError) return sendError(reply, errors.badRequest(`${err.message}.`));
     const status = (err as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500)
       return sendError(reply, errors.unreadable(status));

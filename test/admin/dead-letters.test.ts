@@ -88,6 +88,12 @@ t.test('admin API: dead letters', async (t) => {
       t.match(res.json(), { error: { code: /BAD_REQUEST|INVALID_CURSOR/, message: String } });
     }
     t.equal((await h.call('GET', '/admin/dead-letters?cursor=bm9wZQ')).json().error.code, 'INVALID_CURSOR');
+    // As `hookgate dlq list --since` reads them (test/query/params.test.ts).
+    for (const since of ['5000', 'Nov%2027%202026', '2026-11-27T09:00:00']) {
+      const res = await h.call('GET', `/admin/dead-letters?since=${since}`);
+      t.equal(res.statusCode, 400, `since=${since}`);
+      t.match(res.json(), { error: { code: 'BAD_REQUEST', message: /^since: / } });
+    }
   });
 
   await t.test('get: envelope, destination, every attempt; unknown id 404', async (t) => {
