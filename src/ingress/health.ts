@@ -4,7 +4,7 @@ import type { EventStore } from '../queue/event-store.js';
 
 /** `/healthz`: the process answers. `/readyz`: Redis answers too (else 503, take it out of rotation). */
 export function registerHealthRoutes(app: FastifyInstance, store: EventStore): void {
-  app.get('/healthz', { config: { probe: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { probe: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { config: { probe: true } }, async (_req, reply) => {
     if (await store.ping()) return { status: 'ready' };
     const e = errors.notReady();

@@ -29,7 +29,7 @@ function isoTime(text: string): number | undefined {
   if (!m) return undefined;
   const [y, mo, d, h = 0, mi = 0, s = 0, oh = 0, om = 0] = m.slice(1).map((v) => (v ? Number(v) : undefined));
   // Date.parse would roll 2026-02-30 over into March: the date must exist.
-  const day = new Date(Date.UTC(y!, mo! - 1, d!));
+  const day = new Date(Date.UTC(y!, mo! - 1, d));
   if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo! - 1 || day.getUTCDate() !== d) return undefined;
   if (h > 23 || mi > 59 || s > 59 || oh > 23 || om > 59) return undefined;
   const t = Date.parse(text.replace(' ', 'T'));

@@ -7,10 +7,10 @@ import { RedisUnavailableError } from '../../src/worker/queues.js';
 t.test('Redis being away is recognised by its class, not by its name', async (t) => {
   const app = Fastify({ logger: false });
   installAdminErrorHandler(app);
-  app.get('/away', async () => {
+  app.get('/away', () => {
     throw new RedisUnavailableError('127.0.0.1:1');
   });
-  app.get('/named', async () => {
+  app.get('/named', () => {
     throw Object.assign(new Error('something else'), { name: 'RedisUnavailableError' });
   });
   t.teardown(() => app.close());

@@ -351,7 +351,7 @@ t.test('the image steps work outside Docker', async (t) => {
       await delay(250);
     }
     t.equal(health?.code, 0, 'the Dockerfile HEALTHCHECK command succeeds against serve');
-    process.kill(pid, (runtime.stopSignal ?? 'SIGTERM') as NodeJS.Signals);
+    process.kill(pid, runtime.stopSignal ?? 'SIGTERM');
     const exit = await serving;
     t.equal(exit.code, 0, `serve exits 0 after ${runtime.stopSignal ?? 'SIGTERM'}\n${exit.stderr}`);
   });
@@ -420,7 +420,7 @@ t.test('the image steps work outside Docker', async (t) => {
     );
     await until(
       'the worker to start',
-      async () => /hookgate worker started/.test(worker.output()),
+      () => Promise.resolve(/hookgate worker started/.test(worker.output())),
       () => worker.output(),
     );
     await until(

@@ -191,8 +191,8 @@ export async function startTlsRedisServer(
   );
   children.push(proc);
   let log = '';
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<boolean>((resolve) => proc.once('exit', () => resolve(true)));
   const ca = readFileSync(files.ca);
   for (let i = 0; ; i++) {
@@ -215,7 +215,12 @@ export async function startTlsRedisServer(
         const entries = (await client.call('ACL', 'LOG', '128')) as unknown[][];
         return entries
           .map((e) =>
-            Object.fromEntries(Array.from({ length: e.length / 2 }, (_, i) => [e[2 * i], e[2 * i + 1]])),
+            Object.fromEntries(
+              Array.from({ length: e.length / 2 }, (_, i): [string, unknown] => [
+                String(e[2 * i]),
+                e[2 * i + 1],
+              ]),
+            ),
           )
           .filter((e) => e.reason === 'auth')
           .reduce((sum, e) => sum + Number(e.count), 0);

@@ -11,7 +11,7 @@ import { sampleRecord } from '../destinations/record.js';
 
 const DAY = 86_400_000;
 
-async function setup(t: { teardown(fn: () => unknown): void }, url = REDIS_URL, enqueueTimeout = 2000) {
+function setup(t: { teardown(fn: () => unknown): void }, url = REDIS_URL, enqueueTimeout = 2000) {
   const prefix = uniquePrefix('store');
   const store = createEventStore({ redis: { url, prefix }, retention: 3 * DAY, enqueueTimeout });
   const queue = new Queue<EventJobData>(EVENTS_QUEUE, { connection: { url }, prefix });
@@ -26,7 +26,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, url = REDIS_URL, 
 }
 
 t.test('accept stores one job: id = event id, name = source, data = { record }', async (t) => {
-  const { store, queue } = await setup(t);
+  const { store, queue } = setup(t);
   const record = sampleRecord({ source: 'stripe' });
   const res = await store.accept(record, { source: 'stripe' });
   t.same(res, { eventId: record.id, duplicate: false });
@@ -39,7 +39,7 @@ t.test('accept stores one job: id = event id, name = source, data = { record }',
 });
 
 t.test('a duplicate returns the original id and is not enqueued', async (t) => {
-  const { store, queue, redis, prefix } = await setup(t);
+  const { store, queue, redis, prefix } = setup(t);
   const first = sampleRecord();
   const second = sampleRecord();
   t.same(await store.accept(first, { source: 'stripe', dedupeKey: 'evt_1' }), {
@@ -69,7 +69,7 @@ t.test('a duplicate returns the original id and is not enqueued', async (t) => {
 });
 
 t.test('a duplicate of a job that is gone is a new event', async (t) => {
-  const { store, queue } = await setup(t);
+  const { store, queue } = setup(t);
   const first = sampleRecord();
   await store.accept(first, { source: 'stripe', dedupeKey: 'evt_gone' });
   await (await queue.getJob(first.id))!.remove();
@@ -102,7 +102,7 @@ t.test('no Redis at all: accept rejects within the budget, ping is false', async
 t.test('Redis killed and restarted: fails, then recovers without a new store', async (t) => {
   const server = await startRedisServer();
   t.teardown(() => server.destroy());
-  const { store, queue } = await setup(t, server.url, 1000);
+  const { store, queue } = setup(t, server.url, 1000);
   const before = sampleRecord();
   await store.accept(before, { source: 's', dedupeKey: 'a' });
   t.equal(await store.ping(), true);
