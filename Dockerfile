@@ -5,7 +5,7 @@
 # test/deploy/image-steps.test.ts replays this file's COPY/RUN steps outside Docker, and
 # tools/lint checks it; keep both green when changing it.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: dev dependencies + tsc --------------------------------------------------
 FROM ${NODE_IMAGE} AS build

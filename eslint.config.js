@@ -13,9 +13,35 @@ export default tseslint.config(
     ],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   {
-    // Plain-JS scripts (test runner, bench entry, examples) run on Node.
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    rules: {
+      // tap's t.test() promises are awaited by tap itself (a plan or the end of the file).
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafePromises: [
+            { from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // tap ends a subtest whose callback is sync only at t.end() or its plan: an async
+    // callback, awaiting or not, is what ends it when it returns.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
+  },
+  {
+    // Plain-JS scripts (test runner, bench entry, examples) run on Node, untyped.
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {
@@ -29,10 +55,24 @@ export default tseslint.config(
       },
     },
   },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
-    rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-console': 'off',
-    },
+    // The CDK app's types live in its own node_modules, installed only for deploying
+    // (and by .ci/run); `npm run --prefix deploy/aws-cdk check` type-checks it.
+    files: ['deploy/aws-cdk/**/*.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Engine v2 in progress; the lead removes this.
+    files: [
+      'src/worker/**',
+      'src/queue/**',
+      'src/events/**',
+      'src/dead-letter/**',
+      'test/worker/**',
+      'test/dead-letter/**',
+      'test/e2e/no-loss*',
+    ],
+    ...tseslint.configs.disableTypeChecked,
   },
 );

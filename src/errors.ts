@@ -1,13 +1,39 @@
 /**
  * One catalogue of the errors hookgate answers with. Every error body is
  * `{"error": {"code", "message"}}` and never carries a stack, a secret or a hint of
- * which secret or byte failed (that would help a forger).
+ * which secret or byte failed (that would help a forger). Every code is listed here,
+ * and users find each one in the README's or docs/operations.md's tables
+ * (test/errors.test.ts checks both).
  */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'SIGNATURE_INVALID',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'EVENT_NOT_FOUND',
+  'DEAD_LETTER_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'HEADERS_TOO_LARGE',
+  'INVALID_CURSOR',
+  'UNKNOWN_DESTINATION',
+  'DESTINATION_NOT_FOUND',
+  'INTERNAL',
+  'UPSTREAM_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
+  'NOT_READY',
+  'UPSTREAM_TIMEOUT',
+  'DASHBOARD_READ_ONLY',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export class HookgateError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly statusCode: number;
   readonly headers: Record<string, string>;
-  constructor(code: string, message: string, statusCode: number, headers: Record<string, string> = {}) {
+  constructor(code: ErrorCode, message: string, statusCode: number, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HookgateError';
     this.code = code;
@@ -19,8 +45,8 @@ export class HookgateError extends Error {
   }
 }
 
-export function createError(
-  code: string,
+function createError(
+  code: ErrorCode,
   message: string,
   statusCode: number,
   headers: Record<string, string> = {},
@@ -48,8 +74,14 @@ export const errors = {
       'retry-after': String(retryAfterSeconds),
     }),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
+  /** A request Node or Fastify could not read; `status` is the 4xx they chose. */
+  unreadable: (status = 400) => createError('BAD_REQUEST', 'The request could not be read.', status),
+  headersTooLarge: () => createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431),
+  requestTimeout: () => createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
   upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
+  /** `/readyz` while Redis does not answer: take this gateway out of rotation. */
+  notReady: () => createError('NOT_READY', 'Redis is not reachable.', 503, { 'retry-after': '5' }),
   internal: () => createError('INTERNAL', 'Internal error.', 500),
   dashboardReadOnly: () =>
     createError(
@@ -58,6 +90,17 @@ export const errors = {
       405,
       { allow: 'GET, HEAD' },
     ),
+  // The admin API's own answers.
+  adminRouteNotFound: () => createError('NOT_FOUND', 'No admin route at this path.', 404),
+  eventNotFound: () => createError('EVENT_NOT_FOUND', 'No event with this id.', 404),
+  deadLetterNotFound: () => createError('DEAD_LETTER_NOT_FOUND', 'No dead letter with this id.', 404),
+  unknownDestination: (name: string) =>
+    createError('UNKNOWN_DESTINATION', `No destination "${name}" is configured.`, 400),
+  destinationNotFound: (name: string) =>
+    createError('DESTINATION_NOT_FOUND', `No destination "${name}" is configured.`, 404),
+  invalidCursor: () => createError('INVALID_CURSOR', 'The cursor is not one this API returned.', 400),
+  redisUnreachable: () =>
+    createError('STORE_UNAVAILABLE', 'Redis is not reachable; retry later.', 503, { 'retry-after': '5' }),
 } as const;
 
 /** A usage or configuration problem the CLI reports as one line with exit code 2 (usage) or 1. */
@@ -78,5 +121,19 @@ export class InvalidCursorError extends Error {
   constructor() {
     super('invalid cursor');
     this.name = 'InvalidCursorError';
+  }
+}
+
+/**
+ * A list parameter (`limit`, `since`, `until`) that cannot be read: the admin API
+ * answers `BAD_REQUEST` (400) with the message, the CLI a usage error (exit 2).
+ */
+export class InvalidParameterError extends Error {
+  constructor(
+    readonly parameter: string,
+    readonly problem: string,
+  ) {
+    super(`${parameter}: ${problem}`);
+    this.name = 'InvalidParameterError';
   }
 }

@@ -98,7 +98,12 @@ export function prettyStream(
       const fields = Object.entries(entry)
         .filter(([k, v]) => !QUIET_KEYS.has(k) && v !== undefined)
         .map(([k, v]) => `${paint(2, `${k}=`)}${scalar(v)}`);
-      let text = [paint(2, time), paint(code, name), String(entry.msg ?? ''), ...fields].join(' ');
+      let text = [
+        paint(2, time),
+        paint(code, name),
+        typeof entry.msg === 'string' ? entry.msg : entry.msg === undefined ? '' : JSON.stringify(entry.msg),
+        ...fields,
+      ].join(' ');
       const err = entry.err as { message?: string; stack?: string } | undefined;
       if (err) {
         const detail = err.stack ?? err.message ?? JSON.stringify(err);

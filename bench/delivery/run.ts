@@ -65,7 +65,7 @@ function hookgate(args: string[]): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, '--import', TSX, MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.stdout!.resume(); // never let a full pipe block it
+  child.stdout.resume(); // never let a full pipe block it
   return child;
 }
 

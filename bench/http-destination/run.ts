@@ -62,14 +62,14 @@ function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {
-        child.stdout!.off('data', onData).resume();
+        child.stdout?.off('data', onData).resume();
         resolve({ child, url: m[1]! });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`receiver exited (${code}) before listening`)));
   });
 }

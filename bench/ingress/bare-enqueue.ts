@@ -26,6 +26,6 @@ app.post('/hooks/stripe', async (req, reply) => {
   await store.accept(record, { source: 'stripe', dedupeKey: id });
   return reply.code(204).send();
 });
-app.get('/healthz', async () => ({ status: 'ok' }));
+app.get('/healthz', () => ({ status: 'ok' }));
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.on('SIGTERM', () => void Promise.all([app.close(), store.close()]).then(() => process.exit(0)));

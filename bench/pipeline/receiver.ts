@@ -19,7 +19,7 @@ let expectedRoutes: string[] = [];
 
 function arrivals(route: string): Map<string, number> {
   let m = first.get(route);
-  if (!m) first.set(route, (m = new Map()));
+  if (!m) first.set(route, (m = new Map<string, number>()));
   return m;
 }
 

@@ -67,15 +67,15 @@ function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) {
         // Keep draining stdout (request logs) so the child never blocks on a full pipe.
-        child.stdout!.off('data', onData).resume();
+        child.stdout.off('data', onData).resume();
         resolve({ child, url: m[1]! });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening`)));
   });
 }

@@ -65,12 +65,14 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     sendError(reply, hasBearer(req, token) ? adminErrors.routeNotFound() : adminErrors.unauthorized()),
   );
 
-  await app.register(async (scope) => {
-    await registerLogin(scope, token, options.now ? { now: options.now } : {});
+  await app.register((scope, _opts, done) => {
+    registerLogin(scope, token, options.now ? { now: options.now } : {});
+    done();
   });
   await registerDashboard(app, token, queues, Object.keys(config.destinations), {
     readOnly: config.admin.dashboard.readOnly,
   });
+  // eslint-disable-next-line @typescript-eslint/require-await -- a Fastify plugin: async stands for done()
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });

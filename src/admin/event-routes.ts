@@ -9,7 +9,7 @@ import {
   type EventStatus,
 } from '../events/history.js';
 import { adminErrors } from './errors.js';
-import { optionalString, parseLimit, parseSince } from './params.js';
+import { optionalString, parseLimit, parseSince, parseUntil } from './params.js';
 
 interface IdParams {
   id: string;
@@ -27,7 +27,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventHistory):
     const limit = parseLimit(q.limit);
     const cursor = optionalString('cursor', q.cursor);
     const since = parseSince(q.since);
-    const until = parseSince(q.until, Date.now(), 'until');
+    const until = parseUntil(q.until);
     if (status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(status))
       throw adminErrors.badRequest(`status must be one of ${EVENT_STATUSES.join(', ')}.`);
     if (source !== undefined) query.source = source;

@@ -12,11 +12,11 @@ export const SESSION_TTL_MS = 12 * 3_600_000;
  * post) and `/admin/logout`. A good token sets the session cookie and redirects
  * to the dashboard, so the token leaves the address bar at once.
  */
-export async function registerLogin(
+export function registerLogin(
   app: FastifyInstance,
   token: string,
   options: { now?: () => number; ttlMs?: number } = {},
-): Promise<void> {
+): void {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? SESSION_TTL_MS;
   const limiter = new SignInLimiter(10, 60_000, now);

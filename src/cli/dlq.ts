@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../config/units.js';
 import {
   createDeadLetterStore,
   MAX_LIMIT,
@@ -8,9 +7,10 @@ import {
   type DeadLetterFilter,
   type DeadLetterStore,
 } from '../dead-letter/store.js';
+import { parseTime as parseTimeParam } from '../query/params.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
-import { cursorUsage, moreHint, parseLimit } from './paging.js';
+import { asUsage, cursorUsage, moreHint, parseLimit } from './paging.js';
 import { withQueues } from './queues.js';
 import { UsageError } from './usage.js';
 
@@ -22,19 +22,14 @@ interface FilterOptions {
   json?: boolean;
 }
 
-/**
- * `--since`: an ISO time, epoch milliseconds (11 digits or more, as the admin API's
- * `since`), or a duration ago (`30m`, `2d`; a shorter bare number is milliseconds ago).
- */
-export function parseSince(text: string | undefined, now = Date.now(), flag = '--since'): number | undefined {
-  if (text === undefined) return undefined;
-  if (/^\d{11,}$/.test(text.trim())) return Number(text.trim());
-  const ago = parseDuration(text);
-  if (ago !== undefined) return now - ago;
-  const at = Date.parse(text);
-  if (Number.isNaN(at))
-    throw new UsageError(`${flag}: "${text}" is neither a time (ISO 8601) nor a duration (30m, 2d)`);
-  return at;
+/** `--since`: read as the admin API's `since` (src/query/params.ts); refused: a usage error. */
+export function parseSince(text: string | undefined, now = Date.now()): number | undefined {
+  return asUsage(() => parseTimeParam('since', text, now));
+}
+
+/** `--until`: read as the admin API's `until`. */
+export function parseUntil(text: string | undefined, now = Date.now()): number | undefined {
+  return asUsage(() => parseTimeParam('until', text, now));
 }
 
 function filterOf(options: FilterOptions): DeadLetterFilter {

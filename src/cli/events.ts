@@ -9,7 +9,7 @@ import {
   type EventQuery,
   type EventStatus,
 } from '../events/history.js';
-import { parseSince } from './dlq.js';
+import { parseSince, parseUntil } from './dlq.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -116,7 +116,7 @@ export function registerEventsCommands(program: Command): void {
       if (options.status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(options.status))
         throw new UsageError(`--status: one of ${EVENT_STATUSES.join(', ')}`);
       const since = parseSince(options.since);
-      const until = parseSince(options.until, Date.now(), '--until');
+      const until = parseUntil(options.until);
       const query: EventQuery = {
         limit: parseLimit(options.limit, MAX_EVENT_LIMIT) ?? DEFAULT_EVENT_LIMIT,
         ...(options.source ? { source: options.source } : {}),

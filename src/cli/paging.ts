@@ -1,14 +1,20 @@
-import { InvalidCursorError } from '../errors.js';
+import { InvalidCursorError, InvalidParameterError } from '../errors.js';
+import { parseLimit as parseLimitParam } from '../query/params.js';
 import { UsageError } from './usage.js';
 
 /** `--limit`, `--cursor` and the `more:` line, shared by `dlq list` and `events list`. */
 export function parseLimit(text: string | undefined, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new UsageError(`--limit: must be a whole number from 1 to ${max}`);
+  return asUsage(() => parseLimitParam(text, max));
+}
+
+/** Runs a parameter parser; what it refuses is a usage error naming the flag (exit 2). */
+export function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InvalidParameterError) throw new UsageError(`--${err.parameter}: ${err.problem}`);
+    throw err;
   }
-  return n;
 }
 
 /**

@@ -32,7 +32,7 @@ interface Entry<I, O> {
   settled: boolean;
   resolve(value: O): void;
   reject(err: Error): void;
-  onAbort(): void;
+  onAbort: () => void;
 }
 
 /**

@@ -92,9 +92,10 @@ export class EventBridgeDestination implements Destination {
     return new PermanentError(message);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.batcher.close();
     this.client.destroy();
+    return Promise.resolve();
   }
 }
 

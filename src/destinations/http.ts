@@ -200,9 +200,10 @@ export class HttpDestination implements Destination {
     });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     // Ends idle connections and any send still in flight (it fails as retryable).
     this.agent.destroy();
+    return Promise.resolve();
   }
 }
 

@@ -45,8 +45,9 @@ export class SqsDestination implements Destination {
     return this.sender.send(record, signal);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.sender.close();
     this.client.destroy();
+    return Promise.resolve();
   }
 }

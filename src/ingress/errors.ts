@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createError, errors, HookgateError } from '../errors.js';
+import { errors, HookgateError } from '../errors.js';
 import type { SourceRegistration } from './context.js';
 import { splitUrl } from './public-url.js';
 
@@ -14,7 +14,7 @@ export function toHookgateError(err: FastifyError | Error, bodyLimit: number): H
   const status = (err as FastifyError).statusCode;
   if (status === 413) return errors.payloadTooLarge(bodyLimit);
   if (status !== undefined && status >= 400 && status < 500) {
-    return createError('BAD_REQUEST', 'The request could not be read.', status);
+    return errors.unreadable(status);
   }
   return errors.internal();
 }
@@ -39,10 +39,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const e =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431)
+      ? errors.headersTooLarge()
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408)
-        : createError('BAD_REQUEST', 'The request could not be read.', 400);
+        ? errors.requestTimeout()
+        : errors.unreadable();
   if (socket.writable) {
     const body = JSON.stringify(e.toJSON());
     socket.write(

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { createError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { EventStore } from '../queue/event-store.js';
 
 /** `/healthz`: the process answers. `/readyz`: Redis answers too (else 503, take it out of rotation). */
 export function registerHealthRoutes(app: FastifyInstance, store: EventStore): void {
-  app.get('/healthz', { config: { probe: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { probe: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { config: { probe: true } }, async (_req, reply) => {
     if (await store.ping()) return { status: 'ready' };
-    const e = createError('NOT_READY', 'Redis is not reachable.', 503, { 'retry-after': '5' });
+    const e = errors.notReady();
     return reply.code(503).headers(e.headers).send(e.toJSON());
   });
 }

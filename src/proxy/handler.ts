@@ -160,7 +160,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
     }
 
     // Large or open-ended (chunked, event streams): passed on as it comes.
-    const out = streamBody(reply, res, capture, exchange.cut, errorFor);
+    const out = streamBody(reply, res, capture, () => exchange.cut(), errorFor);
     void out.done
       .then(({ whole, callerGone, headersSentBeforeCut }) => {
         if (!whole) capture.truncated = true;

@@ -25,7 +25,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const text = raw.toString('utf8');
   if (type === 'application/x-www-form-urlencoded') {
-    const out: Record<string, string> = Object.create(null);
+    const out = Object.create(null) as Record<string, string>;
     for (const [k, v] of new URLSearchParams(text)) out[k] = k in out ? `${out[k]},${v}` : v;
     return { ...out };
   }
@@ -49,7 +49,7 @@ export function safeJsonParse(text: string): unknown {
   if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
     return JSON.parse(text);
   }
-  return JSON.parse(text, (key, value) => {
+  return JSON.parse(text, (key, value: unknown) => {
     // secure-json-parse's rule: refuse keys that reach Object.prototype.
     if (
       key === '__proto__' ||

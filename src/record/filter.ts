@@ -9,5 +9,5 @@ export type Predicate = (item: unknown) => boolean;
 export function compileFilter(query: Record<string, unknown> | undefined): Predicate {
   if (!query || Object.keys(query).length === 0) return () => true;
   const test = sift(query as never);
-  return (item) => test(item as never);
+  return (item) => test(item);
 }

@@ -110,5 +110,8 @@ function stringify(value: unknown, text: string, path: string): string {
     throw new TemplateError(`template "${text}": ${path} is missing`);
   if (typeof value === 'string') return value;
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  // What is left of a parsed body: numbers and booleans.
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  throw new TemplateError(`template "${text}": ${path} is not a value`);
 }

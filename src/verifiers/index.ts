@@ -35,7 +35,7 @@ export const verifierTypes = Object.keys(factories) as VerifyOptions['type'][];
 
 export function createVerifier(options: VerifyOptions): Verifier {
   const factory = factories[options.type] as Factory<typeof options.type>;
-  return factory(options as never);
+  return factory(options);
 }
 
 export type { Verifier, VerifyInput, VerifyResult, FailureReason, DedupeInput } from './types.js';

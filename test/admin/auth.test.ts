@@ -62,7 +62,7 @@ t.test('admin auth', async (t) => {
     }
     const unknown = await h.app.inject({ method: 'GET', url: '/admin/unknown', headers: AUTH });
     t.equal(unknown.statusCode, 404);
-    t.equal(unknown.json().error.code, 'NOT_FOUND');
+    t.equal(unknown.json<{ error: { code: string } }>().error.code, 'NOT_FOUND');
   });
 
   await t.test('a browser without a session gets the login form as its 401', async (t) => {
@@ -110,10 +110,13 @@ t.test('admin auth', async (t) => {
     const cookie = sessionCookie(good.headers['set-cookie']);
     const api = await h.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie } });
     t.equal(api.statusCode, 200);
-    t.same((api.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort(), [
-      'deliveries.a',
-      'deliveries.b',
-    ]);
+    t.same(
+      api
+        .json<{ queues: Array<{ name: string }> }>()
+        .queues.map((q) => q.name)
+        .sort(),
+      ['deliveries.a', 'deliveries.b'],
+    );
     const page = await h.app.inject({ method: 'GET', url: '/admin/queues/', headers: { cookie } });
     t.equal(page.statusCode, 200);
 

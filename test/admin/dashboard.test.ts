@@ -80,9 +80,9 @@ t.test('by default the dashboard is read-only: no bull-board write reaches the q
 
   const queues = await h.call('GET', API);
   t.equal(queues.statusCode, 200, 'reading works');
-  const listed = queues.json() as {
+  const listed = queues.json<{
     queues: { name: string; readOnlyMode: boolean; allowRetries: boolean }[];
-  };
+  }>();
   t.same(
     listed.queues.map((q) => [q.name, q.readOnlyMode, q.allowRetries]).sort(),
     [
@@ -129,7 +129,7 @@ t.test('by default the dashboard is read-only: no bull-board write reaches the q
 
 t.test('admin.dashboard.readOnly: false turns bull-board controls on', async (t) => {
   const h = await withDeadLetter(t, { readOnly: false });
-  const listed = (await h.call('GET', API)).json() as { queues: { name: string; readOnlyMode: boolean }[] };
+  const listed = (await h.call('GET', API)).json<{ queues: { name: string; readOnlyMode: boolean }[] }>();
   t.same(
     listed.queues.map((q) => q.readOnlyMode),
     [false, false],

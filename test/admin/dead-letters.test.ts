@@ -38,7 +38,7 @@ t.test('admin API: dead letters', async (t) => {
     (await h.events.get(parseDeliveryId(id)!.eventId))?.deliveries.find((d) => d.id === id)?.status;
 
   await t.test('list: filters, limit and cursor pages', async (t) => {
-    const all = (await h.call('GET', '/admin/dead-letters')).json() as Page;
+    const all = (await h.call('GET', '/admin/dead-letters')).json<Page>();
     t.equal(all.items.length, 7);
     t.notOk(all.nextCursor);
     t.match(all.items[0], {
@@ -48,21 +48,21 @@ t.test('admin API: dead letters', async (t) => {
       error: /422/,
     });
 
-    const broke = (await h.call('GET', '/admin/dead-letters?destination=broken')).json() as Page;
+    const broke = (await h.call('GET', '/admin/dead-letters?destination=broken')).json<Page>();
     t.same(
       broke.items.map((i) => i.destination),
       ['broken', 'broken', 'broken'],
     );
-    const gh = (await h.call('GET', '/admin/dead-letters?source=github')).json() as Page;
+    const gh = (await h.call('GET', '/admin/dead-letters?source=github')).json<Page>();
     t.same(
       gh.items.map((i) => i.id),
       [deliveryId(github.id, 'flaky')],
     );
-    const both = (await h.call('GET', '/admin/dead-letters?source=stripe&destination=flaky')).json() as Page;
+    const both = (await h.call('GET', '/admin/dead-letters?source=stripe&destination=flaky')).json<Page>();
     t.equal(both.items.length, 3);
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    t.equal(((await h.call('GET', `/admin/dead-letters?since=${future}`)).json() as Page).items.length, 0);
-    t.equal(((await h.call('GET', '/admin/dead-letters?since=1h')).json() as Page).items.length, 7);
+    t.equal((await h.call('GET', `/admin/dead-letters?since=${future}`)).json<Page>().items.length, 0);
+    t.equal((await h.call('GET', '/admin/dead-letters?since=1h')).json<Page>().items.length, 7);
 
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -70,7 +70,7 @@ t.test('admin API: dead letters', async (t) => {
     do {
       const res = await h.call('GET', `/admin/dead-letters?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       t.equal(res.statusCode, 200);
-      const page = res.json() as Page;
+      const page = res.json<Page>();
       t.ok(page.items.length <= 3);
       seen.push(...page.items.map((i) => i.id));
       cursor = page.nextCursor;
@@ -90,14 +90,24 @@ t.test('admin API: dead letters', async (t) => {
       t.equal(res.statusCode, 400, q);
       t.match(res.json(), { error: { code: /BAD_REQUEST|INVALID_CURSOR/, message: String } });
     }
-    t.equal((await h.call('GET', '/admin/dead-letters?cursor=bm9wZQ')).json().error.code, 'INVALID_CURSOR');
+    t.equal(
+      (await h.call('GET', '/admin/dead-letters?cursor=bm9wZQ')).json<{ error: { code: string } }>().error
+        .code,
+      'INVALID_CURSOR',
+    );
+    // As `hookgate dlq list --since` reads them (test/query/params.test.ts).
+    for (const since of ['5000', 'Nov%2027%202026', '2026-11-27T09:00:00']) {
+      const res = await h.call('GET', `/admin/dead-letters?since=${since}`);
+      t.equal(res.statusCode, 400, `since=${since}`);
+      t.match(res.json(), { error: { code: 'BAD_REQUEST', message: /^since: / } });
+    }
   });
 
   await t.test('get: envelope, destination, every attempt; unknown id 404', async (t) => {
     const id = deliveryId(stripe[0]!.id, 'broken');
     const res = await h.call('GET', `/admin/dead-letters/${encodeURIComponent(id)}`);
     t.equal(res.statusCode, 200);
-    const dead = res.json();
+    const dead = res.json<{ envelope: unknown; attempts: unknown[] }>();
     t.match(dead, { id, eventId: stripe[0]!.id, source: 'stripe', destination: 'broken', attemptsMade: 1 });
     t.same(dead.envelope, JSON.parse(JSON.stringify(stripe[0])));
     t.match(dead.attempts, [{ attempt: 1, outcome: 'dead_letter', error: /422/ }]);
@@ -126,14 +136,14 @@ t.test('admin API: dead letters', async (t) => {
 
     const again = await h.call('POST', `/admin/dead-letters/${encodeURIComponent(id)}/replay`);
     t.equal(again.statusCode, 404);
-    t.equal(again.json().error.code, 'DEAD_LETTER_NOT_FOUND');
+    t.equal(again.json<{ error: { code: string } }>().error.code, 'DEAD_LETTER_NOT_FOUND');
   });
 
   await t.test('bulk replay: needs ids, a filter or all; replays what matches', async (t) => {
     for (const payload of [{}, undefined, { ids: 'x' }, { ids: [1] }, { all: 'yes' }]) {
       const res = await h.call('POST', '/admin/dead-letters/replay', payload);
       t.equal(res.statusCode, 400, JSON.stringify(payload));
-      t.equal(res.json().error.code, 'BAD_REQUEST');
+      t.equal(res.json<{ error: { code: string } }>().error.code, 'BAD_REQUEST');
     }
     const arr = await h.app.inject({
       method: 'POST',
@@ -149,7 +159,7 @@ t.test('admin API: dead letters', async (t) => {
       source: 'stripe',
     });
     t.equal(res.statusCode, 202);
-    const body = res.json() as { replayed: string[]; notFound: string[] };
+    const body = res.json<{ replayed: string[]; notFound: string[] }>();
     t.same(body.replayed.sort(), stripe.map((r) => deliveryId(r.id, 'flaky')).sort());
     t.same(body.notFound, []);
     const got = await flaky.waitForRequests(before + 3);
@@ -160,7 +170,7 @@ t.test('admin API: dead letters', async (t) => {
         .sort(),
       stripe.map((r) => r.id).sort(),
     );
-    const left = ((await h.call('GET', '/admin/dead-letters')).json() as Page).items;
+    const left = (await h.call('GET', '/admin/dead-letters')).json<Page>().items;
     t.same(
       left.map((i) => i.destination),
       ['broken', 'broken', 'broken'],
@@ -184,7 +194,7 @@ t.test('admin API: dead letters', async (t) => {
     t.equal((await h.call('GET', `/admin/dead-letters/${encodeURIComponent(id)}`)).statusCode, 404);
     const again = await h.call('DELETE', `/admin/dead-letters/${encodeURIComponent(id)}`);
     t.equal(again.statusCode, 404);
-    t.equal(again.json().error.code, 'DEAD_LETTER_NOT_FOUND');
+    t.equal(again.json<{ error: { code: string } }>().error.code, 'DEAD_LETTER_NOT_FOUND');
     // A delivery that is not a dead letter (delivered) is not the store's to delete.
     const done = deliveryId(github.id, 'flaky');
     t.equal(await deliveryStatus(done), 'delivered');

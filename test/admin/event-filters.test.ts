@@ -49,13 +49,13 @@ t.test(
     const worker = h.startWorker();
     t.teardown(() => worker.close(1000));
     await waitFor('settled', async () => {
-      const page = (await h.call('GET', '/admin/events')).json() as { items: EventSummary[] };
+      const page = (await h.call('GET', '/admin/events')).json<{ items: EventSummary[] }>();
       return page.items.length === 4 && page.items.every((e) => e.status !== 'pending');
     });
     const ids = async (qs: string) => {
       const res = await h.call('GET', `/admin/events?${qs}`);
       t.equal(res.statusCode, 200, qs);
-      return (res.json() as { items: EventSummary[] }).items.map((e) => e.id);
+      return res.json<{ items: EventSummary[] }>().items.map((e) => e.id);
     };
     t.same(await ids('source=github'), [gh.id]);
     t.same(await ids('type=invoice.paid'), [paid.id]);
@@ -66,7 +66,7 @@ t.test(
     t.same(await ids(`since=${t0 - 60_000}&source=github`), [gh.id]);
     t.same(await ids(`until=${t0 - 60_000}`), [], 'until before everything: nothing');
     t.same(await ids('since=1h&type=charge.failed'), [failed.id], 'a duration means that long ago');
-    const statuses = (await h.call('GET', '/admin/events')).json() as { items: EventSummary[] };
+    const statuses = (await h.call('GET', '/admin/events')).json<{ items: EventSummary[] }>();
     t.same(Object.fromEntries(statuses.items.map((e) => [e.id, e.status])), {
       [paid.id]: 'delivered',
       [failed.id]: 'failed',
@@ -81,15 +81,15 @@ t.test(
     t.equal((await h.call('GET', '/admin/events?until=yesterday-ish')).statusCode, 400);
 
     // Pages of 2 while new events arrive: the walk continues where it stopped, nothing twice, nothing skipped.
-    const first = (await h.call('GET', '/admin/events?limit=2')).json() as {
+    const first = (await h.call('GET', '/admin/events?limit=2')).json<{
       items: EventSummary[];
       nextCursor: string;
-    };
+    }>();
     for (let i = 0; i < 3; i++) await h.intake.accept(stripe('invoice.paid'), { source: 'stripe' });
-    const second = (await h.call('GET', `/admin/events?limit=2&cursor=${first.nextCursor}`)).json() as {
+    const second = (await h.call('GET', `/admin/events?limit=2&cursor=${first.nextCursor}`)).json<{
       items: EventSummary[];
       nextCursor: string | null;
-    };
+    }>();
     t.same(
       [...first.items, ...second.items].map((e) => e.id),
       [gh.id, ignored.id, failed.id, paid.id],

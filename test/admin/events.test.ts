@@ -51,7 +51,7 @@ t.test('admin API: events', async (t) => {
   await t.test('list: newest first, with status; source filter', async (t) => {
     const res = await h.call('GET', '/admin/events');
     t.equal(res.statusCode, 200);
-    const page = res.json() as Page;
+    const page = res.json<Page>();
     t.same(
       page.items.map((i) => i.id),
       newestFirst,
@@ -73,12 +73,12 @@ t.test('admin API: events', async (t) => {
       ],
       'stripe events have a dead letter (b), github ones are delivered',
     );
-    const gh = (await h.call('GET', '/admin/events?source=github')).json() as Page;
+    const gh = (await h.call('GET', '/admin/events?source=github')).json<Page>();
     t.same(
       gh.items.map((i) => i.id),
       github.map((r) => r.id).reverse(),
     );
-    t.same(((await h.call('GET', '/admin/events?source=nobody')).json() as Page).items, []);
+    t.same((await h.call('GET', '/admin/events?source=nobody')).json<Page>().items, []);
   });
 
   await t.test('list: cursor pages add up to the whole list', async (t) => {
@@ -93,7 +93,7 @@ t.test('admin API: events', async (t) => {
       do {
         const res = await h.call('GET', `/admin/events?${query}${cursor ? `&cursor=${cursor}` : ''}`);
         t.equal(res.statusCode, 200);
-        const page = res.json() as Page;
+        const page = res.json<Page>();
         seen.push(...page.items.map((i) => i.id));
         cursor = page.nextCursor ?? undefined;
         pages++;
@@ -126,7 +126,7 @@ t.test('admin API: events', async (t) => {
   await t.test('show: envelope and each delivery with status and attempts; unknown 404', async (t) => {
     const res = await h.call('GET', `/admin/events/${stripe[0]!.id}`);
     t.equal(res.statusCode, 200);
-    const e = res.json();
+    const e = res.json<{ envelope: unknown; deliveries: unknown[] }>();
     t.same(e.envelope, JSON.parse(JSON.stringify(stripe[0])) as Envelope);
     t.match(e, { id: stripe[0]!.id, source: 'stripe', status: 'failed' });
     t.match(e.deliveries, [
@@ -145,7 +145,7 @@ t.test('admin API: events', async (t) => {
       },
     ]);
     t.same(
-      e.deliveries.map((d: { attempts: unknown[] }) => d.attempts.length),
+      e.deliveries.map((d) => (d as { attempts: unknown[] }).attempts.length),
       [1, 1],
       'one attempt each',
     );
@@ -159,7 +159,7 @@ t.test('admin API: events', async (t) => {
     let before = a.requests.length;
     const all = await h.call('POST', `/admin/events/${event.id}/replay`);
     t.equal(all.statusCode, 202);
-    const body = all.json() as { eventId: string; deliveries: string[] };
+    const body = all.json<{ eventId: string; deliveries: string[] }>();
     t.equal(body.eventId, event.id);
     t.equal(body.deliveries.length, 1);
     t.match(body.deliveries[0], new RegExp(`^${event.id}~a~replay-`));
@@ -169,22 +169,22 @@ t.test('admin API: events', async (t) => {
     before = a.requests.length;
     const one = await h.call('POST', `/admin/events/${stripe[1]!.id}/replay`, { destination: 'a' });
     t.equal(one.statusCode, 202);
-    t.equal((one.json() as { deliveries: string[] }).deliveries.length, 1);
+    t.equal(one.json<{ deliveries: string[] }>().deliveries.length, 1);
     t.equal((await a.waitForRequests(before + 1))[before]!.headers['webhook-id'], stripe[1]!.id);
 
     const viaQuery = await h.call('POST', `/admin/events/${stripe[2]!.id}/replay?destination=a`);
     t.equal(viaQuery.statusCode, 202);
-    t.match((viaQuery.json() as { deliveries: string[] }).deliveries, [new RegExp(`~a~replay-`)]);
+    t.match(viaQuery.json<{ deliveries: string[] }>().deliveries, [new RegExp(`~a~replay-`)]);
 
     await waitFor('replays settled', async () => {
-      const e = (await h.call('GET', `/admin/events/${event.id}`)).json() as {
+      const e = (await h.call('GET', `/admin/events/${event.id}`)).json<{
         deliveries: Array<{ status: string; replayOf?: string }>;
-      };
+      }>();
       return e.deliveries.length === 2 && e.deliveries.every((d) => d.status === 'delivered');
     });
-    const shown = (await h.call('GET', `/admin/events/${event.id}`)).json() as {
+    const shown = (await h.call('GET', `/admin/events/${event.id}`)).json<{
       deliveries: Array<{ id: string; replayOf?: string }>;
-    };
+    }>();
     t.equal(shown.deliveries.find((d) => d.id === body.deliveries[0])?.replayOf, deliveryId(event.id, 'a'));
 
     const unknownDest = await h.call('POST', `/admin/events/${event.id}/replay`, { destination: 'nope' });
@@ -194,7 +194,7 @@ t.test('admin API: events', async (t) => {
     });
     const unknownEvent = await h.call('POST', `/admin/events/${ulid()}/replay`);
     t.equal(unknownEvent.statusCode, 404);
-    t.equal(unknownEvent.json().error.code, 'EVENT_NOT_FOUND');
+    t.equal(unknownEvent.json<{ error: { code: string } }>().error.code, 'EVENT_NOT_FOUND');
     const notObject = await h.call('POST', `/admin/events/${event.id}/replay`, [1]);
     t.equal(notObject.statusCode, 400);
   });
@@ -232,7 +232,7 @@ t.test('event pages across many scan batches, in the order received, not id orde
         'GET',
         `/admin/events?limit=${limit}${source ? `&source=${source}` : ''}${cursor ? `&cursor=${cursor}` : ''}`,
       );
-      const page = res.json() as Page;
+      const page = res.json<Page>();
       t.ok(page.items.length <= limit);
       t.ok(page.items.every((i) => i.status === 'unrouted'));
       seen.push(...page.items.map((i) => i.id));

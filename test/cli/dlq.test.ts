@@ -85,7 +85,7 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     );
     t.match(human.stdout, `"id": "${stripe.id}"`);
     const json = JSON.parse(asJson.stdout) as DeadLetter;
-    t.same(json.envelope, stripe as Envelope);
+    t.same(json.envelope, stripe);
     t.equal(json.attempts.length, 1);
     t.equal(missing.code, 1);
     t.equal(missing.stderr, 'hookgate: no dead letter no~such\n');

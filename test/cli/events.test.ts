@@ -35,7 +35,7 @@ t.test('hookgate events show/replay', async (t) => {
     t.match(human.stdout, `- ${deliveryId(record.id, 'b')}  b  failed (dead letter)`);
     t.match(human.stdout, /\s+2\s+\S+\s+\d+ms\s+dead_letter\s+POST .* answered 500/);
     const json = JSON.parse((await cli('events', 'show', record.id, '--json')).stdout) as EventDetail;
-    t.same(json.envelope, record as Envelope);
+    t.same(json.envelope, record);
     t.same(
       json.deliveries.map((d) => [d.destination, d.status, d.attempts.length]),
       [

@@ -265,9 +265,11 @@ t.test(
   async (t) => {
     // fastify's own validator (ajv 8) with the standard formats, in strict mode.
     const require = createRequire(import.meta.url);
-    const Ajv2020 = require('ajv/dist/2020').default as new (o: object) => {
-      validateSchema(s: unknown): boolean;
-      compile(s: unknown): ((d: unknown) => boolean) & { errors?: unknown };
+    const { default: Ajv2020 } = require('ajv/dist/2020') as {
+      default: new (o: object) => {
+        validateSchema(s: unknown): boolean;
+        compile(s: unknown): ((d: unknown) => boolean) & { errors?: unknown };
+      };
     };
     const addFormats = require('ajv-formats') as (ajv: unknown) => void;
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
@@ -276,7 +278,7 @@ t.test(
     t.ok(ajv.validateSchema(schema), 'valid against the 2020-12 meta-schema');
     const validate = ajv.compile(schema); // throws on unknown formats or keywords
     for (const name of ['hookgate.example.yaml', 'hookgate.reference.yaml', 'hookgate.compose.yaml']) {
-      const raw = parseYaml(readFileSync(new URL(`../../config/${name}`, import.meta.url), 'utf8'));
+      const raw: unknown = parseYaml(readFileSync(new URL(`../../config/${name}`, import.meta.url), 'utf8'));
       t.ok(validate(raw), `${name}: ${JSON.stringify(validate.errors)}`);
     }
     t.notOk(validate(parseYaml('server: { port: eighty }')), 'a non-number port is still flagged');

@@ -40,6 +40,7 @@ import { dockerignore, parseDockerfile, stageEnv, type Stage } from './dockerfil
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
   version: string;
+  engines: { node: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -197,6 +198,13 @@ t.test('the Dockerfile has the agreed shape', async (t) => {
   );
   for (const s of stages)
     t.match(s.image, /^node:(2[02468]|[3-9][02468])-(bookworm|trixie)-slim$/, `${s.name}: LTS slim image`);
+  // The image never ships a Node older than package.json `engines` admits.
+  const minMajor = Number(/^>=\s*(\d+)/.exec(pkg.engines.node)?.[1]);
+  for (const s of stages)
+    t.ok(
+      Number(/^node:(\d+)/.exec(s.image)?.[1]) >= minMajor,
+      `${s.name}: ${s.image} meets engines ${pkg.engines.node}`,
+    );
   t.ok(runtime.user && !/^(root|0)(:|$)/.test(runtime.user), `runs as a non-root user (${runtime.user})`);
   t.same(runtime.entrypoint, ['node', 'dist/src/cli/main.js'], 'one image: ENTRYPOINT is the CLI');
   t.same(runtime.cmd, ['serve'], 'serve by default');
@@ -343,7 +351,7 @@ t.test('the image steps work outside Docker', async (t) => {
       await delay(250);
     }
     t.equal(health?.code, 0, 'the Dockerfile HEALTHCHECK command succeeds against serve');
-    process.kill(pid, (runtime.stopSignal ?? 'SIGTERM') as NodeJS.Signals);
+    process.kill(pid, runtime.stopSignal ?? 'SIGTERM');
     const exit = await serving;
     t.equal(exit.code, 0, `serve exits 0 after ${runtime.stopSignal ?? 'SIGTERM'}\n${exit.stderr}`);
   });
@@ -412,7 +420,7 @@ t.test('the image steps work outside Docker', async (t) => {
     );
     await until(
       'the worker to start',
-      async () => /hookgate worker started/.test(worker.output()),
+      () => Promise.resolve(/hookgate worker started/.test(worker.output())),
       () => worker.output(),
     );
     await until(

@@ -172,11 +172,9 @@ t.test('sqs: batching', async (t) => {
     const dest = make({ queueUrl });
     await dest.send(sampleRecord(), live); // warm: client, connection
     const from = fq.calls.length;
-    const started = performance.now();
+    // Promptly: the call goes on the next turn of the event loop (batcher.test.ts).
     await dest.send(sampleRecord(), live);
-    const ms = performance.now() - started;
     t.same(callsSince(from), [{ operation: 'SendMessageBatch', entries: 1 }]);
-    t.ok(ms < 100, `sent and answered in ${ms.toFixed(1)} ms`);
   });
 
   t.test('a delivery whose deadline passes fails on time; its batch-mates are not cut short', async (t) => {
@@ -184,15 +182,17 @@ t.test('sqs: batching', async (t) => {
     const dest = make({ queueUrl }, 800);
     const arrived = fq.fail('stall');
     const controller = new AbortController();
-    const started = performance.now();
     const first = errorOf(dest.send(sampleRecord(), controller.signal));
     const second = errorOf(dest.send(sampleRecord(), live));
+    let secondSettled = false;
+    void second.then(() => (secondSettled = true));
     await arrived;
     controller.abort();
     const aborted = await first;
     t.ok(aborted instanceof RetryableError);
     t.match(aborted.message, /aborted/);
-    t.ok(performance.now() - started < 700, 'the aborted one did not wait for the call');
+    // The stalled call answers nothing, so only its 800 ms deadline settles the other.
+    t.notOk(secondSettled, 'the aborted one did not wait for the call');
     const timedOut = await second;
     t.ok(timedOut instanceof RetryableError);
     t.match(timedOut.message, /timed out after 800ms/);
@@ -371,13 +371,11 @@ t.test('eventbridge: batching', async (t) => {
     t.teardown(() => dest.close());
     await dest.send(sampleRecord(), live);
     const from = eb.requests.length;
-    const started = performance.now();
+    // Promptly: the call goes on the next turn of the event loop (batcher.test.ts).
     await dest.send(sampleRecord(), live);
-    const ms = performance.now() - started;
     t.same(
       eb.requests.slice(from).map((r) => r.entries.length),
       [1],
     );
-    t.ok(ms < 100, `sent and answered in ${ms.toFixed(1)} ms`);
   });
 });

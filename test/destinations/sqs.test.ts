@@ -104,7 +104,7 @@ t.test('sqs destination specifics', async (t) => {
     await dest.send(record, live); // a retry after an unseen success: SQS drops it
     await other.send(record, live); // another destination's delivery of the same event is not a duplicate
     const got = await fq.receive(queueUrl, 2);
-    const byGroup = Object.fromEntries(got.map((m) => [m.Attributes?.MessageGroupId, m]));
+    const byGroup = Object.fromEntries(got.map((m) => [m.Attributes?.MessageGroupId ?? '', m]));
     t.same(Object.keys(byGroup).sort(), ['cus_42', 'stripe'], 'template group, and the source by default');
     t.equal(byGroup.cus_42!.Attributes?.MessageDeduplicationId, `${record.id}:payments`);
     t.equal(byGroup.stripe!.Attributes?.MessageDeduplicationId, `${record.id}:audit`);

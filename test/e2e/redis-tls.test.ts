@@ -120,30 +120,31 @@ t.test('hookgate over TLS + AUTH (rediss://)', { skip: tlsRedisToolsMissing() },
   await t.test('wrong password: 503 at once, readyz 503, CLI one line and exit 1', async (t) => {
     const url = `rediss://:${WRONG}@localhost:${redis.port}`;
     const s = await setup(t, { url, env: trusted, worker: true, label: 'wrongpass' });
-    const started = performance.now();
-    const since = (from: number) => performance.now() - from;
-    const [res, ready, listed] = await Promise.all([
-      s.send().then((r) => ({ r, ms: since(started) })),
-      fetch(`http://127.0.0.1:${s.port}/readyz`),
-      s.cli(['dlq', 'list']).then((r) => ({ ...r, ms: since(started) })),
-    ]);
-    t.equal(res.r.status, 503, 'the webhook is refused for the provider to retry');
-    t.match(res.r.headers.get('retry-after'), /^\d+$/);
-    t.ok(res.ms < 2000, `within the enqueue budget (1 s): ${Math.round(res.ms)} ms`);
+    const [res, ready] = await Promise.all([s.send(), fetch(`http://127.0.0.1:${s.port}/readyz`)]);
+    t.equal(res.status, 503, 'the webhook is refused for the provider to retry');
+    t.match(res.headers.get('retry-after'), /^\d+$/);
     t.equal(ready.status, 503, '/readyz');
 
+    const [serve, worker] = s.procs.map((p) => p.done);
+    for (const p of s.procs) p.child.kill('SIGKILL');
+    const served = (await serve!).stdout;
+    t.match(served, /refused the password.*"msg":"redis unavailable"/);
+    // The store's own bound answered (enqueueTimeout), and said why.
+    t.match(served, /"reason":"\w+"[^\n]*"msg":"event not stored"/, 'the store gave up and logged it');
+    // Every reconnect (200 ms, 400 ms, ...) of every connection failed: one line for all.
+    const refusals = (await worker!).stdout.split('\n').filter((l) => l.includes('WRONGPASS'));
+    t.equal(refusals.length, 1, `the worker logs the refusal once: ${refusals.join('\n')}`);
+
+    // The CLI alone, counted by Redis: each refused AUTH adds to the ACL log. Waiting out
+    // its 5 s ready timeout would have meant about 7 (reconnects at 200 ms, 400 ms, ...).
+    const before = await redis.authFailures();
+    const listed = await s.cli(['dlq', 'list']);
     t.equal(listed.code, 1);
     t.equal(listed.stdout, '');
     t.match(listed.stderr, /^hookgate: [^\n]*\n$/, 'one line');
     t.match(listed.stderr, /refused the password \(WRONGPASS/, 'that says the password was refused');
-    t.ok(listed.ms < 4000, `at the first refusal, not after the 5 s wait: ${Math.round(listed.ms)} ms`);
-
-    const [serve, worker] = s.procs.map((p) => p.done);
-    for (const p of s.procs) p.child.kill('SIGKILL');
-    t.match((await serve!).stdout, /refused the password.*"msg":"redis unavailable"/);
-    // Every reconnect (200 ms, 400 ms, ...) of every connection failed: one line for all.
-    const refusals = (await worker!).stdout.split('\n').filter((l) => l.includes('WRONGPASS'));
-    t.equal(refusals.length, 1, `the worker logs the refusal once: ${refusals.join('\n')}`);
+    const attempts = (await redis.authFailures()) - before;
+    t.ok(attempts >= 1 && attempts <= 2, `gave up at the first refusal: ${attempts} AUTH attempt(s)`);
   });
 
   await t.test('CA not trusted: 503, readyz 503, CLI and log say certificate', async (t) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { Redis } from 'ioredis';
 import { freePort } from './redis-server.js';
 
 /**
@@ -25,6 +26,8 @@ export interface TlsRedisServer {
   readonly caFile: string;
   /** The server's stdout and stderr so far (its log). */
   log(): string;
+  /** How many AUTHs the server has refused so far (from its ACL LOG). */
+  authFailures(): Promise<number>;
 }
 
 interface Teardown {
@@ -188,8 +191,8 @@ export async function startTlsRedisServer(
   );
   children.push(proc);
   let log = '';
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<boolean>((resolve) => proc.once('exit', () => resolve(true)));
   const ca = readFileSync(files.ca);
   for (let i = 0; ; i++) {
@@ -204,5 +207,26 @@ export async function startTlsRedisServer(
     url: `rediss://:${encodeURIComponent(password)}@localhost:${port}`,
     caFile: files.ca,
     log: () => log,
+    authFailures: async () => {
+      const client = new Redis({ host: 'localhost', port, password, tls: { ca }, lazyConnect: true });
+      try {
+        await client.connect();
+        // Redis folds repeats of one refusal into one entry with a count.
+        const entries = (await client.call('ACL', 'LOG', '128')) as unknown[][];
+        return entries
+          .map((e) =>
+            Object.fromEntries(
+              Array.from({ length: e.length / 2 }, (_, i): [string, unknown] => [
+                String(e[2 * i]),
+                e[2 * i + 1],
+              ]),
+            ),
+          )
+          .filter((e) => e.reason === 'auth')
+          .reduce((sum, e) => sum + Number(e.count), 0);
+      } finally {
+        client.disconnect();
+      }
+    },
   };
 }

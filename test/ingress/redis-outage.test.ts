@@ -42,7 +42,7 @@ t.test('Redis killed mid-test, then restarted on the same port', async (t) => {
     const res = await deliver(i === 0 ? 'd-during-outage' : undefined);
     t.equal(res.status, 503, 'refused while Redis is down');
     t.ok(Number(res.headers['retry-after']) > 0, 'with retry-after');
-    t.equal(JSON.parse(res.body).error.code, 'STORE_UNAVAILABLE');
+    t.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'STORE_UNAVAILABLE');
   }
   t.equal((await send(`${base}/readyz`, { method: 'GET' })).status, 503);
   t.equal((await send(`${base}/healthz`, { method: 'GET' })).status, 200, 'alive all the same');

@@ -33,11 +33,11 @@ sources:
   });
   let stdout = '';
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
+      stdout += String(d);
       const m = /"url":"(http:\/\/[^"]+)"/.exec(stdout);
       if (m) resolve(m[1]!);
     });

@@ -218,7 +218,9 @@ t.test(
     const tampered = await h.app.inject(stripePost(event('evt_401', 'x'), stripeSignature(body)));
     t.equal(tampered.statusCode, 401);
     t.equal((await h.stored()).length, 0);
-    const logged = h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'signature verification failed');
+    const logged = h.logs
+      .map((l) => JSON.parse(l) as { msg?: string; reason?: string })
+      .filter((l) => l.msg === 'signature verification failed');
     t.same(
       logged.map((l) => l.reason),
       ['missing', 'malformed', 'mismatch', 'expired', 'mismatch'],
@@ -246,7 +248,7 @@ t.test(
       const res = await basic(credentials);
       t.equal(res.statusCode, 401, String(credentials));
       t.equal(res.headers['www-authenticate'], 'Basic realm="hookgate", charset="UTF-8"');
-      t.equal(res.json().error.code, 'SIGNATURE_INVALID');
+      t.equal(res.json<{ error: { code: string } }>().error.code, 'SIGNATURE_INVALID');
     }
     const accepted = await basic('hooks:s3cret');
     t.equal(accepted.statusCode, 204);
@@ -268,7 +270,7 @@ t.test('404 for an unknown path, 405 (with allow) for another method on a source
   const get = await h.app.inject({ method: 'GET', url: '/hooks/stripe' });
   t.equal(get.statusCode, 405);
   t.equal(get.headers.allow, 'POST');
-  t.equal(get.json().error.code, 'METHOD_NOT_ALLOWED');
+  t.equal(get.json<{ error: { code: string } }>().error.code, 'METHOD_NOT_ALLOWED');
 
   const post = await h.app.inject({ method: 'POST', url: '/in/orders?x=1', payload: 'a' });
   t.equal(post.statusCode, 405);
@@ -284,11 +286,11 @@ t.test('404 and 405 win over 413: a large body to the wrong path or method', asy
   const big = 'x'.repeat(5000);
   const missing = await h.app.inject({ method: 'POST', url: '/hooks/nope', payload: big });
   t.equal(missing.statusCode, 404);
-  t.equal(missing.json().error.code, 'NOT_FOUND');
+  t.equal(missing.json<{ error: { code: string } }>().error.code, 'NOT_FOUND');
   const put = await h.app.inject({ method: 'PUT', url: '/hooks/open', payload: big });
   t.equal(put.statusCode, 405);
   t.equal(put.headers.allow, 'POST');
-  t.equal(put.json().error.code, 'METHOD_NOT_ALLOWED');
+  t.equal(put.json<{ error: { code: string } }>().error.code, 'METHOD_NOT_ALLOWED');
   const tooLarge = await h.app.inject({ method: 'POST', url: '/hooks/open', payload: big });
   t.equal(tooLarge.statusCode, 413);
   t.equal((await h.stored()).length, 0);
@@ -439,8 +441,10 @@ t.test('signatures and secrets never reach the logs', async (t) => {
   for (const secretish of [STRIPE_SECRET, good, bad, good.split('v1=')[1]!, bad.split('v1=')[1]!]) {
     t.notOk(all.includes(secretish), 'not in the logs');
   }
-  const line = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.status === 204);
+  const line = h.logs
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.msg === 'request' && l.status === 204);
   t.match(line, { source: 'stripe', status: 204, method: 'POST', path: '/hooks/stripe' });
-  t.type(line.eventId, 'string');
-  t.type(line.durationMs, 'number');
+  t.type(line?.eventId, 'string');
+  t.type(line?.durationMs, 'number');
 });

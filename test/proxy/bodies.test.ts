@@ -104,7 +104,7 @@ t.test('a streamed body reaches the upstream before the caller has finished send
       { method: 'POST', headers: { 'transfer-encoding': 'chunked' } },
       (res) => {
         let text = '';
-        res.on('data', (c: Buffer) => (text += c));
+        res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve(text));
       },
     );
@@ -140,7 +140,10 @@ t.test(
       body: tooBig,
     });
     t.equal(refused.status, 413);
-    t.equal(JSON.parse(refused.body.toString()).error.code, 'PAYLOAD_TOO_LARGE');
+    t.equal(
+      (JSON.parse(refused.body.toString()) as { error: { code: string } }).error.code,
+      'PAYLOAD_TOO_LARGE',
+    );
 
     const chunked = await new Promise<number>((resolve, reject) => {
       const req = request(

@@ -141,7 +141,7 @@ t.test('a streamed answer cut mid-body: the caller sees the cut, the record says
         let received = '';
         const eventId = res.headers['hookgate-event-id'] as string;
         res.on('data', (c: Buffer) => {
-          received += c;
+          received += String(c);
           // The caller has the status line and the first bytes: now the upstream goes away.
           hangUp?.();
         });

@@ -129,7 +129,10 @@ export async function gateway(
 }
 
 /** Polls until `fn` returns something other than undefined (the test's timeout bounds it). */
-export async function eventually<T>(fn: () => Promise<T | undefined>, intervalMs = 25): Promise<T> {
+export async function eventually<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  intervalMs = 25,
+): Promise<T> {
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;

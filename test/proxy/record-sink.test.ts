@@ -78,7 +78,7 @@ t.test('close() writes the waiting records once Redis is back within shutdownTim
   await redis.kill();
   const waiting = [record('a'), record('b')];
   for (const r of waiting) sink.submit(r);
-  await eventually(async () => (sink.buffered === 2 ? true : undefined));
+  await eventually(() => (sink.buffered === 2 ? true : undefined));
 
   await redis.start();
   await sink.close(Date.now() + 10_000);
@@ -95,7 +95,7 @@ t.test('close() gives up at its deadline: what is left is counted lost, not wait
   await redis.kill();
   const r = record('c');
   sink.submit(r);
-  await eventually(async () => (sink.buffered === 1 ? true : undefined));
+  await eventually(() => (sink.buffered === 1 ? true : undefined));
   await sink.close(Date.now() + 300);
   t.equal(sink.buffered, 0);
   t.equal(await lost('shutdown'), 1);

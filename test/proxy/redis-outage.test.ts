@@ -54,7 +54,7 @@ t.test(
       during.push(answer.headers['hookgate-event-id'] as string);
     }
     t.equal(up.requests.length, 4);
-    await eventually(async () =>
+    await eventually(() =>
       gw.logs.some((l) => l.includes('buffered until Redis answers')) ? true : undefined,
     );
 
@@ -72,7 +72,9 @@ t.test(
     t.same(
       delivered
         .slice(1)
-        .map((r) => JSON.parse(r.body.toString()).requestPayload.body)
+        .map(
+          (r) => (JSON.parse(r.body.toString()) as { requestPayload: { body: string } }).requestPayload.body,
+        )
         .sort(),
       ['{"n":1}', '{"n":2}', '{"n":3}'],
     );
@@ -165,7 +167,7 @@ t.test('the buffer is bounded: overflow is logged and counted as lost', async (t
   const lost = gw.logs.filter((l) => l.includes('record buffer is full'));
   t.equal(lost.length, 2);
   t.same(
-    lost.map((l) => JSON.parse(l).eventId),
+    lost.map((l) => (JSON.parse(l) as { eventId: string }).eventId),
     ids.slice(1),
     'each lost record is logged with its event id',
   );
@@ -199,7 +201,7 @@ t.test(
     await redis.kill();
     t.equal((await call(`${gw.url}/api`, { body: 'a' })).status, 200);
     t.equal((await call(`${gw.url}/api`, { body: 'b' })).status, 200);
-    await eventually(async () =>
+    await eventually(() =>
       gw.logs.filter((l) => l.includes('buffered until Redis answers')).length === 2 ? true : undefined,
     );
 

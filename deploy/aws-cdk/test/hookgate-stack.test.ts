@@ -357,6 +357,10 @@ describe('default deployment (cdk.json context)', () => {
     const staged = join(assembly.directory, source.directory);
     const dockerfile = readFileSync(join(staged, 'Dockerfile'), 'utf8');
     assert.ok(dockerfile.includes('AS runtime'));
+    // Tasks run Node 24 LTS: the base the staged Dockerfile builds from unless a
+    // NODE_IMAGE build arg overrides it, and the stack passes none.
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    assert.equal(source.dockerBuildArgs?.NODE_IMAGE, undefined);
     const copied = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)$/gm)]
       .flatMap((m) => m[1]!.trim().split(/\s+/).slice(0, -1))
       .filter((src) => !src.startsWith('--'))
