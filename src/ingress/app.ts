@@ -98,6 +98,8 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
   }
 
   const served = new Map<string, SourceRegistration>();
+  // Proxy sources also answer every sub-path of theirs, longest prefix first.
+  const subPathOwners: [prefix: string, reg: SourceRegistration][] = [];
   for (const reg of registrations) {
     const register = modes[reg.source.mode];
     if (!register) {
@@ -106,9 +108,13 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     }
     await register(app, reg, ctx);
     served.set(reg.path, reg);
+    if (reg.source.mode === 'proxy') subPathOwners.push([`${reg.path.replace(/\/+$/, '')}/`, reg]);
   }
+  subPathOwners.sort((a, b) => b[0].length - a[0].length);
+  const sourceAt = (path: string): SourceRegistration | undefined =>
+    served.get(path) ?? subPathOwners.find(([prefix]) => path.startsWith(prefix))?.[1];
   registerHealthRoutes(app, store);
-  installErrorHandlers(app, config.server.bodyLimit, (path) => served.get(path));
+  installErrorHandlers(app, config.server.bodyLimit, sourceAt);
   return app;
 }
 
