@@ -48,6 +48,8 @@ export const errors = {
       'retry-after': String(retryAfterSeconds),
     }),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
+  /** A request that cannot be parsed (bad URL encoding, framing, content length). */
+  unreadable: () => createError('BAD_REQUEST', 'The request could not be read.', 400),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
   upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
   internal: () => createError('INTERNAL', 'Internal error.', 500),

@@ -13,9 +13,10 @@ export function toHookgateError(err: FastifyError | Error, bodyLimit: number): H
   if (err instanceof HookgateError) return err;
   const status = (err as FastifyError).statusCode;
   if (status === 413) return errors.payloadTooLarge(bodyLimit);
-  if (status !== undefined && status >= 400 && status < 500) {
-    return createError('BAD_REQUEST', 'The request could not be read.', status);
-  }
+  if (status === 404) return errors.notFound();
+  // Any other refusal of Fastify's (a URL it cannot decode, a malformed length) is a
+  // plain 400: the status goes with the catalogue's code, never Fastify's own number.
+  if (status !== undefined && status >= 400 && status < 500) return errors.unreadable();
   return errors.internal();
 }
 
@@ -42,7 +43,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
       ? createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431)
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408)
-        : createError('BAD_REQUEST', 'The request could not be read.', 400);
+        : errors.unreadable();
   if (socket.writable) {
     const body = JSON.stringify(e.toJSON());
     socket.write(
