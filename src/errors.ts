@@ -39,6 +39,8 @@ export const errors = {
     }),
   payloadTooLarge: (limit: number) =>
     createError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`, 413),
+  expectationFailed: () =>
+    createError('EXPECTATION_FAILED', 'The expectation in the expect header cannot be met.', 417),
   rateLimited: (retryAfterSeconds: number) =>
     createError('RATE_LIMITED', 'Too many requests for this source; retry later.', 429, {
       'retry-after': String(retryAfterSeconds),

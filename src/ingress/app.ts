@@ -7,7 +7,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { EventStore } from '../queue/event-store.js';
 import { createVerifier } from '../verifiers/index.js';
 import type { IngressContext, Modes, SourceRegistration } from './context.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { answerExpectations, clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { defaultModes } from './modes.js';
 import { observeRequests } from './observe.js';
@@ -46,10 +46,20 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     // Malformed URLs and unparseable requests get the `{"error": {...}}` format too.
     frameworkErrors: frameworkErrors(config.server.bodyLimit),
     clientErrorHandler,
-    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;
-    // refused below instead, in the error format.
-    http: { requireHostHeader: false },
+    requestTimeout: config.server.requestTimeout,
+    http: {
+      // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;
+      // refused below instead, in the error format.
+      requireHostHeader: false,
+      // A client trickling its headers (or body) holds a socket until these run out,
+      // answered 408 by clientErrorHandler. Node checks them on an interval (30 s by
+      // default, which would let a slow client stay well past the limit).
+      headersTimeout: config.server.headersTimeout,
+      requestTimeout: config.server.requestTimeout,
+      connectionsCheckingInterval: checkingInterval(config.server.headersTimeout),
+    },
   }) as unknown as FastifyInstance;
+  answerExpectations(app.server);
   app.decorateRequest('receivedAt', 0);
   app.decorateRequest('sourceName', undefined);
   app.decorateReply('eventId', undefined);
@@ -123,4 +133,9 @@ function trustProxy(
   value: Config['server']['trustProxy'],
 ): boolean | string | ((addr: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_addr, hop) => hop < value : value;
+}
+
+/** Often enough that a timeout is enforced within a small fraction of itself, at most every second. */
+function checkingInterval(headersTimeout: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
 }

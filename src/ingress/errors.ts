@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError, errors, HookgateError } from '../errors.js';
@@ -52,6 +52,25 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     );
   }
   socket.destroy(err);
+}
+
+/**
+ * An `expect` other than `100-continue` (which Node answers itself): Node would send
+ * a bare 417 with no body. RFC 9110 lets a server refuse what it cannot meet; this
+ * refusal is in the error format, and the connection closes, since the body, if the
+ * client sends one anyway, is not read.
+ */
+export function answerExpectations(server: Server): void {
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const e = errors.expectationFailed();
+    const body = JSON.stringify(e.toJSON());
+    res.writeHead(e.statusCode, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
+  });
 }
 
 export function installErrorHandlers(

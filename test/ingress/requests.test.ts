@@ -1,5 +1,6 @@
 import t from 'tap';
-import { rawRequest } from './raw-socket.js';
+import { connect } from 'node:net';
+import { parseAnswer, rawRequest, type RawAnswer } from './raw-socket.js';
 import { startUpstream } from '../proxy/upstream.js';
 import { ingress } from './harness.js';
 
@@ -67,4 +68,88 @@ t.test('an empty or malformed content type also reaches the API behind a proxy s
     t.equal(seen.headers['content-type'], contentType, 'forwarded as sent');
     t.equal(seen.body.toString(), 'abc');
   }
+});
+
+t.test('an expect header other than 100-continue: 417 in the error format', async (t) => {
+  const h = await listening(t, { sources: { open: {} } });
+  const res = await rawRequest(
+    h.port,
+    'POST /hooks/open HTTP/1.1\r\nHost: x\r\nExpect: 999-nope\r\nContent-Length: 1\r\n\r\nz',
+  );
+  t.equal(res.status, 417);
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  t.same(JSON.parse(res.body), {
+    error: { code: 'EXPECTATION_FAILED', message: 'The expectation in the expect header cannot be met.' },
+  });
+  const continued = await rawRequest(
+    h.port,
+    'POST /hooks/open HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\nConnection: close\r\n\r\nz',
+  );
+  t.equal(continued.status, 100, '100-continue is still honoured');
+  t.match(continued.body, /^HTTP\/1\.1 204 /, 'and the request served');
+  t.equal((await h.stored()).length, 1, 'only the 100-continue one stored');
+});
+
+/**
+ * Sends `prefix` at once, then `slow` one byte at a time, `everyMs` apart, and reports
+ * what the server answered and how many bytes of `slow` it had been sent by then.
+ */
+function trickle(
+  port: number,
+  prefix: string,
+  slow: string,
+  everyMs: number,
+): Promise<RawAnswer & { sent: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let sent = 0;
+    socket.write(prefix);
+    const timer = setInterval(() => {
+      if (sent < slow.length) socket.write(slow[sent++]!);
+    }, everyMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ ...parseAnswer(Buffer.concat(chunks).toString('latin1')), sent });
+    });
+  });
+}
+
+t.test('a client sending its headers slowly is cut at server.headersTimeout with a 408', async (t) => {
+  const h = await listening(t, {
+    server: { headersTimeout: '300ms', requestTimeout: '5s' },
+    sources: { open: {} },
+  });
+  // 60 bytes of headers at one byte per 100 ms would take 6 s: the server ends it first.
+  const head = `POST /hooks/open HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(14)}\r\nContent-Length: 1\r\n\r\n`;
+  const res = await trickle(h.port, '', head, 100);
+  t.ok(res.sent < head.length, `cut after ${res.sent} of ${head.length} bytes, before the headers were done`);
+  t.equal(res.status, 408);
+  t.same(JSON.parse(res.body), {
+    error: { code: 'REQUEST_TIMEOUT', message: 'The request was not received in time.' },
+  });
+});
+
+t.test('a body sent slowly is cut at server.requestTimeout with a 408, and not stored', async (t) => {
+  const h = await listening(t, {
+    server: { headersTimeout: '200ms', requestTimeout: '500ms' },
+    sources: { open: {} },
+  });
+  // 60 bytes of body at one byte per 100 ms would take 6 s.
+  const headers = 'POST /hooks/open HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n';
+  const res = await trickle(h.port, headers, 'b'.repeat(60), 100);
+  t.ok(res.sent < 60, `cut after ${res.sent} of 60 body bytes`);
+  t.equal(res.status, 408);
+  t.equal(JSON.parse(res.body).error.code, 'REQUEST_TIMEOUT');
+  t.equal((await h.stored()).length, 0);
+});
+
+t.test('the defaults are tighter than Node’s 60 s: 10 s for headers, 30 s for the request', async (t) => {
+  const h = await ingress(t, { sources: { open: {} } });
+  t.equal(h.config.server.headersTimeout, 10_000);
+  t.equal(h.config.server.requestTimeout, 30_000);
+  t.equal(h.app.server.headersTimeout, 10_000);
+  t.equal(h.app.server.requestTimeout, 30_000);
 });
