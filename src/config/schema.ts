@@ -187,6 +187,8 @@ const source = z
         timeout: duration().optional(),
         maxResponseBody: size().prefault('256kb'),
         successStatuses: z.array(int().min(100).max(599)).optional(),
+        /** Pass the credential `verify` checked (api-key header or parameter, basic authorization) on to the upstream. */
+        forwardCredentials: bool().default(false),
       })
       .optional(),
     record: z.enum(['after-response', 'before-response']).default('after-response'),

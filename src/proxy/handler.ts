@@ -10,7 +10,7 @@ import type { Envelope } from '../record/envelope.js';
 import { newEventId } from '../record/id.js';
 import { bodyFromHead, sendError, streamBody, upstreamStatusLine } from './answer.js';
 import { Capture, readHead } from './capture.js';
-import { EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
+import { credentialOf, EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
 import { classify, errorPayload, upstreamPayload, type BrokenExchange } from './outcome.js';
 import type { RecordSink } from './record-sink.js';
 import { bodyStream, readBody, streamsBody } from './request-body.js';
@@ -41,6 +41,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   const mayStream = streamsBody(reg.verifier.type);
   const beforeResponse = reg.source.record === 'before-response';
   const timeoutMs = upstream.timeout ?? ctx.config.defaults.timeout;
+  const withheld = upstream.forwardCredentials ? {} : credentialOf(reg.source.verify);
 
   /** The record, built and stored the way this source's `record:` says. */
   async function keep(make: () => Promise<Envelope>): Promise<void> {
@@ -88,13 +89,17 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
     const streamed: Readable | undefined = source && !buffered ? source : undefined;
     const exchange = await client.send({
       method: req.method,
-      path: target.pathFor(reg.path, req.url, subPath),
-      headers: upstreamRequestHeaders(req.raw.rawHeaders, {
-        remoteAddress: req.raw.socket.remoteAddress ?? '',
-        protocol: req.protocol,
-        host: req.host,
-        eventId,
-      }),
+      path: target.pathFor(reg.path, req.url, subPath, withheld.query),
+      headers: upstreamRequestHeaders(
+        req.raw.rawHeaders,
+        {
+          remoteAddress: req.raw.socket.remoteAddress ?? '',
+          protocol: req.protocol,
+          host: req.host,
+          eventId,
+        },
+        withheld.header,
+      ),
       body: buffered ?? streamed,
       ...(streamed ? { onBodyChunk: (chunk: Buffer) => requestBody.add(chunk) } : {}),
       timeoutMs,

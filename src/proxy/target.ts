@@ -7,7 +7,7 @@
 export interface UpstreamTarget {
   readonly url: URL;
   /** `path?query` for a request to `requestUrl` (raw path and query) on the source at `routePath`. */
-  pathFor(routePath: string, requestUrl: string, decodedWildcard?: string): string;
+  pathFor(routePath: string, requestUrl: string, decodedWildcard?: string, withheldParam?: string): string;
 }
 
 export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
@@ -16,10 +16,11 @@ export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
   const baseQuery = url.search.slice(1);
   return {
     url,
-    pathFor(routePath, requestUrl, decodedWildcard) {
+    pathFor(routePath, requestUrl, decodedWildcard, withheldParam) {
       const q = requestUrl.indexOf('?');
       const path = q === -1 ? requestUrl : requestUrl.slice(0, q);
-      const query = q === -1 ? '' : requestUrl.slice(q + 1);
+      let query = q === -1 ? '' : requestUrl.slice(q + 1);
+      if (withheldParam !== undefined && query !== '') query = withoutParam(query, withheldParam);
       let suffix: string;
       if (path.startsWith(routePath)) suffix = path.slice(routePath.length);
       // The router matched a percent-encoded spelling of the route path: fall back on its
@@ -31,4 +32,25 @@ export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
       return search ? `${joined}?${search}` : joined;
     },
   };
+}
+
+/**
+ * The query without every `name=...` parameter (as URLSearchParams would read the
+ * name: `+` is a space, percent-escapes decoded); the others are kept byte for byte.
+ */
+export function withoutParam(query: string, name: string): string {
+  return query
+    .split('&')
+    .filter((part) => {
+      const eq = part.indexOf('=');
+      const raw = (eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, ' ');
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(raw);
+      } catch {
+        decoded = raw;
+      }
+      return decoded !== name;
+    })
+    .join('&');
 }
