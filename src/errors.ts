@@ -50,6 +50,9 @@ export const errors = {
       'retry-after': String(retryAfterSeconds),
     }),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
+  /** Proxy mode: `..` (or `%2e%2e`) segments that would climb out of the source's path. */
+  pathOutsideSource: () =>
+    createError('BAD_REQUEST', "The path's dot segments lead outside the source's path.", 400),
   /** A request that cannot be parsed (bad URL encoding, framing, content length). */
   unreadable: () => createError('BAD_REQUEST', 'The request could not be read.', 400),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),

@@ -56,6 +56,10 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   }
 
   return async function handleProxy(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    // The greedy route's `*`, decoded, as API Gateway's `{proxy+}` path parameter.
+    const subPath = (req.params as { '*'?: string })['*'];
+    const upstreamPath = target.pathFor(reg.path, req.url, subPath, withheld.query);
+    if (upstreamPath === undefined) return sendError(reply, errors.pathOutsideSource());
     const source = bodyStream(req);
     let buffered: Buffer | undefined;
     // Signed bodies are needed whole before the check. A small body of known length is
@@ -82,14 +86,12 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
 
     const eventId = newEventId(req.receivedAt);
     reply.eventId = eventId;
-    // The greedy route's `*`, decoded, as API Gateway's `{proxy+}` path parameter.
-    const subPath = (req.params as { '*'?: string })['*'];
     const requestBody = new Capture(bodyLimit);
     if (buffered) requestBody.add(buffered);
     const streamed: Readable | undefined = source && !buffered ? source : undefined;
     const exchange = await client.send({
       method: req.method,
-      path: target.pathFor(reg.path, req.url, subPath, withheld.query),
+      path: upstreamPath,
       headers: upstreamRequestHeaders(
         req.raw.rawHeaders,
         {

@@ -1,13 +1,25 @@
+import { normaliseSubPath } from './dot-segments.js';
+
 /**
  * Where a proxied request goes: the upstream URL's path with the request's sub-path
  * appended (`/api/orders/42` under `path: /api/orders` → `<upstream>/42`), and the
  * upstream URL's own query followed by the request's. The raw, still-encoded path
- * is used, so `%2F` and friends reach the upstream as the caller wrote them.
+ * is used, so `%2F` and friends reach the upstream as the caller wrote them; dot
+ * segments are resolved first, and a sub-path that would climb out of the upstream's
+ * path is not forwarded at all (see dot-segments.ts).
  */
 export interface UpstreamTarget {
   readonly url: URL;
-  /** `path?query` for a request to `requestUrl` (raw path and query) on the source at `routePath`. */
-  pathFor(routePath: string, requestUrl: string, decodedWildcard?: string, withheldParam?: string): string;
+  /**
+   * `path?query` for a request to `requestUrl` (raw path and query) on the source at
+   * `routePath`; undefined when its dot segments would leave the base path.
+   */
+  pathFor(
+    routePath: string,
+    requestUrl: string,
+    decodedWildcard?: string,
+    withheldParam?: string,
+  ): string | undefined;
 }
 
 export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
@@ -27,7 +39,9 @@ export function upstreamTarget(upstreamUrl: string): UpstreamTarget {
       // decoded wildcard, re-encoded.
       else suffix = decodedWildcard ? `/${encodeURI(decodedWildcard)}` : '';
       if (suffix !== '' && !suffix.startsWith('/')) suffix = `/${suffix}`;
-      const joined = basePath + suffix || '/';
+      const inside = normaliseSubPath(suffix);
+      if (inside === undefined) return undefined;
+      const joined = basePath + inside || '/';
       const search = [baseQuery, query].filter(Boolean).join('&');
       return search ? `${joined}?${search}` : joined;
     },
