@@ -164,6 +164,8 @@ const source = z
       .min(1)
       .optional(),
     verify: verifyOptions.default({ type: 'none' }),
+    /** Larger request bodies get 413 (streamed proxy bodies too); default `server.bodyLimit`. */
+    bodyLimit: size().optional(),
     dedupe: dedupe.default(true),
     /** `requestContext.eventType` from this field instead of the verifier's. */
     eventType: z.union([headerField, bodyField]).optional(),

@@ -93,6 +93,7 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     source,
     path: sourcePath(name, source),
     methods: sourceMethods(source),
+    bodyLimit: source.bodyLimit ?? config.server.bodyLimit,
     verifier: createVerifier(source.verify),
   }));
   if (registrations.some((r) => r.source.rateLimit && modes[r.source.mode])) {

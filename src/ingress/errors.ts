@@ -92,7 +92,7 @@ export function installErrorHandlers(
     const e =
       req.is404 && !(err instanceof HookgateError)
         ? unrouted(req)
-        : toHookgateError(err as FastifyError, bodyLimit);
+        : toHookgateError(err as FastifyError, req.routeOptions.bodyLimit ?? bodyLimit);
     if (e.statusCode >= 500 && !(err instanceof HookgateError)) req.log.error({ err }, 'unhandled error');
     return reply.code(e.statusCode).headers(e.headers).send(e.toJSON());
   });
