@@ -2,7 +2,17 @@ import t from 'tap';
 import { connect } from 'node:net';
 import { parseAnswer, rawRequest, type RawAnswer } from './raw-socket.js';
 import { startUpstream } from '../proxy/upstream.js';
-import { ingress } from './harness.js';
+import { ingress, STRIPE_SECRET, stripeSignature } from './harness.js';
+
+const stripeSource = { verify: { type: 'stripe', secrets: [STRIPE_SECRET] } };
+function stripeRequest(body: string) {
+  return {
+    method: 'POST' as const,
+    url: '/hooks/stripe',
+    headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(body) },
+    payload: body,
+  };
+}
 
 /**
  * Requests a provider (or anyone) may send that are odd but not wrong: accepted and
@@ -152,4 +162,30 @@ t.test('the defaults are tighter than Node’s 60 s: 10 s for headers, 30 s for 
   t.equal(h.config.server.requestTimeout, 30_000);
   t.equal(h.app.server.headersTimeout, 10_000);
   t.equal(h.app.server.requestTimeout, 30_000);
+});
+
+t.test('a large signed body is deduped without being parsed on the event loop', async (t) => {
+  const h = await ingress(t, { server: { bodyLimit: '2mb' }, sources: { stripe: stripeSource } });
+  // Deeply nested, the worst case for JSON.parse: its id is read from the text.
+  const body = `{"id":"evt_deep","object":"event","d":${'['.repeat(300_000)}${']'.repeat(300_000)}}`;
+  const parsedLengths: number[] = [];
+  const parse = JSON.parse;
+  JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+    parsedLengths.push(String(text).length);
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  let first, second;
+  try {
+    first = await h.app.inject(stripeRequest(body));
+    second = await h.app.inject(stripeRequest(body));
+  } finally {
+    JSON.parse = parse;
+  }
+  t.equal(first.statusCode, 204);
+  t.equal(second.headers['hookgate-event-id'], first.headers['hookgate-event-id'], 'deduped on evt_deep');
+  t.equal((await h.stored())[0]?.record.requestContext.dedupeKey, 'evt_deep');
+  t.ok(
+    parsedLengths.every((n) => n < body.length),
+    `JSON.parse never given the body (largest input: ${Math.max(0, ...parsedLengths)} chars)`,
+  );
 });
