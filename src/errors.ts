@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'INVALID_CURSOR',
   'UNKNOWN_DESTINATION',
   'DESTINATION_NOT_FOUND',
+  'EXPECTATION_FAILED',
   'INTERNAL',
   'UPSTREAM_UNAVAILABLE',
   'STORE_UNAVAILABLE',
@@ -65,6 +66,8 @@ export const errors = {
     }),
   payloadTooLarge: (limit: number) =>
     createError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`, 413),
+  expectationFailed: () =>
+    createError('EXPECTATION_FAILED', 'The expectation in the expect header cannot be met.', 417),
   rateLimited: (retryAfterSeconds: number) =>
     createError('RATE_LIMITED', 'Too many requests for this source; retry later.', 429, {
       'retry-after': String(retryAfterSeconds),
@@ -74,8 +77,11 @@ export const errors = {
       'retry-after': String(retryAfterSeconds),
     }),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
-  /** A request Node or Fastify could not read; `status` is the 4xx they chose. */
-  unreadable: (status = 400) => createError('BAD_REQUEST', 'The request could not be read.', status),
+  /** Proxy mode: `..` (or `%2e%2e`) segments that would climb out of the source's path. */
+  pathOutsideSource: () =>
+    createError('BAD_REQUEST', "The path's dot segments lead outside the source's path.", 400),
+  /** A request that cannot be parsed (bad URL encoding, framing, content length): always a plain 400. */
+  unreadable: () => createError('BAD_REQUEST', 'The request could not be read.', 400),
   headersTooLarge: () => createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431),
   requestTimeout: () => createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),

@@ -26,8 +26,7 @@ export function installAdminErrorHandler(app: FastifyInstance): void {
     if (err instanceof RedisUnavailableError) return sendError(reply, adminErrors.unavailable());
     if (err instanceof InvalidParameterError) return sendError(reply, errors.badRequest(`${err.message}.`));
     const status = (err as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500)
-      return sendError(reply, errors.unreadable(status));
+    if (status !== undefined && status >= 400 && status < 500) return sendError(reply, errors.unreadable());
     req.log.error({ err }, 'admin request failed');
     return sendError(reply, errors.internal());
   });

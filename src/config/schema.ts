@@ -16,16 +16,33 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
-const server = z.strictObject({
-  host: z.string().default('0.0.0.0'),
-  port: int().min(0).max(65535).default(8080),
-  bodyLimit: size().prefault('1mb'),
-  trustProxy: z.union([bool(), z.string(), int()]).default(false),
-  enqueueTimeout: duration().prefault('2s'),
-  shutdownTimeout: duration().prefault('10s'),
-  /** Public base URL (`https://hooks.example.com`), used by URL-signing verifiers and the record's domainName. */
-  publicUrl: z.string().url().optional(),
-});
+const positive = (ms: number) => ms > 0;
+const server = z
+  .strictObject({
+    host: z.string().default('0.0.0.0'),
+    port: int().min(0).max(65535).default(8080),
+    bodyLimit: size().prefault('1mb'),
+    trustProxy: z.union([bool(), z.string(), int()]).default(false),
+    enqueueTimeout: duration().prefault('2s'),
+    shutdownTimeout: duration().prefault('10s'),
+    /** A client that has not sent all its headers by then gets 408 and is disconnected (slow-header attacks). */
+    headersTimeout: duration().refine(positive, 'must be more than 0').prefault('10s'),
+    /** The same for the whole request, body included (a proxy source streaming a large upload needs more). */
+    requestTimeout: duration().refine(positive, 'must be more than 0').prefault('30s'),
+    /** Public base URL (`https://hooks.example.com`), used by URL-signing verifiers and the record's domainName. */
+    publicUrl: z.string().url().optional(),
+  })
+  .superRefine((s, ctx) => {
+    // Also runs when other fields failed (see ALWAYS): `s` may be partly unparsed.
+    if (!isRecord(s) || typeof s.headersTimeout !== 'number' || typeof s.requestTimeout !== 'number') return;
+    if (s.headersTimeout > s.requestTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headersTimeout'],
+        message: `must not be longer than requestTimeout (${s.requestTimeout}ms): the headers are part of the request`,
+      });
+    }
+  }, ALWAYS);
 
 const admin = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -147,6 +164,8 @@ const source = z
       .min(1)
       .optional(),
     verify: verifyOptions.default({ type: 'none' }),
+    /** Larger request bodies get 413 (streamed proxy bodies too); default `server.bodyLimit`. */
+    bodyLimit: size().optional(),
     dedupe: dedupe.default(true),
     /** `requestContext.eventType` from this field instead of the verifier's. */
     eventType: z.union([headerField, bodyField]).optional(),
@@ -170,6 +189,8 @@ const source = z
         timeout: duration().optional(),
         maxResponseBody: size().prefault('256kb'),
         successStatuses: z.array(int().min(100).max(599)).optional(),
+        /** Pass the credential `verify` checked (api-key header or parameter, basic authorization) on to the upstream. */
+        forwardCredentials: bool().default(false),
       })
       .optional(),
     record: z.enum(['after-response', 'before-response']).default('after-response'),

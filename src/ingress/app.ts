@@ -7,7 +7,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { EventStore } from '../queue/event-store.js';
 import { createVerifier } from '../verifiers/index.js';
 import type { IngressContext, Modes, SourceRegistration } from './context.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { answerExpectations, clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { defaultModes } from './modes.js';
 import { observeRequests } from './observe.js';
@@ -46,10 +46,20 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     // Malformed URLs and unparseable requests get the `{"error": {...}}` format too.
     frameworkErrors: frameworkErrors(config.server.bodyLimit),
     clientErrorHandler,
-    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;
-    // refused below instead, in the error format.
-    http: { requireHostHeader: false },
+    requestTimeout: config.server.requestTimeout,
+    http: {
+      // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own;
+      // refused below instead, in the error format.
+      requireHostHeader: false,
+      // A client trickling its headers (or body) holds a socket until these run out,
+      // answered 408 by clientErrorHandler. Node checks them on an interval (30 s by
+      // default, which would let a slow client stay well past the limit).
+      headersTimeout: config.server.headersTimeout,
+      requestTimeout: config.server.requestTimeout,
+      connectionsCheckingInterval: checkingInterval(config.server.headersTimeout),
+    },
   }) as unknown as FastifyInstance;
+  answerExpectations(app.server);
   app.decorateRequest('receivedAt', 0);
   app.decorateRequest('sourceName', undefined);
   app.decorateReply('eventId', undefined);
@@ -84,6 +94,7 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     source,
     path: sourcePath(name, source),
     methods: sourceMethods(source),
+    bodyLimit: source.bodyLimit ?? config.server.bodyLimit,
     verifier: createVerifier(source.verify),
   }));
   if (registrations.some((r) => r.source.rateLimit && modes[r.source.mode])) {
@@ -100,6 +111,8 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
   }
 
   const served = new Map<string, SourceRegistration>();
+  // Proxy sources also answer every sub-path of theirs, longest prefix first.
+  const subPathOwners: [prefix: string, reg: SourceRegistration][] = [];
   for (const reg of registrations) {
     const register = modes[reg.source.mode];
     if (!register) {
@@ -108,9 +121,13 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
     }
     await register(app, reg, ctx);
     served.set(reg.path, reg);
+    if (reg.source.mode === 'proxy') subPathOwners.push([`${reg.path.replace(/\/+$/, '')}/`, reg]);
   }
+  subPathOwners.sort((a, b) => b[0].length - a[0].length);
+  const sourceAt = (path: string): SourceRegistration | undefined =>
+    served.get(path) ?? subPathOwners.find(([prefix]) => path.startsWith(prefix))?.[1];
   registerHealthRoutes(app, store);
-  installErrorHandlers(app, config.server.bodyLimit, (path) => served.get(path));
+  installErrorHandlers(app, config.server.bodyLimit, sourceAt);
   return app;
 }
 
@@ -119,4 +136,9 @@ function trustProxy(
   value: Config['server']['trustProxy'],
 ): boolean | string | ((addr: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_addr, hop) => hop < value : value;
+}
+
+/** Often enough that a timeout is enforced within a small fraction of itself, at most every second. */
+function checkingInterval(headersTimeout: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
 }

@@ -21,6 +21,8 @@ export interface SourceRegistration {
   source: SourceConfig;
   path: string;
   methods: string[];
+  /** The source's `bodyLimit`, else `server.bodyLimit`. */
+  bodyLimit: number;
   verifier: Verifier;
 }
 

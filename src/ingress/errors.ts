@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, HookgateError } from '../errors.js';
@@ -13,9 +13,10 @@ export function toHookgateError(err: FastifyError | Error, bodyLimit: number): H
   if (err instanceof HookgateError) return err;
   const status = (err as FastifyError).statusCode;
   if (status === 413) return errors.payloadTooLarge(bodyLimit);
-  if (status !== undefined && status >= 400 && status < 500) {
-    return errors.unreadable(status);
-  }
+  if (status === 404) return errors.notFound();
+  // Any other refusal of Fastify's (a URL it cannot decode, a malformed length) is a
+  // plain 400: the status goes with the catalogue's code, never Fastify's own number.
+  if (status !== undefined && status >= 400 && status < 500) return errors.unreadable();
   return errors.internal();
 }
 
@@ -53,6 +54,25 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   socket.destroy(err);
 }
 
+/**
+ * An `expect` other than `100-continue` (which Node answers itself): Node would send
+ * a bare 417 with no body. RFC 9110 lets a server refuse what it cannot meet; this
+ * refusal is in the error format, and the connection closes, since the body, if the
+ * client sends one anyway, is not read.
+ */
+export function answerExpectations(server: Server): void {
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const e = errors.expectationFailed();
+    const body = JSON.stringify(e.toJSON());
+    res.writeHead(e.statusCode, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
+  });
+}
+
 export function installErrorHandlers(
   app: FastifyInstance,
   bodyLimit: number,
@@ -72,7 +92,7 @@ export function installErrorHandlers(
     const e =
       req.is404 && !(err instanceof HookgateError)
         ? unrouted(req)
-        : toHookgateError(err as FastifyError, bodyLimit);
+        : toHookgateError(err as FastifyError, req.routeOptions.bodyLimit ?? bodyLimit);
     if (e.statusCode >= 500 && !(err instanceof HookgateError)) req.log.error({ err }, 'unhandled error');
     return reply.code(e.statusCode).headers(e.headers).send(e.toJSON());
   });

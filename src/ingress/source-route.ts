@@ -11,6 +11,7 @@ export function sourceRoute(reg: SourceRegistration, handler: RouteHandlerMethod
   return {
     method: reg.methods,
     url: reg.path,
+    bodyLimit: reg.bodyLimit,
     config: { source: reg.name, ...(rateLimit ? { rateLimit } : {}) },
     handler,
   };

@@ -10,10 +10,10 @@ import type { Envelope } from '../record/envelope.js';
 import { newEventId } from '../record/id.js';
 import { bodyFromHead, sendError, streamBody, upstreamStatusLine } from './answer.js';
 import { Capture, readHead } from './capture.js';
-import { EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
+import { credentialOf, EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
 import { classify, errorPayload, upstreamPayload, type BrokenExchange } from './outcome.js';
 import type { RecordSink } from './record-sink.js';
-import { bodyStream, readBody, streamsBody } from './request-body.js';
+import { bodyStream, limitBody, readBody, streamsBody } from './request-body.js';
 import type { UpstreamTarget } from './target.js';
 import type { UpstreamClient } from './upstream-client.js';
 
@@ -37,10 +37,14 @@ const errorFor = (broken: string): HookgateError =>
 export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   const { reg, ctx, client, target, sink } = p;
   const upstream = reg.source.upstream!;
-  const bodyLimit = ctx.config.server.bodyLimit;
+  const bodyLimit = reg.bodyLimit;
+  // What the record keeps of a request body, and the most read whole before
+  // forwarding: a source may accept large uploads without the record growing with them.
+  const recordLimit = Math.min(bodyLimit, ctx.config.server.bodyLimit);
   const mayStream = streamsBody(reg.verifier.type);
   const beforeResponse = reg.source.record === 'before-response';
   const timeoutMs = upstream.timeout ?? ctx.config.defaults.timeout;
+  const withheld = upstream.forwardCredentials ? {} : credentialOf(reg.source.verify);
 
   /** The record, built and stored the way this source's `record:` says. */
   async function keep(make: () => Promise<Envelope>): Promise<void> {
@@ -55,18 +59,25 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
   }
 
   return async function handleProxy(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    // The greedy route's `*`, decoded, as API Gateway's `{proxy+}` path parameter.
+    const subPath = (req.params as { '*'?: string })['*'];
+    const upstreamPath = target.pathFor(reg.path, req.url, subPath, withheld.query);
+    if (upstreamPath === undefined) return sendError(reply, errors.pathOutsideSource());
     const source = bodyStream(req);
+    const declared = declaredLength(req);
+    // The rest of an oversized body is not worth reading just to keep the connection.
+    const tooLarge = () => sendError(reply.header('connection', 'close'), errors.payloadTooLarge(bodyLimit));
+    if (source && declared !== Infinity && declared > bodyLimit) return tooLarge();
     let buffered: Buffer | undefined;
     // Signed bodies are needed whole before the check. A small body of known length is
     // read whole too, as one write to the upstream is cheaper than a pipe; only large
     // or open-ended bodies are streamed.
-    if (source && (!mayStream || declaredLength(req) <= bodyLimit)) {
+    if (source && (!mayStream || declared <= recordLimit)) {
       try {
         buffered = await readBody(req, source, bodyLimit);
       } catch (err) {
         if (!(err instanceof HookgateError)) throw err;
-        // The rest of an oversized body is not worth reading just to keep the connection.
-        return sendError(reply.header('connection', 'close'), err);
+        return tooLarge();
       }
     }
     const incoming = { rawBody: buffered ?? Buffer.alloc(0), headers: collectHeaders(req.raw.rawHeaders) };
@@ -81,20 +92,23 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
 
     const eventId = newEventId(req.receivedAt);
     reply.eventId = eventId;
-    // The greedy route's `*`, decoded, as API Gateway's `{proxy+}` path parameter.
-    const subPath = (req.params as { '*'?: string })['*'];
-    const requestBody = new Capture(bodyLimit);
+    const requestBody = new Capture(recordLimit);
     if (buffered) requestBody.add(buffered);
-    const streamed: Readable | undefined = source && !buffered ? source : undefined;
+    const limited = source && !buffered ? limitBody(source, bodyLimit) : undefined;
+    const streamed: Readable | undefined = limited?.body;
     const exchange = await client.send({
       method: req.method,
-      path: target.pathFor(reg.path, req.url, subPath),
-      headers: upstreamRequestHeaders(req.raw.rawHeaders, {
-        remoteAddress: req.raw.socket.remoteAddress ?? '',
-        protocol: req.protocol,
-        host: req.host,
-        eventId,
-      }),
+      path: upstreamPath,
+      headers: upstreamRequestHeaders(
+        req.raw.rawHeaders,
+        {
+          remoteAddress: req.raw.socket.remoteAddress ?? '',
+          protocol: req.protocol,
+          host: req.host,
+          eventId,
+        },
+        withheld.header,
+      ),
       body: buffered ?? streamed,
       ...(streamed ? { onBodyChunk: (chunk: Buffer) => requestBody.add(chunk) } : {}),
       timeoutMs,
@@ -122,6 +136,15 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
       return sendError(reply.header(EVENT_ID_HEADER, eventId), error);
     };
 
+    if (!exchange.ok && limited?.exceeded()) {
+      // Cut before the upstream had answered: it got an unfinished body, and the caller
+      // is refused as if the body had declared its length. No record: no call was made.
+      req.log.warn(
+        { source: reg.name, eventId, bodyLimit },
+        'streamed request body over bodyLimit: call cut',
+      );
+      return tooLarge();
+    }
     if (!exchange.ok) {
       req.log.warn(
         { source: reg.name, eventId, functionError: exchange.broken, err: exchange.cause.message },

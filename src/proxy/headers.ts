@@ -68,6 +68,25 @@ export function joinHeaders(pairs: readonly [string, string][]): Record<string, 
   return out;
 }
 
+/**
+ * Where the credential a source's verifier checks travels: the gateway's own key, not
+ * the upstream's, so it is withheld from the upstream unless the source opts in with
+ * `upstream.forwardCredentials`. Signatures (Stripe, HMAC, ...) are not credentials: they
+ * prove the body, and the upstream may check them again.
+ */
+export interface Credential {
+  header?: string;
+  query?: string;
+}
+
+export function credentialOf(verify: { type: string; in?: string; name?: string }): Credential {
+  if (verify.type === 'basic') return { header: 'authorization' };
+  if (verify.type === 'api-key' && verify.name) {
+    return verify.in === 'query' ? { query: verify.name } : { header: verify.name.toLowerCase() };
+  }
+  return {};
+}
+
 export interface ForwardedFor {
   /** The immediate peer's address, appended to `x-forwarded-for`. */
   remoteAddress: string;
@@ -78,19 +97,21 @@ export interface ForwardedFor {
 }
 
 /**
- * What the upstream receives: the caller's end-to-end headers, `x-forwarded-for` with
- * the peer appended (the upstream decides whom to trust, as behind nginx), and
+ * What the upstream receives: the caller's end-to-end headers (but the `withheld`
+ * one, the gateway's credential), `x-forwarded-for` with the peer appended (the
+ * upstream decides whom to trust, as behind nginx), and
  * `x-forwarded-proto`/`-host`/`hookgate-event-id` set by the gateway.
  */
 export function upstreamRequestHeaders(
   rawHeaders: readonly string[],
   via: ForwardedFor,
+  withheld?: string,
 ): OutgoingHttpHeaders {
   const kept: [string, string][] = [];
   const priorFor: string[] = [];
   for (const pair of endToEndHeaders(rawHeaders)) {
     if (pair[0] === 'x-forwarded-for') priorFor.push(pair[1]);
-    else if (!REPLACED_ON_REQUEST.has(pair[0])) kept.push(pair);
+    else if (!REPLACED_ON_REQUEST.has(pair[0]) && pair[0] !== withheld) kept.push(pair);
   }
   const headers: OutgoingHttpHeaders = groupHeaders(kept);
   headers['x-forwarded-for'] = [...priorFor, via.remoteAddress].filter(Boolean).join(', ');

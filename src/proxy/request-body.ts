@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 
@@ -29,6 +29,34 @@ export function bodyStream(req: FastifyRequest): Readable | undefined {
   const length = req.headers['content-length'];
   const declared = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   return declared ? req.raw : undefined;
+}
+
+/**
+ * The caller's body on its way to the upstream, cut at `limit`: the chunk that would
+ * pass it is not forwarded, and the stream is destroyed (the upstream call aborted).
+ * A caller that goes away mid-body also ends it unfinished.
+ */
+export function limitBody(stream: Readable, limit: number): { body: Readable; exceeded(): boolean } {
+  let size = 0;
+  let exceeded = false;
+  const body = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size <= limit) return done(null, chunk);
+      exceeded = true;
+      stream.unpipe(body);
+      stream.pause();
+      done(errors.payloadTooLarge(limit));
+    },
+  });
+  // The upstream client reacts to the close; the error itself is ours (exceeded()).
+  body.on('error', () => {});
+  stream.once('error', (err) => body.destroy(err));
+  stream.once('close', () => {
+    if (!stream.readableEnded) body.destroy(new Error('caller aborted the request body'));
+  });
+  stream.pipe(body);
+  return { body, exceeded: () => exceeded };
 }
 
 /**
