@@ -48,6 +48,8 @@ export const errors = {
       'retry-after': String(retryAfterSeconds),
     }),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
+  /** A filter naming a source the config does not have (admin API). */
+  unknownSource: (name: string) => createError('UNKNOWN_SOURCE', `No source "${name}" is configured.`, 400),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
   upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
   internal: () => createError('INTERNAL', 'Internal error.', 500),

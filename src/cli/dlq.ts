@@ -8,6 +8,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterStore,
 } from '../dead-letter/store.js';
+import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -85,8 +86,12 @@ function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
   if (result.notFound.length) process.exitCode = 1;
 }
 
-async function store<T>(options: { config?: string }, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
-  return withQueues(options, ({ queues }) => fn(createDeadLetterStore(queues)));
+async function store<T>(options: FilterOptions, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
+  return withQueues(
+    options,
+    ({ queues }) => fn(createDeadLetterStore(queues)),
+    (config) => checkNames(config, options),
+  );
 }
 
 const withFilters = (cmd: Command) =>

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT } from '../events/pages.js';
 import { createEventStore, UnknownDestinationError, type EventDetail } from '../events/store.js';
+import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -91,8 +92,11 @@ export function registerEventsCommands(program: Command): void {
         ...(options.source ? { source: options.source } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
-      const page = await withQueues(options, ({ config, queues }) =>
-        createEventStore(queues, config).list(query).catch(cursorUsage('events list')),
+      const page = await withQueues(
+        options,
+        ({ config, queues }) =>
+          createEventStore(queues, config).list(query).catch(cursorUsage('events list')),
+        (config) => checkNames(config, options),
       );
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no events');

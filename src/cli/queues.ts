@@ -2,12 +2,17 @@ import type { Config } from '../config/schema.js';
 import { openQueues } from '../worker/queues.js';
 import { loadFromOptions } from './options.js';
 
-/** Runs `fn` with the queues of the configured Redis, closing the connection afterwards. */
+/**
+ * Runs `fn` with the queues of the configured Redis, closing the connection afterwards;
+ * `check` sees the config first, so a usage error needs no Redis.
+ */
 export async function withQueues<T>(
   options: { config?: string },
   fn: (ctx: { config: Config; queues: ReturnType<typeof openQueues> }) => Promise<T>,
+  check: (config: Config) => void = () => {},
 ): Promise<T> {
   const { config } = loadFromOptions(options);
+  check(config);
   const queues = openQueues(config, 'enqueue');
   try {
     await queues.ready();

@@ -120,6 +120,11 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       ['dlq', 'list', '--since', 'yesterday-ish'],
       ['dlq', 'list', '--limit', 'ten'],
       ['dlq', 'list', '--cursor', 'not-a-cursor'],
+      ['dlq', 'list', '--destination', 'nope'],
+      ['dlq', 'list', '--source', 'nope'],
+      ['dlq', 'replay', '--all', '--destination', 'nope'],
+      ['dlq', 'replay', '--all', '--source', 'nope'],
+      ['dlq', 'purge', '--all', '--destination', 'nope', '--yes'],
     ];
     // Independent processes: run side by side, the suite shares two cores.
     const results = await Promise.all(cases.map((args) => cli(...args)));
@@ -128,6 +133,9 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
     });
     t.ok(await h.store.get(githubId), 'still there');
+    const unknown = results.slice(-5).map((r) => r.stderr);
+    t.equal(unknown[0], 'hookgate: --destination: unknown destination "nope" (configured: rx)\n');
+    t.equal(unknown[1], 'hookgate: --source: unknown source "nope" (configured: stripe, github)\n');
   });
 
   await t.test('purge --all with filters and --yes', async (t) => {
