@@ -31,6 +31,9 @@ export const int = () => z.coerce.number().int();
 export const bool = () =>
   z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
 
-/** A secret: never empty (an unset `${VAR}` becomes empty and is refused here). */
-export const secret = () => z.string().min(1, 'is empty (is the environment variable set?)');
+/**
+ * A secret: never empty (an unset `${VAR}` becomes empty and is refused here; the
+ * loader adds which variable was unset).
+ */
+export const secret = () => z.string().min(1, 'is empty');
 export const secrets = () => z.array(secret()).min(1, 'needs at least one secret');
