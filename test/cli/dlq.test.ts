@@ -151,13 +151,26 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
   await worker.close(2000);
 });
 
-t.test('an unreachable Redis is one line and exit 1', async (t) => {
-  const { file, cleanup } = writeConfig({ redis: { url: 'redis://127.0.0.1:1' }, logLevel: 'silent' });
-  t.teardown(cleanup);
-  const r = await runCli(['dlq', 'list', '--config', file]);
-  t.equal(r.code, 1);
-  t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 is not reachable\n');
-});
+t.test(
+  'an unreachable Redis is one line and exit 1: a refused port and an unknown host each say so',
+  async (t) => {
+    const refused = writeConfig({ redis: { url: 'redis://127.0.0.1:1' }, logLevel: 'silent' });
+    const unknown = writeConfig({ redis: { url: 'redis://no-such-host.invalid:6379' }, logLevel: 'silent' });
+    t.teardown(refused.cleanup);
+    t.teardown(unknown.cleanup);
+    const [r, u] = await Promise.all([
+      runCli(['dlq', 'list', '--config', refused.file]),
+      runCli(['events', 'list', '--config', unknown.file]),
+    ]);
+    t.equal(r.code, 1);
+    t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 refused the connection: is it running? (redis.url)\n');
+    t.equal(u.code, 1);
+    t.equal(
+      u.stderr,
+      'hookgate: cannot resolve host "no-such-host.invalid" (redis.url): no such host, or no DNS answer\n',
+    );
+  },
+);
 
 t.test('--since reads an ISO time, epoch ms (as the admin API) or a duration ago', async (t) => {
   const now = Date.parse('2026-11-27T10:00:00Z');
