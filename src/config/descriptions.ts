@@ -22,6 +22,9 @@ export const DESCRIPTIONS: Record<string, string> = {
   'admin.port': 'Admin port of serve and dev (default 9090).',
   'admin.token':
     'Bearer token for the admin API and dashboard (openssl rand -hex 24); unset or empty: the admin API is off.',
+  'admin.dashboard': 'The bull-board queue dashboard at /admin/queues.',
+  'admin.dashboard.readOnly':
+    'true (default): look, do not touch. false enables its retry, clean, empty and obliterate, which bypass the attempt history and can wipe the dead-letter store.',
   redis: 'Where events and deliveries are stored (Redis 6.2+ with persistence, noeviction).',
   'redis.url': 'redis:// or rediss:// (TLS) URL, with the password if any. Default redis://127.0.0.1:6379.',
   'redis.prefix':
