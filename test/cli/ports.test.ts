@@ -22,7 +22,7 @@ async function exitOnItsOwn(args: string[]): Promise<CliResult & { killed: boole
   const guard = setTimeout(() => {
     killed = true;
     child.kill('SIGKILL');
-  }, 10_000);
+  }, 60_000);
   const r = await collect(child);
   clearTimeout(guard);
   return { ...r, killed };
