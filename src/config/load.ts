@@ -128,11 +128,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A secret in the resolved tree: its path, and the object or list holding it under `key`. */
+interface Slot {
+  path: string;
+  holder: Record<string | number, unknown>;
+  key: string | number;
+}
+
 /** Where the secrets that verify or sign sit in the (resolved, unparsed) tree. */
-function secretSlots(
-  resolved: unknown,
-): { path: string; holder: Record<string, unknown> | unknown[]; key: string | number }[] {
-  const slots: { path: string; holder: Record<string, unknown> | unknown[]; key: string | number }[] = [];
+function secretSlots(resolved: unknown): Slot[] {
+  const slots: Slot[] = [];
   if (!isRecord(resolved)) return slots;
   if (isRecord(resolved.admin) && typeof resolved.admin.token === 'string')
     slots.push({ path: 'admin.token', holder: resolved.admin, key: 'token' });
@@ -140,7 +145,11 @@ function secretSlots(
     if (!isRecord(s) || !isRecord(s.verify) || !Array.isArray(s.verify.secrets)) continue;
     for (const [i, v] of s.verify.secrets.entries())
       if (typeof v === 'string')
-        slots.push({ path: `sources.${name}.verify.secrets.${i}`, holder: s.verify.secrets, key: i });
+        slots.push({
+          path: `sources.${name}.verify.secrets.${i}`,
+          holder: s.verify.secrets as unknown as Slot['holder'],
+          key: i,
+        });
   }
   for (const [name, d] of Object.entries(isRecord(resolved.destinations) ? resolved.destinations : {})) {
     if (isRecord(d) && isRecord(d.sign) && typeof d.sign.secret === 'string')
@@ -149,9 +158,7 @@ function secretSlots(
   return slots;
 }
 
-function valueAt(slot: { holder: Record<string, unknown> | unknown[]; key: string | number }): string {
-  return (slot.holder as Record<string | number, unknown>)[slot.key] as string;
-}
+const valueAt = (slot: Slot): string => slot.holder[slot.key] as string;
 
 function placeholderProblems(resolved: unknown, unset: UnsetVariables): string[] {
   return secretSlots(resolved).flatMap((slot) => {
@@ -181,7 +188,7 @@ function generateSecrets(
     const value = valueAt(slot);
     if (!isPlaceholder(value)) continue;
     const secret = value.replace(PLACEHOLDER, randomBytes(24).toString('hex'));
-    (slot.holder as Record<string | number, unknown>)[slot.key] = secret;
+    slot.holder[slot.key] = secret;
     onGenerated?.({ path: slot.path, variables: unset.get(slot.path) ?? [], secret });
   }
 }
