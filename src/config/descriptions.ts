@@ -86,6 +86,10 @@ export const DESCRIPTIONS: Record<string, string> = {
     'true (default): the provider’s event id where the verifier knows one; false: off; { header } or { body: path }: your own key.',
   'sources.*.dedupe.header': 'Header whose value is the dedupe key.',
   'sources.*.dedupe.body': 'Path in the JSON body whose value is the dedupe key (data.id).',
+  'sources.*.eventType':
+    'Where the record’s requestContext.eventType comes from instead of the verifier’s: { header: name } or { body: dotted.path }.',
+  'sources.*.eventType.header': 'Header whose value is the event type.',
+  'sources.*.eventType.body': 'Path in the JSON body whose value is the event type (data.type).',
   'sources.*.rateLimit':
     'At most max requests per window for this source (shared by every gateway); more get 429.',
   'sources.*.rateLimit.max': 'Requests allowed per window.',
