@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'UNKNOWN_DESTINATION',
   'DESTINATION_NOT_FOUND',
   'EXPECTATION_FAILED',
+  'UNKNOWN_SOURCE',
   'INTERNAL',
   'UPSTREAM_UNAVAILABLE',
   'STORE_UNAVAILABLE',
@@ -84,6 +85,8 @@ export const errors = {
   unreadable: () => createError('BAD_REQUEST', 'The request could not be read.', 400),
   headersTooLarge: () => createError('HEADERS_TOO_LARGE', 'The request headers are too large.', 431),
   requestTimeout: () => createError('REQUEST_TIMEOUT', 'The request was not received in time.', 408),
+  /** A filter naming a source the config does not have (admin API). */
+  unknownSource: (name: string) => createError('UNKNOWN_SOURCE', `No source "${name}" is configured.`, 400),
   upstreamTimeout: () => createError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time.', 504),
   upstreamUnavailable: () => createError('UPSTREAM_UNAVAILABLE', 'The upstream could not be reached.', 502),
   /** `/readyz` while Redis does not answer: take this gateway out of rotation. */

@@ -77,7 +77,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     scope.addHook('onRequest', requireBearer(token));
     registerMetricsRoute(scope, { config, logger, metrics, queues, deadLetters });
     registerEventRoutes(scope, events);
-    registerDeadLetterRoutes(scope, deadLetters);
+    registerDeadLetterRoutes(scope, deadLetters, config);
     registerDestinationRoutes(scope, queues, config);
   });
   return app;

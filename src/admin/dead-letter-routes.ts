@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
 import type { DeadLetterFilter, DeadLetterStore } from '../dead-letter/store.js';
-import { InvalidCursorError } from '../errors.js';
+import { errors, InvalidCursorError } from '../errors.js';
 import { adminErrors } from './errors.js';
 import { optionalString, parseLimit, parseSince } from './params.js';
 
@@ -8,10 +9,17 @@ interface IdParams {
   id: string;
 }
 
-function filterFrom(source: Record<string, unknown>): DeadLetterFilter {
+/**
+ * Filters name what the config has: a typo would otherwise match nothing and look like
+ * an empty store, or a bulk replay of nothing.
+ */
+function filterFrom(source: Record<string, unknown>, config: Config): DeadLetterFilter {
   const filter: DeadLetterFilter = {};
   const destination = optionalString('destination', source.destination);
   const from = optionalString('source', source.source);
+  if (destination !== undefined && !Object.hasOwn(config.destinations, destination))
+    throw adminErrors.unknownDestination(destination);
+  if (from !== undefined && !Object.hasOwn(config.sources, from)) throw errors.unknownSource(from);
   const since = parseSince(source.since);
   if (destination !== undefined) filter.destination = destination;
   if (from !== undefined) filter.source = from;
@@ -31,13 +39,13 @@ function objectBody(body: unknown): Record<string, unknown> {
  * `hookgate dlq` makes. A replay leaves the store only once re-enqueued (one BullMQ
  * script per id).
  */
-export function registerDeadLetterRoutes(app: FastifyInstance, store: DeadLetterStore): void {
+export function registerDeadLetterRoutes(app: FastifyInstance, store: DeadLetterStore, config: Config): void {
   app.get<{ Querystring: Record<string, unknown> }>('/admin/dead-letters', async (req) => {
     const limit = parseLimit(req.query.limit);
     const cursor = optionalString('cursor', req.query.cursor);
     try {
       return await store.list({
-        ...filterFrom(req.query),
+        ...filterFrom(req.query, config),
         ...(limit !== undefined ? { limit } : {}),
         ...(cursor !== undefined ? { cursor } : {}),
       });
@@ -72,7 +80,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, store: DeadLetter
       }
       target = body.ids as string[];
     } else {
-      target = filterFrom(body);
+      target = filterFrom(body, config);
       if (Object.keys(target).length === 0 && body.all !== true) {
         throw adminErrors.badRequest('Give ids, a filter (destination, source, since) or "all": true.');
       }

@@ -20,7 +20,14 @@ export function registerDevCommand(program: Command): void {
         ).choices(LOG_FORMATS),
       ),
   ).action(async (options: { config?: string; logFormat?: LogFormat }) => {
-    const { file, config } = loadFromOptions(options);
+    // A placeholder secret (`whsec_change_me`) would verify what anyone can sign: dev
+    // runs on a random one instead and prints it, so the developer can sign with it.
+    const { file, config } = loadFromOptions(options, 'generate', ({ path, variables, secret }) => {
+      const why = variables.length ? `${variables.join(', ')} not set, ` : '';
+      process.stderr.write(
+        `hookgate dev: ${path} is a placeholder (${why}only dev accepts one); this run uses ${secret}\n`,
+      );
+    });
     // A person reads dev's output at a terminal; piped (to jq, to a file) it stays JSON.
     const format = options.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json');
     const logger = createLogger(

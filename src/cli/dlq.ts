@@ -8,6 +8,7 @@ import {
   type DeadLetterStore,
 } from '../dead-letter/store.js';
 import { parseTime as parseTimeParam } from '../query/params.js';
+import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { asUsage, cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -80,8 +81,12 @@ function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
   if (result.notFound.length) process.exitCode = 1;
 }
 
-async function store<T>(options: { config?: string }, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
-  return withQueues(options, ({ config, queues }) => fn(createDeadLetterStore(queues, config)));
+async function store<T>(options: FilterOptions, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
+  return withQueues(
+    options,
+    ({ config, queues }) => fn(createDeadLetterStore(queues, config)),
+    (config) => checkNames(config, options),
+  );
 }
 
 const withFilters = (cmd: Command) =>

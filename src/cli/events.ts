@@ -10,6 +10,7 @@ import {
   type EventStatus,
 } from '../events/history.js';
 import { parseSince, parseUntil } from './dlq.js';
+import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { cursorUsage, moreHint, parseLimit } from './paging.js';
@@ -127,8 +128,11 @@ export function registerEventsCommands(program: Command): void {
         ...(options.search ? { q: options.search } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       };
-      const page = await withQueues(options, ({ config, queues }) =>
-        createEventHistory(queues, config).list(query).catch(cursorUsage('events list')),
+      const page = await withQueues(
+        options,
+        ({ config, queues }) =>
+          createEventHistory(queues, config).list(query).catch(cursorUsage('events list')),
+        (config) => checkNames(config, options),
       );
       if (options.json) return printJson(page);
       if (!page.items.length) return write('no events');

@@ -39,17 +39,26 @@ export interface InterpolationContext {
   readFile?: (path: string) => string;
 }
 
+/**
+ * The variables each value used that were unset (or empty), by dotted path
+ * (`sources.slack.verify.secrets.0`), whether a default stood in or not: so a problem
+ * with that value can name the variable to set.
+ */
+export type UnsetVariables = Map<string, string[]>;
+
 export function interpolate(
   value: unknown,
   ctx: InterpolationContext,
   problems: string[],
   path = '',
+  unset: UnsetVariables = new Map(),
 ): unknown {
-  if (typeof value === 'string') return interpolateString(value, ctx, problems, path);
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, ctx, problems, join(path, String(i))));
+  if (typeof value === 'string') return interpolateString(value, ctx, problems, path, unset);
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolate(v, ctx, problems, join(path, String(i)), unset));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, ctx, problems, join(path, k));
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, ctx, problems, join(path, k), unset);
     return out;
   }
   return value;
@@ -64,6 +73,7 @@ function interpolateString(
   ctx: InterpolationContext,
   problems: string[],
   path: string,
+  unset: UnsetVariables,
 ): string {
   const read = ctx.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   return input.replace(PATTERN, (_match, expr: string) => {
@@ -82,6 +92,7 @@ function interpolateString(
     const fallback = sep === -1 ? undefined : expr.slice(sep + 2);
     const v = ctx.env[name];
     if (v !== undefined && v !== '') return v;
+    unset.set(path, [...(unset.get(path) ?? []), name]);
     // An unset variable without a default becomes empty: optional settings (admin.token)
     // are then off, and required ones (secrets) fail validation with their own path.
     return fallback ?? '';

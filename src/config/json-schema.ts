@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DESCRIPTIONS } from './descriptions.js';
 import { configSchema } from './schema.js';
 
 /** The formats JSON Schema 2020-12 defines; zod also emits its own (`starts_with`), which validators reject. */
@@ -69,8 +70,31 @@ function rewrite(value: unknown, key = ''): unknown {
   return key === 'propertyNames' ? node : acceptsInterpolation(node);
 }
 
+/**
+ * Gives every property its help text from DESCRIPTIONS, by path: a property adds
+ * `.name`, a record's values (sources, destinations) `.*`; the branches of a union and
+ * the items of a list stay at their parent's path.
+ */
+function describe(node: unknown, path: string): void {
+  if (Array.isArray(node)) return node.forEach((n) => describe(n, path));
+  if (!node || typeof node !== 'object') return;
+  const n = node as Node;
+  if (n.properties && typeof n.properties === 'object') {
+    for (const [name, prop] of Object.entries(n.properties as Node)) {
+      const at = path ? `${path}.${name}` : name;
+      const text = DESCRIPTIONS[at];
+      if (text && prop && typeof prop === 'object') (prop as Node).description ??= text;
+      describe(prop, at);
+    }
+  }
+  if (n.additionalProperties && typeof n.additionalProperties === 'object')
+    describe(n.additionalProperties, `${path}.*`);
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'items']) if (n[key]) describe(n[key], path);
+}
+
 /** JSON Schema of the config file as written (input side: `5s`, `1mb`, `${VAR}` allowed), for editors. */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Node;
-  return { ...(rewrite(schema) as Node), title: 'hookgate configuration' };
+  const schema = rewrite(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' })) as Node;
+  describe(schema, '');
+  return { ...schema, title: 'hookgate configuration' };
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { destinationOptions, retryOptions } from '../destinations/options.js';
+import {
+  destinationOptions,
+  eventbridgeOptions,
+  httpOptions,
+  retryOptions,
+  snsOptions,
+  sqsOptions,
+} from '../destinations/options.js';
 import { verifyOptions } from '../verifiers/options.js';
 import { bool, duration, int, size } from './types.js';
 
@@ -69,7 +76,10 @@ export function hasHashTag(prefix: string): boolean {
 
 const redis = z
   .strictObject({
-    url: z.string().default('redis://127.0.0.1:6379'),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/[^/?#]/i, 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379')
+      .default('redis://127.0.0.1:6379'),
     prefix: z.string().min(1).default('hookgate'),
     cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
   })
@@ -155,107 +165,130 @@ const bodyField = z.strictObject({ body: z.string().min(1) });
 
 const dedupe = z.union([bool(), headerField, bodyField]);
 
-const source = z
-  .strictObject({
-    mode: z.enum(['ack', 'proxy']).default('ack'),
-    path: z.string().startsWith('/').optional(),
-    methods: z
-      .array(z.string().transform((m) => m.toUpperCase()))
-      .min(1)
-      .optional(),
-    verify: verifyOptions.default({ type: 'none' }),
-    /** Larger request bodies get 413 (streamed proxy bodies too); default `server.bodyLimit`. */
-    bodyLimit: size().optional(),
-    dedupe: dedupe.default(true),
-    /** `requestContext.eventType` from this field instead of the verifier's. */
-    eventType: z.union([headerField, bodyField]).optional(),
-    rateLimit: z.strictObject({ max: int().min(1), window: duration().prefault('1m') }).optional(),
-    ack: z.enum(['durable', 'immediate']).default('durable'),
-    response: z
-      .strictObject({
-        status: int().min(200).max(299).default(204),
-        body: z.unknown().optional(),
-        headers: z.record(z.string(), z.string()).default({}),
-      })
-      .optional(),
-    headers: z
-      .strictObject({ drop: z.array(z.string().transform((h) => h.toLowerCase())).default([]) })
-      .optional(),
-    routes: z.array(route).default([]),
-    // proxy mode
-    upstream: z
-      .strictObject({
-        url: z.string().url(),
-        timeout: duration().optional(),
-        maxResponseBody: size().prefault('256kb'),
-        successStatuses: z.array(int().min(100).max(599)).optional(),
-        /** Pass the credential `verify` checked (api-key header or parameter, basic authorization) on to the upstream. */
-        forwardCredentials: bool().default(false),
-      })
-      .optional(),
-    record: z.enum(['after-response', 'before-response']).default('after-response'),
-    /** Bounded in-memory buffer for `record: after-response` while Redis is away. */
-    bufferSize: int().min(0).default(1000),
-  })
-  .superRefine((s, ctx) => {
-    // Also runs when other fields failed (see ALWAYS): `s` may be partly unparsed.
-    if (!isRecord(s)) return;
-    const mode = s.mode ?? 'ack';
-    if (mode === 'proxy' && !s.upstream) {
-      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is required in proxy mode' });
-    }
-    if (mode === 'ack' && s.upstream) {
-      ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is only used with mode: proxy' });
-    }
-    for (const [i, m] of (Array.isArray(s.methods) ? s.methods : []).entries()) {
-      if (typeof m === 'string' && !(HTTP_METHODS as readonly string[]).includes(m)) {
-        ctx.addIssue({ code: 'custom', path: ['methods', i], message: `unknown HTTP method "${m}"` });
+/** A source; `verify` is a parameter so commands that verify nothing can leave it unchecked. */
+const sourceSchema = (verify: typeof verifyOptions) =>
+  z
+    .strictObject({
+      mode: z.enum(['ack', 'proxy']).default('ack'),
+      path: z.string().startsWith('/').optional(),
+      methods: z
+        .array(z.string().transform((m) => m.toUpperCase()))
+        .min(1)
+        .optional(),
+      verify: verify.default({ type: 'none' }),
+      /** Larger request bodies get 413 (streamed proxy bodies too); default `server.bodyLimit`. */
+      bodyLimit: size().optional(),
+      dedupe: dedupe.default(true),
+      /** `requestContext.eventType` from this field instead of the verifier's. */
+      eventType: z.union([headerField, bodyField]).optional(),
+      rateLimit: z.strictObject({ max: int().min(1), window: duration().prefault('1m') }).optional(),
+      ack: z.enum(['durable', 'immediate']).default('durable'),
+      response: z
+        .strictObject({
+          status: int().min(200).max(299).default(204),
+          body: z.unknown().optional(),
+          headers: z.record(z.string(), z.string()).default({}),
+        })
+        .optional(),
+      headers: z
+        .strictObject({ drop: z.array(z.string().transform((h) => h.toLowerCase())).default([]) })
+        .optional(),
+      routes: z.array(route).default([]),
+      // proxy mode
+      upstream: z
+        .strictObject({
+          url: z.string().url(),
+          timeout: duration().optional(),
+          maxResponseBody: size().prefault('256kb'),
+          successStatuses: z.array(int().min(100).max(599)).optional(),
+          /** Pass the credential `verify` checked (api-key header or parameter, basic authorization) on to the upstream. */
+          forwardCredentials: bool().default(false),
+        })
+        .optional(),
+      record: z.enum(['after-response', 'before-response']).default('after-response'),
+      /** Bounded in-memory buffer for `record: after-response` while Redis is away. */
+      bufferSize: int().min(0).default(1000),
+    })
+    .superRefine((s, ctx) => {
+      // Also runs when other fields failed (see ALWAYS): `s` may be partly unparsed.
+      if (!isRecord(s)) return;
+      const mode = s.mode ?? 'ack';
+      if (mode === 'proxy' && !s.upstream) {
+        ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is required in proxy mode' });
       }
-    }
-  }, ALWAYS);
-
-export const configSchema = z
-  .strictObject({
-    server: server.prefault({}),
-    admin: admin.prefault({}),
-    redis: redis.prefault({}),
-    retention: retention.prefault({}),
-    defaults: defaults.prefault({}),
-    worker: worker.prefault({}),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    sources: z.record(z.string().regex(NAME, 'source names use letters, digits, _ . -'), source).default({}),
-    destinations: z
-      .record(z.string().regex(NAME, 'destination names use letters, digits, _ . -'), destinationOptions)
-      .default({}),
-  })
-  .superRefine((c, ctx) => {
-    // Also runs when other fields failed (see ALWAYS): `c` may be partly unparsed.
-    if (!isRecord(c) || !isRecord(c.sources)) return;
-    const destinations = c.destinations === undefined ? {} : c.destinations;
-    const paths = new Map<string, string>();
-    for (const [name, s] of Object.entries(c.sources)) {
-      if (!isRecord(s)) continue;
-      const p = typeof s.path === 'string' ? s.path : `/hooks/${name}`;
-      const other = paths.get(p);
-      if (other)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', name, 'path'],
-          message: `${p} is already used by source "${other}"`,
-        });
-      paths.set(p, name);
-      if (!isRecord(destinations) || !Array.isArray(s.routes)) continue;
-      for (const [i, r] of s.routes.entries()) {
-        if (isRecord(r) && typeof r.to === 'string' && r.to && !Object.hasOwn(destinations, r.to)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sources', name, 'routes', i, 'to'],
-            message: `unknown destination "${r.to}"`,
-          });
+      if (mode === 'ack' && s.upstream) {
+        ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'is only used with mode: proxy' });
+      }
+      for (const [i, m] of (Array.isArray(s.methods) ? s.methods : []).entries()) {
+        if (typeof m === 'string' && !(HTTP_METHODS as readonly string[]).includes(m)) {
+          ctx.addIssue({ code: 'custom', path: ['methods', i], message: `unknown HTTP method "${m}"` });
         }
       }
-    }
-  }, ALWAYS);
+    }, ALWAYS);
+
+const buildConfigSchema = (verify: typeof verifyOptions, destination: typeof destinationOptions) =>
+  z
+    .strictObject({
+      server: server.prefault({}),
+      admin: admin.prefault({}),
+      redis: redis.prefault({}),
+      retention: retention.prefault({}),
+      defaults: defaults.prefault({}),
+      worker: worker.prefault({}),
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      sources: z
+        .record(z.string().regex(NAME, 'source names use letters, digits, _ . -'), sourceSchema(verify))
+        .default({}),
+      destinations: z
+        .record(z.string().regex(NAME, 'destination names use letters, digits, _ . -'), destination)
+        .default({}),
+    })
+    .superRefine((c, ctx) => {
+      // Also runs when other fields failed (see ALWAYS): `c` may be partly unparsed.
+      if (!isRecord(c) || !isRecord(c.sources)) return;
+      const destinations = c.destinations === undefined ? {} : c.destinations;
+      const paths = new Map<string, string>();
+      for (const [name, s] of Object.entries(c.sources)) {
+        if (!isRecord(s)) continue;
+        const p = typeof s.path === 'string' ? s.path : `/hooks/${name}`;
+        const other = paths.get(p);
+        if (other)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sources', name, 'path'],
+            message: `${p} is already used by source "${other}"`,
+          });
+        paths.set(p, name);
+        if (!isRecord(destinations) || !Array.isArray(s.routes)) continue;
+        for (const [i, r] of s.routes.entries()) {
+          if (isRecord(r) && typeof r.to === 'string' && r.to && !Object.hasOwn(destinations, r.to)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sources', name, 'routes', i, 'to'],
+              message: `unknown destination "${r.to}"`,
+            });
+          }
+        }
+      }
+    }, ALWAYS);
+
+export const configSchema = buildConfigSchema(verifyOptions, destinationOptions);
+
+/**
+ * For commands that neither verify nor sign (`dlq`, `events`): verifier blocks and
+ * signing secrets are carried as written and not checked, so those commands run
+ * without the webhook secrets (which an operator's shell rarely has). What they parse
+ * is only ever used to reach Redis and to name sources and destinations.
+ */
+export const inspectConfigSchema = buildConfigSchema(
+  z.looseObject({ type: z.string() }) as unknown as typeof verifyOptions,
+  z.discriminatedUnion('type', [
+    sqsOptions,
+    snsOptions,
+    eventbridgeOptions,
+    httpOptions.extend({ sign: z.unknown().optional() }),
+  ]) as unknown as typeof destinationOptions,
+);
 
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = Config['sources'][string];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, int } from '../config/types.js';
+import { duration, int, secret } from '../config/types.js';
 import { compileTemplate } from '../record/template.js';
 
 /** A `{{ path }}` template, compiled here so `config check` reports a bad one. */
@@ -81,9 +81,7 @@ export const httpOptions = z.strictObject({
   /** Extra request headers; values are templates (`x-event-type: "{{ body.type }}"`). */
   headers: z.record(z.string(), template()).default({}),
   /** Standard Webhooks signature of the outgoing request. */
-  sign: z
-    .strictObject({ secret: z.string().min(1, 'is empty (is the environment variable set?)') })
-    .optional(),
+  sign: z.strictObject({ secret: secret() }).optional(),
   ...common,
 });
 

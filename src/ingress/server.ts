@@ -42,7 +42,7 @@ export async function startIngress(
       enqueueTimeout: config.server.enqueueTimeout,
       logger,
     });
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
   try {
     app = await buildIngress({
       config,
@@ -54,7 +54,16 @@ export async function startIngress(
     });
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
+    // The app may hold connections of its own (the rate limiter's Redis client): left
+    // open, they keep the process alive after a failed start.
+    await app?.close();
     if (ownStore) await store.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `webhook port ${config.server.host}:${config.server.port} is already in use (server.port)`,
+        { cause: err },
+      );
+    }
     throw err;
   }
   const address = app.server.address();

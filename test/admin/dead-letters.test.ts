@@ -103,6 +103,26 @@ t.test('admin API: dead letters', async (t) => {
     }
   });
 
+  await t.test('unknown source or destination names are 400, listing and bulk replay alike', async (t) => {
+    const count = (await h.store.ids()).length;
+    const calls = [
+      ['GET', '/admin/dead-letters?destination=nope', undefined],
+      ['GET', '/admin/dead-letters?source=nope', undefined],
+      ['POST', '/admin/dead-letters/replay', { destination: 'nope' }],
+      ['POST', '/admin/dead-letters/replay', { source: 'nope', all: true }],
+    ] as const;
+    const expected = [
+      { code: 'UNKNOWN_DESTINATION', message: 'No destination "nope" is configured.' },
+      { code: 'UNKNOWN_SOURCE', message: 'No source "nope" is configured.' },
+    ];
+    for (const [i, [method, url, body]] of calls.entries()) {
+      const res = await h.call(method, url, body);
+      t.equal(res.statusCode, 400, `${method} ${url} ${JSON.stringify(body)}`);
+      t.same(res.json(), { error: expected[i % 2] });
+    }
+    t.equal((await h.store.ids()).length, count, 'nothing replayed');
+  });
+
   await t.test('get: envelope, destination, every attempt; unknown id 404', async (t) => {
     const id = deliveryId(stripe[0]!.id, 'broken');
     const res = await h.call('GET', `/admin/dead-letters/${encodeURIComponent(id)}`);

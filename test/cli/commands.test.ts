@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { parse as parseYaml } from 'yaml';
 import { runCli, writeConfig } from './run.js';
 
 const SECRET = 'whsec_c2VjcmV0LWZyb20tZW52aXJvbm1lbnQ=';
@@ -72,3 +73,37 @@ t.test('config schema prints JSON Schema', async (t) => {
   t.match(schema.$schema, /json-schema\.org/);
   t.ok(schema.properties.sources);
 });
+
+t.test(
+  'config check prints durations and sizes as written, and no proxy-only keys on ack sources',
+  async (t) => {
+    const { file, cleanup } = writeConfig({
+      server: { shutdownTimeout: 1500, enqueueTimeout: '2000ms', bodyLimit: 2097152 },
+      retention: { events: '72h' },
+      sources: {
+        hook: { rateLimit: { max: 5, window: 60000 } },
+        api: { mode: 'proxy', upstream: { url: 'http://app:3000', timeout: '10s' } },
+      },
+    });
+    t.teardown(cleanup);
+    const r = await runCli(['config', 'check', '--config', file]);
+    t.equal(r.code, 0, r.stderr);
+    const printed = parseYaml(r.stdout) as {
+      server: Record<string, unknown>;
+      retention: Record<string, unknown>;
+      sources: Record<string, Record<string, unknown>>;
+    };
+    t.match(printed.server, { shutdownTimeout: '1500ms', enqueueTimeout: '2s', bodyLimit: '2mb' });
+    t.match(printed.retention, { events: '3d', deadLetters: '14d' });
+    t.same(printed.sources.hook!.rateLimit, { max: 5, window: '1m' });
+    for (const key of ['upstream', 'record', 'bufferSize'])
+      t.notOk(key in printed.sources.hook!, `ack: no ${key}`);
+    t.match(printed.sources.api, { record: 'after-response', bufferSize: 1000 });
+    t.match(printed.sources.api!.upstream, { timeout: '10s', maxResponseBody: '256kb' });
+    // What it prints is a config: loading it gives the same config back.
+    const again = writeConfig(printed);
+    t.teardown(again.cleanup);
+    const reloaded = await runCli(['config', 'check', '--config', again.file]);
+    t.equal(reloaded.stdout, r.stdout);
+  },
+);

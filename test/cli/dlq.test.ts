@@ -123,6 +123,11 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       ['dlq', 'list', '--since', 'yesterday-ish'],
       ['dlq', 'list', '--limit', 'ten'],
       ['dlq', 'list', '--cursor', 'not-a-cursor'],
+      ['dlq', 'list', '--destination', 'nope'],
+      ['dlq', 'list', '--source', 'nope'],
+      ['dlq', 'replay', '--all', '--destination', 'nope'],
+      ['dlq', 'replay', '--all', '--source', 'nope'],
+      ['dlq', 'purge', '--all', '--destination', 'nope', '--yes'],
     ];
     // Independent processes: run side by side, the suite shares two cores.
     const results = await Promise.all(cases.map((args) => cli(...args)));
@@ -131,6 +136,9 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
       t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
     });
     t.ok(await h.store.get(githubId), 'still there');
+    const unknown = results.slice(-5).map((r) => r.stderr);
+    t.equal(unknown[0], 'hookgate: --destination: unknown destination "nope" (configured: rx)\n');
+    t.equal(unknown[1], 'hookgate: --source: unknown source "nope" (configured: stripe, github)\n');
   });
 
   await t.test('purge --all with filters and --yes', async (t) => {
@@ -146,13 +154,26 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
   await worker.close(2000);
 });
 
-t.test('an unreachable Redis is one line and exit 1', async (t) => {
-  const { file, cleanup } = writeConfig({ redis: { url: 'redis://127.0.0.1:1' }, logLevel: 'silent' });
-  t.teardown(cleanup);
-  const r = await runCli(['dlq', 'list', '--config', file]);
-  t.equal(r.code, 1);
-  t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 is not reachable\n');
-});
+t.test(
+  'an unreachable Redis is one line and exit 1: a refused port and an unknown host each say so',
+  async (t) => {
+    const refused = writeConfig({ redis: { url: 'redis://127.0.0.1:1' }, logLevel: 'silent' });
+    const unknown = writeConfig({ redis: { url: 'redis://no-such-host.invalid:6379' }, logLevel: 'silent' });
+    t.teardown(refused.cleanup);
+    t.teardown(unknown.cleanup);
+    const [r, u] = await Promise.all([
+      runCli(['dlq', 'list', '--config', refused.file]),
+      runCli(['events', 'list', '--config', unknown.file]),
+    ]);
+    t.equal(r.code, 1);
+    t.equal(r.stderr, 'hookgate: Redis at 127.0.0.1:1 refused the connection: is it running? (redis.url)\n');
+    t.equal(u.code, 1);
+    t.equal(
+      u.stderr,
+      'hookgate: cannot resolve host "no-such-host.invalid" (redis.url): no such host, or no DNS answer\n',
+    );
+  },
+);
 
 t.test('--since reads an ISO time, epoch ms (as the admin API) or a duration ago', async (t) => {
   const now = Date.parse('2026-11-27T10:00:00Z');

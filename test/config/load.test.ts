@@ -107,9 +107,9 @@ t.test('a flow-style example config parses once its environment variables are se
   t.equal(c.destinations.failures!.type, 'sqs');
   const unset = problemsOf(() => parseConfig(FLOW_EXAMPLE, { env: {} }));
   t.same(unset, [
-    'sources.stripe.verify.secrets.0: is empty (is the environment variable set?)',
-    'sources.slack.verify.secrets.0: is empty (is the environment variable set?)',
-    'destinations.slack-events.sign.secret: is empty (is the environment variable set?)',
+    'sources.stripe.verify.secrets.0: is empty (STRIPE_WEBHOOK_SECRET is not set)',
+    'sources.slack.verify.secrets.0: is empty (SLACK_SIGNING_SECRET is not set)',
+    'destinations.slack-events.sign.secret: is empty (OUT_SECRET is not set)',
   ]);
 });
 
@@ -208,9 +208,16 @@ t.test('proxy mode needs an upstream', async (t) => {
 });
 
 t.test('unreadable file and invalid YAML are one clear problem', async (t) => {
-  t.match(
+  t.same(
     problemsOf(() => loadConfigFile('/does/not/exist.yaml')),
-    [/cannot read config file/],
+    [
+      'config file /does/not/exist.yaml does not exist: copy config/hookgate.example.yaml (every key, commented) ' +
+        'to config/hookgate.yaml, or name yours with --config <file> or HOOKGATE_CONFIG',
+    ],
+  );
+  t.match(
+    problemsOf(() => loadConfigFile(tmpdir())),
+    [/^cannot read config file .*: EISDIR$/],
   );
   t.match(
     problemsOf(() => parseConfig('a: [', { env: {} })),
@@ -316,10 +323,10 @@ t.test('redis.cluster needs a {hash tag} in redis.prefix (one slot for every key
       parseConfig('redis: { prefix: myapp, cluster: { nodes: [] } }\nserver: { port: x }', { env: {} }),
     ).sort(),
     [
-      'redis.cluster.nodes: Too small: expected array to have >=1 items',
+      'redis.cluster.nodes: needs at least 1',
       'redis.prefix: "myapp" has no {hash tag}; with redis.cluster every key must hash to one slot, ' +
         'so write the prefix with a non-empty tag, e.g. "{myapp}"',
-      'server.port: Invalid input: expected number, received NaN',
+      'server.port: must be a number',
     ].sort(),
     'reported with the other problems of the file',
   );

@@ -279,7 +279,12 @@ t.test('the image steps work outside Docker', async (t) => {
 
   t.test('the baked-in config (HOOKGATE_CONFIG) is valid', async (t) => {
     t.ok(existsSync(imageEnv.HOOKGATE_CONFIG!), `${stageEnv(runtime).HOOKGATE_CONFIG} exists in the image`);
-    const r = await run([...entry, 'config', 'check'], { cwd: app, env: cleanEnv(imageEnv) });
+    // Its Stripe secret defaults to a placeholder, which is refused until the variable is set.
+    const unset = await run([...entry, 'config', 'check'], { cwd: app, env: cleanEnv(imageEnv) });
+    t.equal(unset.code, 1);
+    t.match(unset.stderr, /set STRIPE_WEBHOOK_SECRET/);
+    const env = cleanEnv({ ...imageEnv, STRIPE_WEBHOOK_SECRET: 'whsec_c2V0LWJ5LXRoZS1vcGVyYXRvcg==' });
+    const r = await run([...entry, 'config', 'check'], { cwd: app, env });
     t.equal(r.code, 0, r.stderr);
   });
 

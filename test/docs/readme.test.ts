@@ -59,6 +59,7 @@ t.test("the README's record example has the fields of a real record", async (t) 
       verified: true,
       verifier: 'stripe',
       dedupeKey: 'evt_1Nx',
+      eventType: 'invoice.paid',
     },
     { condition: 'Success', response: { statusCode: 204, headers: {}, body: null, isBase64Encoded: false } },
   );
