@@ -62,17 +62,4 @@ export default tseslint.config(
     files: ['deploy/aws-cdk/**/*.ts'],
     ...tseslint.configs.disableTypeChecked,
   },
-  {
-    // Engine v2 in progress; the lead removes this.
-    files: [
-      'src/worker/**',
-      'src/queue/**',
-      'src/events/**',
-      'src/dead-letter/**',
-      'test/worker/**',
-      'test/dead-letter/**',
-      'test/e2e/no-loss*',
-    ],
-    ...tseslint.configs.disableTypeChecked,
-  },
 );

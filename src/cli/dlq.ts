@@ -12,6 +12,7 @@ import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { asUsage, cursorUsage, moreHint, parseLimit } from './paging.js';
+import { createEventHistory } from '../events/history.js';
 import { withQueues } from './queues.js';
 import { UsageError } from './usage.js';
 
@@ -136,8 +137,25 @@ export function registerDlqCommands(program: Command): void {
     .argument('<id>')
     .option('--json', 'JSON for scripts')
     .action(async (id: string, options: { config?: string; json?: boolean }) => {
-      const d = await store(options, (s) => s.get(id));
-      if (!d) throw new Error(`no dead letter ${id}`);
+      const d = await withQueues(options, async ({ config, queues }) => {
+        const dead = createDeadLetterStore(queues, config);
+        const found = await dead.get(id);
+        if (found || id.includes('~')) return found;
+        // An event id or a provider's id: that event's dead letter, when it has exactly one.
+        const event = await createEventHistory(queues, config).get(id);
+        if (!event) return undefined;
+        const letters = event.deliveries.filter((x) => x.status === 'failed').map((x) => x.id);
+        if (letters.length === 1) return dead.get(letters[0]!);
+        throw new Error(
+          letters.length
+            ? `event ${event.id} has ${letters.length} dead letters: ${letters.join(', ')}`
+            : `event ${event.id} has no dead letter (a dead-letter id is <eventId>~<destination>, as dlq list shows)`,
+        );
+      });
+      if (!d)
+        throw new Error(
+          `no dead letter ${id} (a dead-letter id is <eventId>~<destination>, as dlq list shows)`,
+        );
       if (options.json) printJson(d);
       else write(showDeadLetter(d));
     });

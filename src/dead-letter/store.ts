@@ -147,7 +147,7 @@ export function createDeadLetterStore(store: Store, config: Config): DeadLetterS
         const id = flat[i]!;
         const score = Number(flat[i + 1]);
         if (cursor && !before(cursor, { score, id })) continue;
-        const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
+        const job = await Job.fromId<DeliveryJobData>(queue, id);
         if (!job?.data?.eventId) continue;
         if (filter.source && job.data.source !== filter.source) continue;
         yield { job, score };
@@ -189,7 +189,7 @@ export function createDeadLetterStore(store: Store, config: Config): DeadLetterS
     // Membership first: a job read before it reached the failed set would lack its final error.
     const score = await store.redis.zscore(failedKey(destination), id);
     if (score === null) return undefined;
-    const job = (await Job.fromId(store.queue(destination), id)) as Job<DeliveryJobData> | undefined;
+    const job = await Job.fromId<DeliveryJobData>(store.queue(destination), id);
     return job?.data?.eventId ? { job, score: Number(score), destination } : undefined;
   }
 

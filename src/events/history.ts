@@ -205,12 +205,12 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
       return out;
     }
     if (mark?.[0] === 'd' && !entry) {
-      out.attempts = [firstAttempt(mark as CompactMark & { 0: 'd' })];
+      out.attempts = [firstAttempt(mark)];
       return out;
     }
     // In its destination queue (retrying, waiting, or a dead letter): the job has the rest.
     const queue = store.queue(destination);
-    const job = (await Job.fromId(queue, id)) as Job<DeliveryJobData> | undefined;
+    const job = await Job.fromId<DeliveryJobData>(queue, id);
     if (!job) return out;
     const [state, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, -1, true)]);
     out.queueState = state;

@@ -15,7 +15,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () =
       },
       (err: unknown) => {
         clearTimeout(timer);
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       },
     );
   });

@@ -113,8 +113,8 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, task: () => Promise<unknown>, what: string) => {
     if (ms <= 0) return;
-    const run = () => task().catch((err: unknown) => warnOnce(err, `${what} failed`));
-    void run();
+    const run = () => void task().catch((err: unknown) => warnOnce(err, `${what} failed`));
+    run();
     timers.push(setInterval(run, ms).unref());
   };
   if (metrics)

@@ -72,11 +72,17 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
   });
 
   await t.test('show: envelope, destination, attempts, errors', async (t) => {
-    const [human, asJson, missing] = await Promise.all([
+    const [human, asJson, missing, byEvent, byDedupeKey] = await Promise.all([
       cli('dlq', 'show', stripeId),
       cli('dlq', 'show', stripeId, '--json'),
       cli('dlq', 'show', 'no~such'),
+      cli('dlq', 'show', stripe.id, '--json'),
+      cli('dlq', 'show', stripe.requestContext.dedupeKey!, '--json'),
     ]);
+    t.equal(byEvent.code, 0, byEvent.stderr);
+    t.equal((JSON.parse(byEvent.stdout) as DeadLetter).id, stripeId, 'an event id finds its one dead letter');
+    t.equal(byDedupeKey.code, 0, byDedupeKey.stderr);
+    t.equal((JSON.parse(byDedupeKey.stdout) as DeadLetter).id, stripeId, "so does the provider's id");
     t.equal(human.code, 0, human.stderr);
     t.match(human.stdout, `destination:  rx`);
     t.match(
@@ -88,7 +94,10 @@ t.test('hookgate dlq list/show/replay/purge', async (t) => {
     t.same(json.envelope, stripe);
     t.equal(json.attempts.length, 1);
     t.equal(missing.code, 1);
-    t.equal(missing.stderr, 'hookgate: no dead letter no~such\n');
+    t.equal(
+      missing.stderr,
+      'hookgate: no dead letter no~such (a dead-letter id is <eventId>~<destination>, as dlq list shows)\n',
+    );
   });
 
   await t.test('replay delivers once the receiver is fixed; unknown ids fail', async (t) => {

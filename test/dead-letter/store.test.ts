@@ -86,7 +86,7 @@ t.test('dead-letter store: list, get, replay, purge', async (t) => {
   await t.test('get: envelope, destination, every attempt', async (t) => {
     const id = deliveryId(stripe[0]!.id, 'down');
     const dl = (await h.store.get(id))!;
-    t.same(dl.envelope, stripe[0] as Envelope);
+    t.same(dl.envelope, stripe[0]);
     t.equal(dl.destination, 'down');
     t.same(
       dl.attempts.map((a) => [a.attempt, a.outcome]),
@@ -102,7 +102,9 @@ t.test('dead-letter store: list, get, replay, purge', async (t) => {
   await t.test('metrics sample dead letters per destination', async (t) => {
     await sampleQueueMetrics(h.queues, h.metrics, h.config);
     const dead = await h.metrics.deadLetters.get();
-    const by = Object.fromEntries(dead.values.map((v) => [v.labels.destination, v.value]));
+    const by: Record<string, number> = Object.fromEntries(
+      dead.values.map((v) => [String(v.labels.destination), v.value] as const),
+    );
     t.same(by, { rejecting: 3, down: 2 });
     const jobs = await h.metrics.queueJobs.get();
     const failed = (queue: string) =>

@@ -13,7 +13,9 @@ export interface SampleOptions {
 
 /** A record as the ingress builds it, from a Stripe-like JSON webhook unless told otherwise. */
 export function sampleRecord(options: SampleOptions = {}): Envelope {
-  const id = newEventId();
+  // As the ingress does: the id is made from the receipt time.
+  const now = Date.now();
+  const id = newEventId(now);
   const body =
     options.body ??
     JSON.stringify({
@@ -24,7 +26,7 @@ export function sampleRecord(options: SampleOptions = {}): Envelope {
   return buildEnvelope(
     {
       id,
-      receivedAt: Date.now(),
+      receivedAt: now,
       source: options.source ?? 'stripe',
       method: 'POST',
       routePath: '/hooks/stripe',

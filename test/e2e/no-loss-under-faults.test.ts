@@ -229,8 +229,8 @@ t.test('a webhook answered 2xx is never lost: Redis restart + worker SIGKILL + s
         4,
       5000,
     ).catch(() => {});
-    workerA!.child.kill('SIGKILL');
-    t.equal((await workerA!.done).signal, 'SIGKILL', 'worker A killed');
+    workerA.child.kill('SIGKILL');
+    t.equal((await workerA.done).signal, 'SIGKILL', 'worker A killed');
     await startWorker();
     faults.push(`worker SIGKILLed and replaced at ${Date.now() - started}ms`);
 

@@ -40,7 +40,7 @@ t.test('events: get, list, replay', async (t) => {
 
   await t.test('get: envelope and each delivery with status and attempts', async (t) => {
     const e = (await h.events.get(first.id))!;
-    t.same(e.envelope, first as Envelope);
+    t.same(e.envelope, first);
     t.match(e, { id: first.id, source: 'stripe', receivedAt: first.timestamp, status: 'failed' });
     t.equal((await h.events.get(other.id))!.status, 'delivered');
     t.match(e.deliveries, [

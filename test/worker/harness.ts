@@ -75,7 +75,12 @@ export function harness(t: Test, config: Config): Harness {
     intake,
     metrics,
     async publish(record) {
-      await intake.accept(record, { source: record.source });
+      const { dedupeKey, eventType } = record.requestContext;
+      await intake.accept(record, {
+        source: record.source,
+        ...(dedupeKey !== undefined ? { dedupeKey } : {}),
+        ...(eventType !== undefined ? { eventType } : {}),
+      });
     },
     startWorker() {
       const r = startWorkerRuntime(config, {

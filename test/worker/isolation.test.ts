@@ -41,7 +41,9 @@ t.test('a stalled, a failing and a throttled destination do not hold up a health
   const got = new Set(healthy.requests.map((r) => idOf(r.body)));
   t.equal(got.size, 1000, 'every event reached the healthy destination once');
   t.ok(
-    healthy.requests.every((r) => JSON.parse(r.body.toString()).requestContext.approximateInvokeCount === 1),
+    healthy.requests.every(
+      (r) => (JSON.parse(r.body.toString()) as Envelope).requestContext.approximateInvokeCount === 1,
+    ),
     'each at its first attempt: none waited behind the others into a retry',
   );
   t.equal(
@@ -49,12 +51,12 @@ t.test('a stalled, a failing and a throttled destination do not hold up a health
     true,
     'the stalled one was tried',
   );
-  t.ok(
-    stalled.requests.length <= 30,
-    `the stalled destination held at most its own slots (${stalled.requests.length})`,
-  );
-  const [info] = (await listDestinations(h.queues, h.config)).filter((d) => d.name === 'stalled');
-  t.ok(info!.waiting > 0, 'deliveries to the stalled destination wait in its queue');
+  // Once the lane sees the destination has stopped answering, its line moves to its queue.
+  const info = await waitFor('stalled deliveries in its queue', async () => {
+    const [d] = (await listDestinations(h.queues, h.config)).filter((x) => x.name === 'stalled');
+    return d!.waiting > 0 && d;
+  });
+  t.ok(info.waiting > 0, `deliveries to the stalled destination wait in its queue (${info.waiting})`);
 });
 
 t.test(
@@ -95,7 +97,7 @@ t.test(
     await rx.waitForRequests(10);
     t.same(new Set(rx.requests.map((r) => idOf(r.body))), new Set([...before, ...after].map((r) => r.id)));
     for (const r of rx.requests)
-      t.equal(JSON.parse(r.body.toString()).requestContext.approximateInvokeCount, 1);
+      t.equal((JSON.parse(r.body.toString()) as Envelope).requestContext.approximateInvokeCount, 1);
     await waitFor('all delivered', async () => (await h.events.get(after[4]!.id))?.status === 'delivered');
     await second.close(2000);
   },
