@@ -59,7 +59,13 @@ t.test('admin API: events', async (t) => {
     t.notOk(page.nextCursor);
     t.same(
       { ...page.items[0], receivedAt: undefined },
-      { id: pending.id, source: 'stripe', receivedAt: undefined, status: 'pending' },
+      {
+        id: pending.id,
+        source: 'stripe',
+        dedupeKey: pending.requestContext.dedupeKey,
+        receivedAt: undefined,
+        status: 'pending',
+      },
     );
     t.equal(page.items[0]!.receivedAt, pending.timestamp, 'receivedAt is the record timestamp');
     t.same(

@@ -140,7 +140,15 @@ t.test('hookgate events list: pages like dlq list', async (t) => {
   t.same(
     { ...restPage, items: restPage.items.map((e) => ({ ...e, receivedAt: undefined })) },
     {
-      items: [{ id: first.id, source: 'stripe', receivedAt: undefined, status: 'pending' }],
+      items: [
+        {
+          id: first.id,
+          source: 'stripe',
+          dedupeKey: first.requestContext.dedupeKey,
+          receivedAt: undefined,
+          status: 'pending',
+        },
+      ],
       nextCursor: null,
     },
   );
