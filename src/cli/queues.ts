@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { redisErrorKind, type RedisConnection } from '../queue/connection.js';
-import { openStore, redisLocation, RedisUnavailableError } from '../queue/delivery-queues.js';
+import { openStore } from '../queue/delivery-queues.js';
 import { loadFromOptions } from './options.js';
 
 /**
@@ -17,48 +16,10 @@ export async function withQueues<T>(
   check(config);
   const queues = openStore(config, 'enqueue');
   try {
-    await connected(queues.redis, config);
+    // A one-shot command ends at the first failed dial, saying why.
+    await queues.ready(5000, { failFast: true });
     return await fn({ config, queues });
   } finally {
     await queues.close();
   }
-}
-
-/** Node's codes for a host name that does not resolve (no such name, or no DNS answer). */
-const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
-
-/**
- * A one-shot command does not wait out an outage the way a server does: the first
- * failed dial ends it, saying why (a name that does not resolve is a typo or a DNS
- * problem, a refused port a Redis that is not running, a refused password or
- * certificate what to fix). A dial that hangs ends at `timeoutMs`.
- */
-function connected(redis: RedisConnection, config: Config, timeoutMs = 5000): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  const where = redisLocation(config);
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      redis.off('error', onError);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = () => done();
-    let lastError: unknown;
-    const onError = (err: NodeJS.ErrnoException) => {
-      lastError = err;
-      if (err.code && UNRESOLVED.has(err.code)) {
-        const host = (err as { hostname?: string }).hostname ?? where.replace(/:\d+$/, '');
-        done(new Error(`cannot resolve host "${host}" (redis.url): no such host, or no DNS answer`));
-      } else if (err.code === 'ECONNREFUSED') {
-        done(new Error(`Redis at ${where} refused the connection: is it running? (redis.url)`));
-      } else if (redisErrorKind(err) !== 'other') {
-        done(new RedisUnavailableError(where, err));
-      }
-    };
-    const timer = setTimeout(() => done(new RedisUnavailableError(where, lastError)), timeoutMs);
-    redis.on('ready', onReady);
-    redis.on('error', onError);
-  });
 }

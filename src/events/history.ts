@@ -6,7 +6,8 @@ import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { parseStatusEntry, writeDeliveryStatus, type DeliveryStatusEntry } from '../queue/event-status.js';
 import { deliveryId, parseDeliveryId } from '../queue/ids.js';
-import { deliveryJobOptions, type DeliveryJobData } from '../queue/jobs.js';
+import { addDelivery } from '../queue/enqueue.js';
+import type { DeliveryJobData } from '../queue/jobs.js';
 import {
   decodeMarks,
   decodeStored,
@@ -16,7 +17,6 @@ import {
 } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRouteTable } from '../record/routes.js';
-import { retryPolicyFor } from '../queue/policy.js';
 
 /**
  * Accepted events and what became of them, as `hookgate events`, the admin API and
@@ -347,30 +347,18 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
       const ids: string[] = [];
       for (const destination of destinations) {
         const key = `${destination}~${replayId}`;
-        const id = deliveryId(eventId, key);
         const base = event.deliveries
           .filter((d) => d.destination === destination)
           .reduce((n, d) => n + d.attempts.length, 0);
         await writeDeliveryStatus(store, eventId, key, { state: 'pending' }, keep);
-        const data: DeliveryJobData = {
+        const id = await addDelivery(store, config, {
           eventId,
           source: event.source,
           destination,
           key,
           base,
           replayOf: deliveryId(eventId, destination),
-        };
-        await store
-          .queue(destination)
-          .add(
-            destination,
-            data,
-            deliveryJobOptions(
-              id,
-              retryPolicyFor(config, destination).attempts,
-              config.retention.deadLetters,
-            ),
-          );
+        });
         ids.push(id);
       }
       return { eventId, deliveries: ids };

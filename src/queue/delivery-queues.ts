@@ -29,7 +29,7 @@ export interface Store {
    * `timeoutMs`. The `enqueue` role queues no commands while disconnected, so
    * anything talking to `redis` directly waits for this first.
    */
-  ready(timeoutMs?: number): Promise<void>;
+  ready(timeoutMs?: number, options?: { failFast?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,9 +76,9 @@ export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Sto
       }
       return [...found].sort();
     },
-    ready(timeoutMs = 5000) {
+    ready(timeoutMs = 5000, options = {}) {
       if (redis.status === 'ready') return Promise.resolve();
-      ready ??= waitReady(redis, timeoutMs, config).finally(() => {
+      ready ??= waitReady(redis, timeoutMs, config, options.failFast).finally(() => {
         ready = undefined;
       });
       return ready;
@@ -117,13 +117,36 @@ export function redisLocation(config: Config): string {
   }
 }
 
-function waitReady(redis: RedisConnection, timeoutMs: number, config: Config): Promise<void> {
+/** Node's codes for a host name that does not resolve (no such name, or no DNS answer). */
+const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
+
+/**
+ * Waits for the connection. A refused password or certificate fails at once (no
+ * reconnect fixes it). `failFast` (one-shot commands, which do not wait out an
+ * outage the way a server does): so does the first failed dial, saying why (a name
+ * that does not resolve is a typo or a DNS problem, a refused port a Redis that is
+ * not running). A dial that hangs ends at `timeoutMs`.
+ */
+function waitReady(
+  redis: RedisConnection,
+  timeoutMs: number,
+  config: Config,
+  failFast = false,
+): Promise<void> {
+  const where = redisLocation(config);
   return new Promise((resolve, reject) => {
     let lastError: unknown;
-    const onError = (err: unknown) => {
+    const onError = (err: NodeJS.ErrnoException) => {
       lastError = err;
-      // Reconnecting will not fix these: fail now rather than at the timeout.
-      if (redisErrorKind(err) !== 'other') done(new RedisUnavailableError(redisLocation(config), err));
+      if (failFast && err.code && UNRESOLVED.has(err.code)) {
+        const host = (err as { hostname?: string }).hostname ?? where.replace(/:\d+$/, '');
+        done(new Error(`cannot resolve host "${host}" (redis.url): no such host, or no DNS answer`));
+      } else if (failFast && err.code === 'ECONNREFUSED') {
+        done(new Error(`Redis at ${where} refused the connection: is it running? (redis.url)`));
+      } else if (redisErrorKind(err) !== 'other') {
+        // Reconnecting will not fix these: fail now rather than at the timeout.
+        done(new RedisUnavailableError(where, err));
+      }
     };
     const done = (err?: Error) => {
       clearTimeout(timer);
@@ -133,10 +156,7 @@ function waitReady(redis: RedisConnection, timeoutMs: number, config: Config): P
       else resolve();
     };
     const onReady = () => done();
-    const timer = setTimeout(
-      () => done(new RedisUnavailableError(redisLocation(config), lastError)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => done(new RedisUnavailableError(where, lastError)), timeoutMs);
     redis.on('ready', onReady);
     redis.on('error', onError);
     if (redis.status === 'ready') done();

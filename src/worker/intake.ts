@@ -5,7 +5,8 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import { createRedis, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { deliveryId } from '../queue/ids.js';
-import { deliveryJobOptions, type DeliveryJobData } from '../queue/jobs.js';
+import { addDelivery } from '../queue/enqueue.js';
+import type { DeliveryJobData } from '../queue/jobs.js';
 import { INTAKE_GROUP } from '../queue/keys.js';
 import { decodeStored, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
@@ -339,8 +340,6 @@ export class IntakeConsumer {
     extra: Pick<DeliveryJobData, 'prior' | 'dead'>,
     delayMs = 0,
   ): Promise<void> {
-    const { config, store } = this.deps;
-    const policy = retryPolicyFor(config, destination);
     const data: DeliveryJobData = {
       eventId: record.id,
       source: record.source,
@@ -348,19 +347,7 @@ export class IntakeConsumer {
       key: destination,
       ...extra,
     };
-    const attempts = extra.dead !== undefined ? 1 : policy.attempts - (extra.prior?.length ?? 0);
-    await store
-      .queue(destination)
-      .add(
-        destination,
-        data,
-        deliveryJobOptions(
-          deliveryId(record.id, destination),
-          attempts,
-          config.retention.deadLetters,
-          delayMs,
-        ),
-      );
+    await addDelivery(this.deps.store, this.deps.config, data, delayMs);
   }
 
   private settleNow(entry: Entry, value: Buffer | undefined, keep: number): void {
