@@ -1,6 +1,6 @@
 /**
  * docker-compose.yml promises (deploy/README.md): Redis keeps data (AOF on a named
- * volume, noeviction for BullMQ), the admin port never leaves the host, workers
+ * volume, noeviction for BullMQ), so does the event log's PostgreSQL, the admin port never leaves the host, workers
  * scale with --scale (so no fixed name or ports), plain `docker compose up` starts
  * everything config/hookgate.compose.yaml delivers to, and the demo services agree
  * with that config. dclint (tools/lint) checks the file's
@@ -26,6 +26,48 @@ t.test('redis persists with AOF on a named volume', async (t) => {
   t.ok(data, 'a volume at /data');
   t.ok(compose.volumes && data.split(':')[0]! in compose.volumes, 'it is a named volume');
   t.ok(redis.healthcheck?.test, 'health-checked');
+});
+
+t.test('postgres: the event log on a named volume, health-checked, not published', async (t) => {
+  const pg = services.postgres!;
+  t.match(pg.image ?? '', /^postgres:1[67]-alpine$/, 'the official image, a pinned major');
+  const data = (pg.volumes ?? []).find(
+    (v) => typeof v === 'string' && v.endsWith(':/var/lib/postgresql/data'),
+  ) as string;
+  t.ok(data, 'a volume at PGDATA');
+  t.ok(compose.volumes && data.split(':')[0]! in compose.volumes, 'it is a named volume');
+  t.same(pg.healthcheck?.test?.slice(0, 2), ['CMD', 'pg_isready']);
+  t.match(pg.healthcheck!.test!.join(' '), /-h 127\.0\.0\.1/, 'over TCP, not the init-time socket');
+  t.notOk(pg.ports, 'not published');
+  t.notOk(pg.profiles, 'plain `up` starts it');
+  const env = serviceEnv(pg);
+  t.equal(env.POSTGRES_USER, 'hookgate');
+  t.equal(env.POSTGRES_DB, 'hookgate');
+  t.ok(env.POSTGRES_PASSWORD, 'a dev default password');
+});
+
+t.test('gateway and worker wait for postgres and get its URL', async (t) => {
+  for (const shell of [{}, { POSTGRES_PASSWORD: 'Own1Password2' }]) {
+    const svc = readCompose(join(repo, 'docker-compose.yml'), shell).services;
+    const password = serviceEnv(svc.postgres!).POSTGRES_PASSWORD!;
+    for (const name of ['gateway', 'worker']) {
+      t.equal(svc[name]!.depends_on?.postgres?.condition, 'service_healthy', `${name} waits for it`);
+      const url = new URL(serviceEnv(svc[name]!).DATABASE_URL!);
+      t.equal(url.protocol, 'postgres:');
+      t.equal(url.hostname, 'postgres', `${name}: the compose service`);
+      t.equal(url.port, '5432');
+      t.equal(url.username, 'hookgate');
+      t.equal(decodeURIComponent(url.password), password, `${name}: the password postgres was given`);
+      t.equal(url.pathname, '/hookgate');
+    }
+  }
+});
+
+t.test('the compose config logs events to that PostgreSQL', async (t) => {
+  const config = composeConfig() as ReturnType<typeof composeConfig> & {
+    eventLog?: { postgres?: { url?: string } };
+  };
+  t.equal(config.eventLog?.postgres?.url, serviceEnv(services.worker!).DATABASE_URL);
 });
 
 t.test('gateway publishes the webhook port, admin on localhost only', async (t) => {

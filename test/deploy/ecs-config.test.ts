@@ -1,17 +1,20 @@
 /**
- * deploy/aws-cdk/hookgate.ecs.yaml is baked into the ECS image; a schema error there
- * would only show as tasks crash-looping after `cdk deploy`. Validate it here with
- * the real config loader and the kind of values the task definition injects (the CDK
- * tests check that every variable it names is injected).
+ * deploy/aws-cdk/hookgate.ecs.yaml is baked into the ECS image (hookgate.ecs.eventlog.yaml
+ * instead with `-c eventLog=true`); a schema error there would only show as tasks
+ * crash-looping after `cdk deploy`. Validate both here with the real config loader and
+ * the kind of values the task definition injects (the CDK tests check that every
+ * variable they name is injected).
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const text = readFileSync(join(repo, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8');
+const eventLogText = readFileSync(join(repo, 'deploy/aws-cdk/hookgate.ecs.eventlog.yaml'), 'utf8');
 
 const taskEnv = {
   REDIS_HOST: 'master.hookgate.abc123.use1.cache.amazonaws.com',
@@ -51,4 +54,40 @@ t.test('without the admin token the admin API is off, not started open', async (
 t.test('a missing signing secret is refused, not started with an empty one', async (t) => {
   const { STRIPE_WEBHOOK_SECRET: _s, ...env } = taskEnv;
   t.throws(() => parseConfig(text, { env }), /sources\.stripe\.verify\.secrets\.0/);
+});
+
+// What the stack sets with -c eventLog=true: RDS's endpoint, PGPASSWORD from the
+// generated secret (letters and digits only).
+const pgEnv = {
+  PGHOST: 'hookgate-eventlogdb.abc123.us-east-1.rds.amazonaws.com',
+  PGPORT: '5432',
+  PGUSER: 'hookgate',
+  PGDATABASE: 'hookgate',
+  PGPASSWORD: 'Xk3v9QpL2mN8rT5wY7zA1bC4dE6fG0hJ',
+};
+
+t.test('the event log config is the same file plus eventLog and a longer history', async (t) => {
+  const base = parse(text) as Record<string, unknown>;
+  const withLog = parse(eventLogText) as Record<string, unknown>;
+  const { eventLog, retention, ...rest } = withLog;
+  const { retention: _baseRetention, ...baseRest } = base;
+  t.same(rest, baseRest, 'everything else as in hookgate.ecs.yaml');
+  // Same order too, eventLog just before retention (a diff of the two files stays small).
+  const order = Object.keys(base);
+  order.splice(order.indexOf('retention'), 0, 'eventLog');
+  t.same(Object.keys(withLog), order);
+  t.ok(eventLog && retention);
+});
+
+t.test('the event log config is valid with the task environment', async (t) => {
+  const config = parseConfig(eventLogText, { env: { ...taskEnv, ...pgEnv } }) as ReturnType<
+    typeof parseConfig
+  > & { eventLog?: { postgres?: { url?: string } } };
+  t.equal(
+    config.eventLog?.postgres?.url,
+    `postgres://hookgate:${pgEnv.PGPASSWORD}@${pgEnv.PGHOST}:5432/hookgate?sslmode=require`,
+    'the URL composed from PG*, TLS required',
+  );
+  t.equal(config.redis.url, `rediss://:${taskEnv.REDIS_AUTH_TOKEN}@${taskEnv.REDIS_HOST}:6380`);
+  t.equal(config.retention.events, 30 * 86_400_000, 'history in PostgreSQL for 30 days (SPEC §8)');
 });

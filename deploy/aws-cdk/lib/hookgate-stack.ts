@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,6 +9,7 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -23,6 +24,12 @@ export const ADMIN_PORT = 9090;
 export const WORKER_ADMIN_PORT = 9091;
 /** Not 6379: cdk-nag AwsSolutions-AEC5, and scanners looking for open Redis miss it. */
 export const REDIS_PORT = 6380;
+/** The event log's RDS PostgreSQL (context eventLog): the default port, see suppressJustified. */
+export const POSTGRES_PORT = 5432;
+/** The event log's database and its owner (the generated secret's username). */
+export const EVENT_LOG_DB = 'hookgate';
+/** Space and every ASCII punctuation mark: the password goes into a postgres:// URL unescaped. */
+export const EVENT_LOG_PASSWORD_EXCLUDES = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 /** Repo paths the Dockerfile COPYs from the build context (test/ checks they match). */
 export const IMAGE_INPUTS = [
@@ -44,12 +51,15 @@ const HEALTHCHECK = [
 /**
  * hookgate on ECS/Fargate: an internet-facing ALB in front of the gateway tasks
  * (webhook port only), worker tasks with their own autoscaling, ElastiCache Redis
- * (TLS, AUTH, multi-AZ, noeviction), secrets from Secrets Manager, logs in CloudWatch.
+ * (TLS, AUTH, multi-AZ, noeviction), secrets from Secrets Manager, logs in CloudWatch;
+ * with context eventLog, RDS PostgreSQL for the event log (SPEC §8) in isolated subnets.
  */
 export class HookgateStack extends cdk.Stack {
   readonly alb: elbv2.ApplicationLoadBalancer;
   readonly gateway: ecs.FargateService;
   readonly worker: ecs.FargateService;
+  /** The event log database (context eventLog), else undefined. */
+  readonly eventLogDb?: rds.DatabaseInstance;
 
   private readonly zones: string[];
 
@@ -65,6 +75,11 @@ export class HookgateStack extends cdk.Stack {
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        // No route out at all, for the event log database. Last, so turning eventLog on
+        // in an existing deployment adds subnets without renumbering the others.
+        ...(props.eventLog
+          ? [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }]
+          : []),
       ],
       flowLogs: {
         rejected: {
@@ -177,6 +192,15 @@ export class HookgateStack extends cdk.Stack {
       snapshotRetentionLimit: 3,
     });
 
+    // ---- event log (optional): RDS PostgreSQL -------------------------------------------
+    const eventLog = props.eventLog
+      ? this.eventLogDatabase(props, vpc, [
+          [gatewaySg, 'gateway'],
+          [workerSg, 'worker'],
+        ])
+      : undefined;
+    this.eventLogDb = eventLog?.db;
+
     // ---- image, cluster, logs --------------------------------------------------------
     const image = this.image(props);
     const cluster = new ecs.Cluster(this, 'Cluster', {
@@ -189,6 +213,14 @@ export class HookgateStack extends cdk.Stack {
       AWS_REGION: props.region,
       REDIS_HOST: redis.attrPrimaryEndPointAddress,
       REDIS_PORT: redis.attrPrimaryEndPointPort,
+      // libpq's names, so the config composes eventLog.postgres.url from them
+      // (hookgate.ecs.eventlog.yaml); the password is a secret, below.
+      ...(eventLog && {
+        PGHOST: eventLog.db.dbInstanceEndpointAddress,
+        PGPORT: eventLog.db.dbInstanceEndpointPort,
+        PGUSER: EVENT_LOG_DB,
+        PGDATABASE: EVENT_LOG_DB,
+      }),
     };
     const secrets: Record<string, ecs.Secret> = {
       REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(redisAuth),
@@ -197,6 +229,7 @@ export class HookgateStack extends cdk.Stack {
       ),
       // Both services: the gateway's admin API on 9090, each worker's own /metrics on 9091.
       HOOKGATE_ADMIN_TOKEN: ecs.Secret.fromSecretsManager(adminToken),
+      ...(eventLog && { PGPASSWORD: ecs.Secret.fromSecretsManager(eventLog.secret, 'password') }),
     };
 
     // ---- gateway ---------------------------------------------------------------------
@@ -321,12 +354,104 @@ export class HookgateStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'WebhookSecretsArn', { value: webhookSecrets.secretArn });
     new cdk.CfnOutput(this, 'AdminTokenArn', { value: adminToken.secretArn });
     new cdk.CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
+    if (eventLog) {
+      new cdk.CfnOutput(this, 'EventLogEndpoint', {
+        value: `${eventLog.db.dbInstanceEndpointAddress}:${eventLog.db.dbInstanceEndpointPort}`,
+      });
+      new cdk.CfnOutput(this, 'EventLogSecretArn', {
+        value: eventLog.secret.secretArn,
+        description: 'username, password, host, port, dbname of the event log database',
+      });
+    }
 
     this.suppressJustified(
       [gatewayTask, workerTask],
       [accessLogs, albSg],
       [redisAuth, adminToken, webhookSecrets],
     );
+  }
+
+  /**
+   * The event log database: encrypted, in the isolated subnets, reachable on 5432 from
+   * the task security groups only, its owner's password generated into Secrets Manager.
+   */
+  private eventLogDatabase(
+    props: HookgateProps,
+    vpc: ec2.Vpc,
+    clients: [ec2.SecurityGroup, string][],
+  ): { db: rds.DatabaseInstance; secret: secretsmanager.ISecret } {
+    const opts = props.eventLog!;
+    const sg = new ec2.SecurityGroup(this, 'EventLogDbSg', {
+      vpc,
+      description: 'hookgate event log PostgreSQL: from gateway and worker tasks',
+      allowAllOutbound: false,
+    });
+    for (const [peer, name] of clients)
+      sg.addIngressRule(peer, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${name} tasks`);
+
+    const major = opts.engineVersion.split('.')[0]!;
+    const engine = rds.DatabaseInstanceEngine.postgres({
+      version: rds.PostgresEngineVersion.of(opts.engineVersion, major),
+    });
+    const secret = new rds.DatabaseSecret(this, 'EventLogDbSecret', {
+      username: EVENT_LOG_DB,
+      // The config puts the password into a postgres:// URL unescaped: letters and digits only.
+      excludeCharacters: EVENT_LOG_PASSWORD_EXCLUDES,
+    });
+    const db = new rds.DatabaseInstance(this, 'EventLogDb', {
+      engine,
+      instanceType: new ec2.InstanceType(opts.instanceType),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [sg],
+      port: POSTGRES_PORT,
+      credentials: rds.Credentials.fromSecret(secret),
+      databaseName: EVENT_LOG_DB,
+      multiAz: opts.multiAz,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: opts.storageGiB,
+      maxAllocatedStorage: opts.maxStorageGiB,
+      storageEncrypted: true,
+      // TLS only (already the default from PostgreSQL 15 on RDS; said here for every version).
+      parameterGroup: new rds.ParameterGroup(this, 'EventLogDbParams', {
+        engine,
+        description: 'hookgate event log: TLS required',
+        parameters: { 'rds.force_ssl': '1' },
+      }),
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: false,
+      backupRetention: cdk.Duration.days(7),
+      deleteAutomatedBackups: false,
+      deletionProtection: true,
+      removalPolicy: cdk.RemovalPolicy.SNAPSHOT,
+      copyTagsToSnapshot: true,
+      // The free tier: 7 days of Performance Insights (Database Insights standard mode).
+      enablePerformanceInsights: true,
+      performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
+    });
+    cdk.Validations.of(db).acknowledge({
+      id: 'AwsSolutions-RDS11',
+      reason:
+        'The default port 5432: the instance is in isolated subnets and its security group admits only the ' +
+        'gateway and worker task security groups, so another port would hide nothing.',
+    });
+    if (!opts.multiAz) {
+      cdk.Validations.of(db).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason:
+          'Single-AZ chosen with context eventLogMultiAz=false. Ingress and delivery never wait for the event ' +
+          'log (SPEC §8): while it is down they go on, and the log catches up when it is back.',
+      });
+    }
+    cdk.Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'ECS injects PGPASSWORD at task start only: a rotation would lock running tasks out of the event log ' +
+        'until they are replaced. Rotate by changing the password and forcing a new deployment (deploy/README.md).',
+    });
+    return { db, secret };
   }
 
   /** The configured zones: without this, an explicit env makes CDK look them up (credentials). */
@@ -352,6 +477,21 @@ export class HookgateStack extends cdk.Stack {
     if (!existsSync(join(REPO_ROOT, props.configFile))) {
       throw new Error(
         `context configFile: ${props.configFile} does not exist (a path relative to the repo root)`,
+      );
+    }
+    // The database and the config that uses it go together: an event log the config never
+    // names costs money for nothing; a config naming PG* variables no task sets fails.
+    const hasEventLog = /^eventLog:/m.test(readFileSync(join(REPO_ROOT, props.configFile), 'utf8'));
+    if (props.eventLog && !hasEventLog) {
+      throw new Error(
+        `context eventLog: the baked config ${props.configFile} has no eventLog section ` +
+          '(start from deploy/aws-cdk/hookgate.ecs.eventlog.yaml)',
+      );
+    }
+    if (!props.eventLog && hasEventLog) {
+      throw new Error(
+        `context configFile: ${props.configFile} has an eventLog section; deploy it with -c eventLog=true ` +
+          '(the stack then creates the database and sets PGHOST, PGPASSWORD, ...)',
       );
     }
     // The repo's own Dockerfile, runtime stage, with the deployment's config baked in

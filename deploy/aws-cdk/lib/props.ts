@@ -38,6 +38,19 @@ export interface HookgateProps {
   gateway: ServiceSize;
   worker: ServiceSize;
   redis: { nodeType: string; replicas: number; engineVersion: string };
+  /**
+   * The optional PostgreSQL event log (SPEC §8) on RDS. Unset: no database; history
+   * stays in Redis. Set: the baked config must have `eventLog` (configFile defaults to
+   * hookgate.ecs.eventlog.yaml), and the tasks get PGHOST/PGPORT/PGUSER/PGDATABASE and
+   * PGPASSWORD (a Secrets Manager secret) for it.
+   */
+  eventLog?: {
+    instanceType: string;
+    engineVersion: string;
+    multiAz: boolean;
+    storageGiB: number;
+    maxStorageGiB: number;
+  };
   logRetentionDays: number;
 }
 
@@ -72,6 +85,15 @@ function num(ctx: Context, key: string, fallback: number): number {
   return n;
 }
 
+/** `-c key=true`, `-c key=false` (strings on the command line) or a JSON boolean in cdk.json. */
+function bool(ctx: Context, key: string, fallback: boolean): boolean {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return fallback;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new Error(`context ${key}: "${String(v)}" is not true or false`);
+}
+
 function record(ctx: Context, key: string): Record<string, string> {
   const v = ctx(key);
   if (v === undefined || v === null || v === '') return {};
@@ -90,13 +112,16 @@ export function propsFromContext(ctx: Context): HookgateProps {
     if (!ENV_NAME.test(name))
       throw new Error(`context secretEnv: "${name}" is not an environment variable name`);
   }
+  const eventLog = bool(ctx, 'eventLog', false);
   const props: HookgateProps = {
     account: str(ctx, 'account') ?? PLACEHOLDER_ACCOUNT,
     region,
     availabilityZones: list(ctx, 'availabilityZones', [`${region}a`, `${region}b`]),
     natGateways: num(ctx, 'natGateways', 1),
     imageUri: str(ctx, 'imageUri'),
-    configFile: str(ctx, 'configFile') ?? 'deploy/aws-cdk/hookgate.ecs.yaml',
+    configFile:
+      str(ctx, 'configFile') ??
+      (eventLog ? 'deploy/aws-cdk/hookgate.ecs.eventlog.yaml' : 'deploy/aws-cdk/hookgate.ecs.yaml'),
     certificateArn: str(ctx, 'certificateArn'),
     adminAccessCidr: str(ctx, 'adminAccessCidr'),
     secretEnv,
@@ -122,8 +147,19 @@ export function propsFromContext(ctx: Context): HookgateProps {
       replicas: num(ctx, 'redisNodes', 2),
       engineVersion: str(ctx, 'redisEngineVersion') ?? '7.1',
     },
+    eventLog: eventLog
+      ? {
+          instanceType: str(ctx, 'eventLogInstanceType') ?? 't4g.small',
+          engineVersion: str(ctx, 'eventLogEngineVersion') ?? '17',
+          multiAz: bool(ctx, 'eventLogMultiAz', true),
+          storageGiB: num(ctx, 'eventLogStorageGiB', 20),
+          maxStorageGiB: num(ctx, 'eventLogMaxStorageGiB', 200),
+        }
+      : undefined,
     logRetentionDays: num(ctx, 'logRetentionDays', 30),
   };
+  if (props.eventLog && props.eventLog.maxStorageGiB < props.eventLog.storageGiB)
+    throw new Error('context eventLogMaxStorageGiB: below eventLogStorageGiB');
   if (props.availabilityZones.length < 2) throw new Error('context availabilityZones: name at least two');
   if (props.redis.replicas < 2)
     throw new Error('context redisNodes: at least 2 (a primary and a replica, multi-AZ)');

@@ -3,7 +3,9 @@
  * `cdk synth` does) and checked with aws-cdk-lib/assertions against what
  * deploy/README.md promises: webhook port public, admin ports (gateway 9090, worker
  * metrics 9091) not behind the ALB and open only to adminAccessCidr, workers scale on their own, Redis encrypted in transit with AUTH, secrets only from
- * Secrets Manager, task roles limited to the configured ARNs, logs in CloudWatch.
+ * Secrets Manager, task roles limited to the configured ARNs, logs in CloudWatch; with
+ * context eventLog, an encrypted RDS PostgreSQL reachable from the task security groups
+ * only, its password in Secrets Manager; without it, no database at all.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   ADMIN_PORT,
+  EVENT_LOG_DB,
   HookgateStack,
+  POSTGRES_PORT,
   REDIS_PORT,
   REPO_ROOT,
   WEBHOOK_PORT,
@@ -63,11 +67,11 @@ type ContainerDef = {
 type Ingress = { CidrIp?: string; SourceSecurityGroupId?: unknown; FromPort: number; ToPort: number };
 
 /**
- * Every inbound rule touching `port` on the security group whose description matches
+ * Every inbound rule touching `port` (any port if unset) on the security group whose description matches
  * `group`: inline (SecurityGroupIngress, where CDK puts CIDR rules) and standalone
  * AWS::EC2::SecurityGroupIngress resources (security-group peers).
  */
-function ingressTo(template: Template, group: RegExp, port: number): Ingress[] {
+function ingressTo(template: Template, group: RegExp, port?: number): Ingress[] {
   const resources = template.toJSON().Resources as Resources;
   const ids = Object.entries(resources)
     .filter(
@@ -75,7 +79,7 @@ function ingressTo(template: Template, group: RegExp, port: number): Ingress[] {
     )
     .map(([id]) => id);
   assert.equal(ids.length, 1, `one security group matches ${group}`);
-  const covers = (r: Ingress) => r.FromPort <= port && port <= r.ToPort;
+  const covers = (r: Ingress) => port === undefined || (r.FromPort <= port && port <= r.ToPort);
   const inline = (resources[ids[0]!]!.Properties.SecurityGroupIngress ?? []) as Ingress[];
   const standalone = Object.values(resources)
     .filter(
@@ -85,6 +89,29 @@ function ingressTo(template: Template, group: RegExp, port: number): Ingress[] {
     )
     .map((r) => r.Properties as unknown as Ingress);
   return [...inline, ...standalone].filter(covers);
+}
+
+/** cdk-nag's findings in a synthesized assembly (none: no report, or an empty one). */
+function nagViolations(assembly: cdk.cx_api.CloudAssembly): unknown[] {
+  // Written only when some plugin reported something.
+  const file = join(assembly.directory, 'validation-report.json');
+  const report = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { pluginReports: [] }) as {
+    pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+  };
+  // The other validator (CloudFormation Validate) may warn, but fails nothing.
+  for (const r of report.pluginReports) assert.equal(r.conclusion, 'success', r.pluginName);
+  return report.pluginReports.filter((r) => /AwsSolutions/i.test(r.pluginName)).flatMap((r) => r.violations);
+}
+
+/** The ${VAR}s (no :- default) a config file reads that a container sets neither as env nor secret. */
+function unsetVariables(configFile: string, c: ContainerDef): string[] {
+  const config = readFileSync(join(REPO_ROOT, configFile), 'utf8');
+  // Comments stripped so prose cannot count.
+  const code = config.replace(/(^|\s)#.*$/gm, '');
+  const needed = [...code.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1]!);
+  assert.ok(needed.includes('REDIS_AUTH_TOKEN'), `${configFile} reads variables`);
+  const set = new Set([...(c.Environment ?? []).map((e) => e.Name), ...(c.Secrets ?? []).map((s) => s.Name)]);
+  return needed.filter((v) => !set.has(v));
 }
 
 function containers(template: Template): Record<'serve' | 'worker', ContainerDef> {
@@ -113,20 +140,28 @@ describe('default deployment (cdk.json context)', () => {
   });
 
   test('cdk-nag AwsSolutions ran and left no finding unacknowledged', () => {
-    // Written only when some plugin reported something.
-    const file = join(assembly.directory, 'validation-report.json');
-    const report = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { pluginReports: [] }) as {
-      pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
-    };
     // A plugin with nothing to say leaves no entry; that nag does speak on this very
     // app is shown by 'cdk-nag is live' below.
-    const nag = report.pluginReports.filter((r) => /AwsSolutions/i.test(r.pluginName));
-    assert.deepEqual(
-      nag.flatMap((r) => r.violations),
-      [],
+    assert.deepEqual(nagViolations(assembly), []);
+  });
+
+  test('no event log database unless asked for', () => {
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
+    template.resourceCountIs('AWS::RDS::DBSubnetGroup', 0);
+    assert.doesNotMatch(JSON.stringify(template.toJSON()), /5432|EventLog/);
+    template.resourcePropertiesCountIs(
+      'AWS::EC2::Subnet',
+      { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Isolated' }]) },
+      0,
     );
-    // The other validator (CloudFormation Validate) may warn, but fails nothing.
-    for (const r of report.pluginReports) assert.equal(r.conclusion, 'success', r.pluginName);
+    const { serve, worker } = containers(template);
+    for (const c of [serve, worker]) {
+      const names = [...(c.Environment ?? []), ...(c.Secrets ?? [])].map((e) => e.Name);
+      assert.deepEqual(
+        names.filter((n) => n.startsWith('PG')),
+        [],
+      );
+    }
   });
 
   test('the ALB forwards only the webhook port; the admin port is no target', () => {
@@ -257,22 +292,16 @@ describe('default deployment (cdk.json context)', () => {
   });
 
   test('every ${VAR} the baked-in config needs is set in both task definitions', () => {
-    const config = readFileSync(join(REPO_ROOT, 'deploy/aws-cdk/hookgate.ecs.yaml'), 'utf8');
-    // ${VAR} without a :- default; comments stripped so prose cannot count.
-    const code = config.replace(/(^|\s)#.*$/gm, '');
-    const needed = [...code.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1]!);
-    assert.ok(needed.includes('REDIS_AUTH_TOKEN') && needed.includes('PAYMENTS_QUEUE_URL'));
     const { serve, worker } = containers(template);
     for (const [name, c] of [
       ['serve', serve],
       ['worker', worker],
     ] as const) {
-      const set = new Set([
-        ...(c.Environment ?? []).map((e) => e.Name),
-        ...(c.Secrets ?? []).map((s) => s.Name),
-      ]);
-      const missing = needed.filter((v) => !set.has(v));
-      assert.deepEqual(missing, [], `${name} task sets every variable`);
+      assert.deepEqual(
+        unsetVariables('deploy/aws-cdk/hookgate.ecs.yaml', c),
+        [],
+        `${name} task sets every variable`,
+      );
     }
   });
 
@@ -373,6 +402,187 @@ describe('default deployment (cdk.json context)', () => {
     for (const absent of ['README.md', 'test', 'examples', 'node_modules', 'deploy/aws-cdk/lib']) {
       assert.ok(!existsSync(join(staged, absent)), `${absent} is not in the build context`);
     }
+  });
+});
+
+describe('event log (context eventLog=true): RDS PostgreSQL', () => {
+  const { app, stack } = build({ eventLog: 'true' });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources as Resources;
+  const [dbId, db] = Object.entries(template.findResources('AWS::RDS::DBInstance'))[0] ?? [];
+
+  test('cdk-nag AwsSolutions left no finding unacknowledged', () => {
+    assert.deepEqual(nagViolations(assembly), []);
+  });
+
+  test('one PostgreSQL instance: encrypted, TLS only, private, protected, backed up', () => {
+    template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    assert.ok(db && dbId);
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: '17',
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      MultiAZ: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 7,
+      Port: String(POSTGRES_PORT),
+      DBName: EVENT_LOG_DB,
+      StorageType: 'gp3',
+      EnablePerformanceInsights: true,
+      PerformanceInsightsRetentionPeriod: 7,
+    });
+    // Removal keeps a final snapshot (and deletion protection refuses the delete first).
+    assert.equal((db as { DeletionPolicy?: string }).DeletionPolicy, 'Snapshot');
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  test('in isolated subnets, which come after the existing ones', () => {
+    const group = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0] as {
+      Properties: { SubnetIds: { Ref: string }[] };
+    };
+    const ids = group.Properties.SubnetIds.map((r) => r.Ref);
+    assert.equal(ids.length, 2);
+    for (const id of ids) {
+      const subnet = resources[id]!.Properties as { Tags: { Key: string; Value: string }[] };
+      assert.ok(
+        subnet.Tags.some((t) => t.Key === 'aws-cdk:subnet-type' && t.Value === 'Isolated'),
+        id,
+      );
+      // No route to a NAT or internet gateway from the data subnets.
+      const routes = Object.values(resources).filter(
+        (r) =>
+          r.Type === 'AWS::EC2::Route' &&
+          JSON.stringify(r.Properties.RouteTableId).includes(id.replace(/Subnet[0-9A-F]{8}$/, '')),
+      );
+      assert.deepEqual(routes, [], `${id}: no routes out`);
+    }
+    // Turning the event log on must not renumber the subnets a deployment already has.
+    const cidrs = (tpl: Template) =>
+      Object.fromEntries(
+        Object.entries(tpl.findResources('AWS::EC2::Subnet')).map(([id, r]) => [
+          id,
+          (r as { Properties: { CidrBlock: string } }).Properties.CidrBlock,
+        ]),
+      );
+    const without = cidrs(Template.fromStack(build().stack));
+    const withLog = cidrs(template);
+    for (const [id, cidr] of Object.entries(without)) assert.equal(withLog[id], cidr, `${id} keeps ${cidr}`);
+  });
+
+  test('5432 only from the gateway and worker task security groups, nothing else inbound', () => {
+    const rules = ingressTo(template, /^hookgate event log/);
+    assert.deepEqual(rules, ingressTo(template, /^hookgate event log/, POSTGRES_PORT), 'no other port');
+    const sources = rules.map((r) => {
+      assert.equal(r.CidrIp, undefined, 'no CIDR rule');
+      assert.equal(r.FromPort, POSTGRES_PORT);
+      assert.equal(r.ToPort, POSTGRES_PORT);
+      return (r.SourceSecurityGroupId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    });
+    assert.equal(sources.length, 2);
+    assert.match(sources.sort().join(' '), /^GatewaySg\w+ WorkerSg\w+$/);
+    // The instance uses that group and no other.
+    const dbSg = (db as { Properties: { VPCSecurityGroups: { 'Fn::GetAtt': [string] }[] } }).Properties
+      .VPCSecurityGroups;
+    assert.equal(dbSg.length, 1);
+    assert.match(dbSg[0]!['Fn::GetAtt'][0], /^EventLogDbSg/);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^hookgate event log'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })], // CDK's "no egress"
+    });
+  });
+
+  test('credentials: generated into Secrets Manager, URL-safe, attached to the instance', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({
+        SecretStringTemplate: JSON.stringify({ username: EVENT_LOG_DB }),
+        GenerateStringKey: 'password',
+        ExcludeCharacters: Match.stringLikeRegexp('@'),
+      }),
+    });
+    const secret = Object.values(template.findResources('AWS::SecretsManager::Secret')).find((r) =>
+      JSON.stringify(r).includes('"GenerateStringKey":"password"'),
+    ) as { Properties: { GenerateSecretString: { ExcludeCharacters: string } } };
+    // Everything but letters and digits: the config puts the password into the URL as is.
+    const excluded = new Set(secret.Properties.GenerateSecretString.ExcludeCharacters);
+    for (let c = 32; c < 127; c++) {
+      const ch = String.fromCharCode(c);
+      assert.equal(excluded.has(ch), !/[A-Za-z0-9]/.test(ch), `${JSON.stringify(ch)}`);
+    }
+    template.hasResourceProperties('AWS::SecretsManager::SecretTargetAttachment', {
+      TargetType: 'AWS::RDS::DBInstance',
+      TargetId: { Ref: dbId },
+    });
+    // The master password is a dynamic reference into that secret, never a literal.
+    assert.match(
+      JSON.stringify((db as { Properties: { MasterUserPassword: unknown } }).Properties.MasterUserPassword),
+      /resolve:secretsmanager:.*:SecretString:password::/,
+    );
+  });
+
+  test('tasks: PG* host, port, user, database as env, PGPASSWORD from the secret', () => {
+    const { serve, worker } = containers(template);
+    for (const c of [serve, worker]) {
+      const env = Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
+      assert.equal(env.PGUSER, EVENT_LOG_DB);
+      assert.equal(env.PGDATABASE, EVENT_LOG_DB);
+      assert.deepEqual(env.PGHOST, { 'Fn::GetAtt': [dbId, 'Endpoint.Address'] });
+      assert.deepEqual(env.PGPORT, { 'Fn::GetAtt': [dbId, 'Endpoint.Port'] });
+      assert.equal(env.PGPASSWORD, undefined, 'the password is no plain variable');
+      const pw = (c.Secrets ?? []).find((s) => s.Name === 'PGPASSWORD');
+      assert.ok(pw, 'PGPASSWORD is an ECS secret');
+      assert.match(JSON.stringify(pw.ValueFrom), /EventLogDbSecret.*:password::/);
+      assert.deepEqual(unsetVariables('deploy/aws-cdk/hookgate.ecs.eventlog.yaml', c), []);
+    }
+    // Both execution roles may read that secret (ECS fetches it at task start).
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .map((p) => p as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } } })
+      .filter((p) =>
+        p.Properties.PolicyDocument.Statement.some((st) => {
+          const text = JSON.stringify(st);
+          return text.includes('secretsmanager:GetSecretValue') && /"Ref":"EventLogDbSecret/.test(text);
+        }),
+      )
+      .flatMap((p) => p.Properties.Roles.map((r) => r.Ref))
+      .sort();
+    assert.deepEqual(
+      readers.map((r) => r.replace(/[0-9A-F]{8}$/, '')),
+      ['GatewayTaskExecutionRole', 'WorkerTaskExecutionRole'],
+    );
+  });
+
+  test('the image bakes the config with the eventLog section', () => {
+    const assets = JSON.parse(readFileSync(join(assembly.directory, 'Hookgate.assets.json'), 'utf8')) as {
+      dockerImages: Record<string, { source: { dockerBuildArgs?: Record<string, string> } }>;
+    };
+    const [image] = Object.values(assets.dockerImages);
+    assert.equal(
+      image?.source.dockerBuildArgs?.HOOKGATE_CONFIG_SRC,
+      'deploy/aws-cdk/hookgate.ecs.eventlog.yaml',
+    );
+  });
+
+  test('single-AZ on request, still without an unacknowledged finding', () => {
+    const single = build({ eventLog: true, eventLogMultiAz: 'false', eventLogInstanceType: 't4g.micro' });
+    const singleAssembly = single.app.synth();
+    assert.deepEqual(nagViolations(singleAssembly), []);
+    Template.fromStack(single.stack).hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: false,
+      DBInstanceClass: 'db.t4g.micro',
+    });
+  });
+
+  test('the database and the config that uses it go together', () => {
+    assert.throws(
+      () => build({ eventLog: 'true', configFile: 'deploy/aws-cdk/hookgate.ecs.yaml' }),
+      /context eventLog: the baked config deploy\/aws-cdk\/hookgate\.ecs\.yaml has no eventLog section/,
+    );
+    assert.throws(
+      () => build({ configFile: 'deploy/aws-cdk/hookgate.ecs.eventlog.yaml' }),
+      /has an eventLog section; deploy it with -c eventLog=true/,
+    );
+    assert.throws(() => build({ eventLog: 'yes' }), /context eventLog: "yes" is not true or false/);
   });
 });
 
