@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'INTERNAL',
   'UPSTREAM_UNAVAILABLE',
   'STORE_UNAVAILABLE',
+  'EVENT_LOG_UNAVAILABLE',
   'NOT_READY',
   'UPSTREAM_TIMEOUT',
   'DASHBOARD_READ_ONLY',
@@ -108,6 +109,10 @@ export const errors = {
   destinationNotFound: (name: string) =>
     createError('DESTINATION_NOT_FOUND', `No destination "${name}" is configured.`, 404),
   invalidCursor: () => createError('INVALID_CURSOR', 'The cursor is not one this API returned.', 400),
+  eventLogUnreachable: () =>
+    createError('EVENT_LOG_UNAVAILABLE', 'The event log (PostgreSQL) is not reachable; retry later.', 503, {
+      'retry-after': '5',
+    }),
   redisUnreachable: () =>
     createError('STORE_UNAVAILABLE', 'Redis is not reachable; retry later.', 503, { 'retry-after': '5' }),
 } as const;

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createDeadLetterStore } from '../dead-letter/store.js';
-import { createEventHistory } from '../events/history.js';
+import { createEventHistory } from '../events/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { openStore, type Store } from '../queue/delivery-queues.js';
+import { openEventLog } from '../event-log/open.js';
 import { buildAdmin } from './app.js';
 
 export interface AdminDeps {
@@ -36,6 +37,14 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
   }
   const ownQueues = !deps.queues;
   const queues = deps.queues ?? openStore(config, 'enqueue');
+  // With `eventLog`: history and dead letters come from PostgreSQL too; the schema is
+  // made or migrated now, without holding up the start (PostgreSQL may be away).
+  const eventLog = openEventLog(config);
+  eventLog
+    ?.ready()
+    .catch((err: unknown) =>
+      logger.warn({ err: String(err) }, 'event log: migrating the schema failed; retrying on the next read'),
+    );
   let app: FastifyInstance;
   try {
     app = await buildAdmin({
@@ -43,12 +52,13 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
       logger,
       metrics,
       queues,
-      deadLetters: createDeadLetterStore(queues, config),
-      events: createEventHistory(queues, config),
+      deadLetters: createDeadLetterStore(queues, config, eventLog),
+      events: createEventHistory(queues, config, eventLog),
     });
     await app.listen({ host: config.admin.host, port: deps.port ?? config.admin.port });
   } catch (err) {
     if (ownQueues) await queues.close();
+    await eventLog?.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `admin port ${config.admin.host}:${deps.port ?? config.admin.port} is already in use ` +
@@ -78,6 +88,7 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
         } finally {
           clearTimeout(force);
           if (ownQueues) await queues.close();
+          await eventLog?.close();
         }
       })()),
   };

@@ -12,7 +12,7 @@ import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
 import { attemptsTable, printJson, table, write } from './output.js';
 import { asUsage, cursorUsage, moreHint, parseLimit } from './paging.js';
-import { createEventHistory } from '../events/history.js';
+import { createEventHistory } from '../events/index.js';
 import { withQueues } from './queues.js';
 import { UsageError } from './usage.js';
 
@@ -85,7 +85,7 @@ function reportBulk(result: BulkResult, verb: string, json?: boolean): void {
 async function store<T>(options: FilterOptions, fn: (s: DeadLetterStore) => Promise<T>): Promise<T> {
   return withQueues(
     options,
-    ({ config, queues }) => fn(createDeadLetterStore(queues, config)),
+    ({ config, queues, log }) => fn(createDeadLetterStore(queues, config, log)),
     (config) => checkNames(config, options),
   );
 }
@@ -137,12 +137,12 @@ export function registerDlqCommands(program: Command): void {
     .argument('<id>')
     .option('--json', 'JSON for scripts')
     .action(async (id: string, options: { config?: string; json?: boolean }) => {
-      const d = await withQueues(options, async ({ config, queues }) => {
-        const dead = createDeadLetterStore(queues, config);
+      const d = await withQueues(options, async ({ config, queues, log }) => {
+        const dead = createDeadLetterStore(queues, config, log);
         const found = await dead.get(id);
         if (found || id.includes('~')) return found;
         // An event id or a provider's id: that event's dead letter, when it has exactly one.
-        const event = await createEventHistory(queues, config).get(id);
+        const event = await createEventHistory(queues, config, log).get(id);
         if (!event) return undefined;
         const letters = event.deliveries.filter((x) => x.status === 'failed').map((x) => x.id);
         if (letters.length === 1) return dead.get(letters[0]!);

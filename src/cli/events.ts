@@ -8,7 +8,7 @@ import {
   type EventDetail,
   type EventQuery,
   type EventStatus,
-} from '../events/history.js';
+} from '../events/index.js';
 import { parseSince, parseUntil } from './dlq.js';
 import { checkNames } from './names.js';
 import { withConfigOption } from './options.js';
@@ -68,8 +68,8 @@ export function registerEventsCommands(program: Command): void {
     .argument('<eventId>')
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; json?: boolean }) => {
-      const e = await withQueues(options, ({ config, queues }) =>
-        createEventHistory(queues, config).get(eventId),
+      const e = await withQueues(options, ({ config, queues, log }) =>
+        createEventHistory(queues, config, log).get(eventId),
       );
       if (!e) {
         // A delivery id (what `dlq list` shows) names its event before the `~`.
@@ -88,8 +88,8 @@ export function registerEventsCommands(program: Command): void {
     .option('--destination <name>', 'only this destination')
     .option('--json', 'JSON for scripts')
     .action(async (eventId: string, options: { config?: string; destination?: string; json?: boolean }) => {
-      const result = await withQueues(options, ({ config, queues }) =>
-        createEventHistory(queues, config)
+      const result = await withQueues(options, ({ config, queues, log }) =>
+        createEventHistory(queues, config, log)
           .replay(eventId, options.destination ? { destination: options.destination } : {})
           .catch((err: unknown) => {
             if (err instanceof UnknownDestinationError) throw new UsageError(`--destination: ${err.message}`);
@@ -130,8 +130,8 @@ export function registerEventsCommands(program: Command): void {
       };
       const page = await withQueues(
         options,
-        ({ config, queues }) =>
-          createEventHistory(queues, config).list(query).catch(cursorUsage('events list')),
+        ({ config, queues, log }) =>
+          createEventHistory(queues, config, log).list(query).catch(cursorUsage('events list')),
         (config) => checkNames(config, options),
       );
       if (options.json) return printJson(page);

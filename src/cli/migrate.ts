@@ -5,20 +5,38 @@ import { printJson, write } from './output.js';
 import { withQueues } from './queues.js';
 
 /**
- * `hookgate migrate`: brings Redis to this version's layout (workers also do it at
- * start): what an install of the previous layout left (events not yet routed,
- * deliveries waiting or retrying, dead letters) moves to the intake and the
- * destination queues.
+ * `hookgate migrate`: creates or migrates the event log's schema (SPEC §8; `serve`
+ * and workers also do it at start, under an advisory lock, so any number may start
+ * at once), and brings Redis to this version's layout: what an install of the
+ * previous layout left (events not yet routed, deliveries waiting or retrying, dead
+ * letters) moves to the intake and the destination queues.
  */
 export function registerMigrateCommand(program: Command): void {
   withConfigOption(program.command('migrate'))
     .description(
-      "move what the previous version's Redis layout left into this one (workers do it at start too)",
+      "create or migrate the event log schema (eventLog), and move what the previous version's Redis layout left into this one (done at start too)",
     )
     .option('--json', 'JSON for scripts')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const result = await withQueues(options, ({ config, queues }) => drainLegacyLayout(queues, config));
+      const result = await withQueues(options, async ({ config, queues, log }) => {
+        const schema = log ? await log.migrate() : undefined;
+        const moved = await drainLegacyLayout(queues, config);
+        return {
+          ...moved,
+          ...(schema && log
+            ? { eventLog: { schema: log.schema, version: schema.version, applied: schema.applied } }
+            : {}),
+        };
+      });
       if (options.json) return printJson(result);
+      if (result.eventLog) {
+        const { schema, version, applied } = result.eventLog;
+        write(
+          applied.length
+            ? `event log schema "${schema}": migrated to version ${version} (applied ${applied.join(', ')})`
+            : `event log schema "${schema}": up to date (version ${version})`,
+        );
+      }
       write(
         `moved ${result.events} events to route, ${result.deliveries} deliveries, ${result.deadLetters} dead letters`,
       );

@@ -28,15 +28,23 @@ export const DESCRIPTIONS: Record<string, string> = {
   'admin.dashboard': 'The bull-board queue dashboard at /admin/queues.',
   'admin.dashboard.readOnly':
     'true (default): look, do not touch. false enables its retry, clean, empty and obliterate, which bypass the attempt history and can wipe the dead-letter store.',
+  eventLog:
+    'Optional event log on PostgreSQL: weeks of searchable history, written by the workers; Redis keeps only work in flight and dedupe keys.',
+  'eventLog.postgres': 'The PostgreSQL of the event log (13+; the pg_trgm extension makes text search fast).',
+  'eventLog.postgres.url':
+    'postgres://user:password@host:5432/database; TLS with ?sslmode=require (or verify-full). The password is masked by config check.',
+  'eventLog.postgres.schema':
+    'Schema of hookgate’s tables (default hookgate), created and migrated by hookgate at start and by hookgate migrate.',
+  'eventLog.postgres.pool': 'Connections per process (default 4).',
   redis: 'Where events and deliveries are stored (Redis 6.2+ with persistence, noeviction).',
   'redis.url': 'redis:// or rediss:// (TLS) URL, with the password if any. Default redis://127.0.0.1:6379.',
   'redis.prefix':
     'Prefix of every key hookgate writes (default hookgate); with redis.cluster it needs a {hash tag}, e.g. "{hookgate}".',
   'redis.cluster': 'Redis Cluster instead of redis.url: the seed nodes to learn the cluster from.',
   'redis.cluster.nodes': 'Seed node URLs (redis:// or rediss://, a password in one applies to every node).',
-  retention: 'How long things are kept in Redis.',
+  retention: 'How long history is kept: in Redis, or in the event log when eventLog is set.',
   'retention.events':
-    'Accepted events, and the window in which a repeated dedupe key is a duplicate. Default 3d.',
+    'Accepted events and their deliveries (in the event log when eventLog is set; Redis then keeps only events with a delivery not final). Default 3d.',
   'retention.deadLetters': 'Dead letters, before they are removed unreplayed. Default 14d.',
   'retention.dedupe':
     "How long a provider's event id is remembered: a re-send within it is a duplicate. Default 3d (Stripe retries for 3 days).",

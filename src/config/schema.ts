@@ -148,6 +148,26 @@ const worker = z.strictObject({
   adminPort: int().min(0).max(65535).default(9091),
 });
 
+/**
+ * The event log (SPEC §8): every accepted event, delivery and attempt written to
+ * PostgreSQL by the workers, kept `retention.events`; Redis then holds only the
+ * work in flight and the dedupe keys.
+ */
+const eventLog = z.strictObject({
+  postgres: z.strictObject({
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL (TLS: ?sslmode=require)'),
+    /** Schema of hookgate's tables, created and migrated by hookgate (several installs can share a database). */
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ (a PostgreSQL identifier)')
+      .default('hookgate'),
+    /** Connections per process. */
+    pool: int().min(1).max(100).default(4),
+  }),
+});
+
 const route = z.strictObject({
   to: z.string().min(1),
   filter: z.record(z.string(), z.unknown()).optional(),
@@ -235,6 +255,7 @@ const buildConfigSchema = (verify: typeof verifyOptions, destination: typeof des
       retention: retention.prefault({}),
       defaults: defaults.prefault({}),
       worker: worker.prefault({}),
+      eventLog: eventLog.optional(),
       logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       sources: z
         .record(z.string().regex(NAME, 'source names use letters, digits, _ . -'), sourceSchema(verify))

@@ -3,10 +3,11 @@ import type { Config } from '../config/schema.js';
 import { InvalidCursorError } from '../errors.js';
 import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
 import type { Store } from '../queue/delivery-queues.js';
-import { writeDeliveryStatus } from '../queue/event-status.js';
+import { markPending, writeDeliveryStatus } from '../queue/event-status.js';
+import type { EventLog } from '../event-log/log.js';
 import { parseDeliveryId } from '../queue/ids.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
-import { decodeStored } from '../queue/stored-event.js';
+import { decodeStored, encodeRouted } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
 
 /**
@@ -107,7 +108,13 @@ function before(a: Cursor, b: Cursor): boolean {
   return a.score > b.score || (a.score === b.score && a.id > b.id);
 }
 
-export function createDeadLetterStore(store: Store, config: Config): DeadLetterStore {
+/**
+ * With an event log, a dead letter's job stays in its destination's failed set for
+ * `retention.deadLetters` (it is small: ids and attempts), while the event's record
+ * may live only in the log: it is read from there, and put back into Redis for a
+ * replay.
+ */
+export function createDeadLetterStore(store: Store, config: Config, log?: EventLog): DeadLetterStore {
   const keep = Math.max(config.retention.events, config.retention.deadLetters);
   const failedKey = (destination: string) => store.queue(destination).keys.failed!;
 
@@ -226,6 +233,10 @@ export function createDeadLetterStore(store: Store, config: Config): DeadLetterS
         attempts: [...(job.data.prior ?? []), ...parseAttempts(logs)],
       };
       if (value) out.envelope = decodeStored(value).record;
+      else if (log) {
+        const logged = await log.get(job.data.eventId);
+        if (logged) out.envelope = logged.envelope;
+      }
       return out;
     },
 
@@ -250,6 +261,18 @@ export function createDeadLetterStore(store: Store, config: Config): DeadLetterS
         // Attempt numbers count on from the attempts the dead letter already made.
         const made = (data.base ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
         const { dead: _dead, ...rest } = data;
+        // Redis let go of the event once the log had it: bring the record back first,
+        // marked pending in the same step so the log writer keeps it.
+        let restored = false;
+        if (log && !(await store.redis.exists(store.keys.record(data.eventId)))) {
+          const logged = await log.get(data.eventId);
+          if (logged) {
+            restored = await markPending(store, data.eventId, [data.key], keep, {
+              value: encodeRouted(logged.envelope, {}),
+              statuses: logged.deliveries.map((d) => [d.key, { state: d.state, attempts: d.attempts }]),
+            });
+          }
+        }
         await job.updateData({ ...rest, base: made });
         // BullMQ's retry moves failed -> wait in one script: the dead letter leaves
         // the store only in the same step that re-enqueues it.
@@ -258,6 +281,7 @@ export function createDeadLetterStore(store: Store, config: Config): DeadLetterS
         } catch (err) {
           // Not a dead letter any more (replayed or purged meanwhile): anything else is Redis's, and the caller's to see.
           if ((await store.redis.zscore(failedKey(found.destination), id)) === null) {
+            if (restored) await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keep);
             result.notFound.push(id);
             continue;
           }

@@ -4,17 +4,19 @@ import type { Config } from '../config/schema.js';
 import { InvalidCursorError } from '../errors.js';
 import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
 import type { Store } from '../queue/delivery-queues.js';
-import { parseStatusEntry, writeDeliveryStatus, type DeliveryStatusEntry } from '../queue/event-status.js';
+import { markPending, parseStatusEntry, type DeliveryStatusEntry } from '../queue/event-status.js';
 import { deliveryId, parseDeliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import {
   decodeMarks,
   decodeStored,
+  encodeRouted,
   firstAttempt,
   type CompactMark,
   type Marks,
 } from '../queue/stored-event.js';
+import type { DeliveryOutcome, EventStatus, LogFilter, LogPosition } from '../event-log/types.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRouteTable } from '../record/routes.js';
 
@@ -24,9 +26,7 @@ import { createRouteTable } from '../record/routes.js';
  * small entry per event), each event's stored record carries its first attempts,
  * and deliveries that went to a destination queue are read from their job.
  */
-export type EventStatus = 'pending' | 'delivered' | 'failed' | 'unrouted';
-export const EVENT_STATUSES: readonly EventStatus[] = ['pending', 'delivered', 'failed', 'unrouted'];
-export type DeliveryOutcome = 'pending' | 'delivered' | 'failed';
+export { EVENT_STATUSES, type EventStatus, type DeliveryOutcome } from '../event-log/types.js';
 
 export interface DeliveryStatus {
   /** `<eventId>~<destination>` (replays: `~<replayId>` after it); a dead letter has this id. */
@@ -168,7 +168,29 @@ function fieldsOf(fields: string[]): Record<string, string> {
   return out;
 }
 
-export function createEventHistory(store: Store, config: Config): EventHistory {
+/** What the logged history and the log writer need of the Redis side besides `EventHistory`. */
+export interface RedisHistory extends EventHistory {
+  /** Each event as Redis holds it now (undefined: Redis has no record of it). */
+  current(ids: readonly string[]): Promise<(EventDetail | undefined)[]>;
+  /**
+   * Events Redis holds that the log may not have yet, matching `filter`, older than
+   * `after`, newest first, at most `limit + 1`; `seen`: every event looked at (its
+   * Redis state is newer than the log's).
+   */
+  unlogged(
+    filter: LogFilter,
+    after: LogPosition | undefined,
+    limit: number,
+  ): Promise<{ items: EventSummary[]; seen: Set<string> }>;
+  /** Replays an event Redis let go of, putting it back from the log first. */
+  replayRestored(event: EventDetail, options: { destination?: string }): Promise<ReplayResult>;
+}
+
+/** Events in each of the intake and log streams that a list looks at besides the log. */
+const MAX_UNLOGGED = 5000;
+
+/** The history as Redis holds it (the whole of it without an event log). */
+export function createRedisHistory(store: Store, config: Config): RedisHistory {
   const routes = createRouteTable(config);
   const { redis, keys } = store;
 
@@ -204,6 +226,12 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
       out.attempts = entry.attempts ?? [];
       return out;
     }
+    // Brought back from the event log for a replay: the log's attempts, unless the job says more.
+    if (entry?.attempts) {
+      out.attempts = entry.attempts;
+      const last = entry.attempts[entry.attempts.length - 1];
+      if (last?.error) out.error = last.error;
+    }
     if (mark?.[0] === 'd' && !entry) {
       out.attempts = [firstAttempt(mark)];
       return out;
@@ -212,6 +240,11 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
     const queue = store.queue(destination);
     const job = await Job.fromId<DeliveryJobData>(queue, id);
     if (!job) return out;
+    if (entry?.attempts && entry.state !== 'pending') {
+      // Restored from the log: the dead letter's job (if still kept) only adds its queue state.
+      out.queueState = await job.getState();
+      return out;
+    }
     const [state, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, -1, true)]);
     out.queueState = state;
     out.attempts = [...(job.data.prior ?? []), ...parseAttempts(logs)];
@@ -254,14 +287,14 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
     return { ...summary, envelope: record, deliveries };
   }
 
-  return {
-    async get(idOrKey) {
+  const history: Omit<RedisHistory, 'replayRestored'> = {
+    async get(idOrKey: string) {
       await store.ready();
       const id = await resolveId(idOrKey);
       return id ? detail(id) : undefined;
     },
 
-    async list(query = {}) {
+    async list(query: EventQuery = {}) {
       await store.ready();
       const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
       let end = query.cursor !== undefined ? `(${decodeEventCursor(query.cursor)}` : '+';
@@ -331,39 +364,125 @@ export function createEventHistory(store: Store, config: Config): EventHistory {
       }
     },
 
-    async replay(eventId, options = {}) {
-      await store.ready();
-      const event = await detail(eventId);
-      if (!event) throw new EventNotFoundError(eventId);
-      let destinations: string[];
-      if (options.destination !== undefined) {
-        if (!config.destinations[options.destination]) throw new UnknownDestinationError(options.destination);
-        destinations = [options.destination];
-      } else {
-        destinations = routes.match(event.envelope) ?? [];
+    replay: (eventId, options = {}) => replayEvent(eventId, options),
+
+    current: (ids) => Promise.all(ids.map((id) => detail(id))),
+
+    async unlogged(filter, after, limit) {
+      // Events Redis has that the log may not: not settled yet (intake) or settled
+      // and not yet written (log stream). Both are short while the log keeps up.
+      const found = new Map<string, { id: string; at: number; f: Record<string, string> }>();
+      for (const stream of [keys.intake, keys.log]) {
+        const entries = (await redis.xrevrange(stream, '+', '-', 'COUNT', MAX_UNLOGGED)) as [
+          string,
+          string[],
+        ][];
+        for (const [streamId, raw] of entries) {
+          const f = fieldsOf(raw);
+          if (!f.i || found.has(f.i)) continue;
+          found.set(f.i, { id: f.i, at: receivedAt(f.i, streamId), f });
+        }
       }
-      const replayId = `replay-${ulid()}`;
-      const keep = Math.max(config.retention.events, config.retention.deadLetters);
-      const ids: string[] = [];
-      for (const destination of destinations) {
-        const key = `${destination}~${replayId}`;
-        const base = event.deliveries
-          .filter((d) => d.destination === destination)
-          .reduce((n, d) => n + d.attempts.length, 0);
-        await writeDeliveryStatus(store, eventId, key, { state: 'pending' }, keep);
-        const id = await addDelivery(store, config, {
-          eventId,
-          source: event.source,
-          destination,
-          key,
-          base,
-          replayOf: deliveryId(eventId, destination),
-        });
-        ids.push(id);
+      const candidates = [...found.values()]
+        .filter(({ id, at, f }) => {
+          if (filter.since !== undefined && at < filter.since) return false;
+          if (filter.until !== undefined && at >= filter.until) return false;
+          if (after && (at > after.receivedAt || (at === after.receivedAt && id >= after.id))) return false;
+          // Log-stream entries of a later status change carry only the id.
+          if (filter.source !== undefined && f.s !== undefined && f.s !== filter.source) return false;
+          if (filter.type !== undefined && f.s !== undefined && f.t !== filter.type) return false;
+          return true;
+        })
+        .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const items: EventSummary[] = [];
+      const seen = new Set<string>();
+      const q = filter.q?.toLowerCase();
+      for (let i = 0; i < candidates.length && items.length <= limit; i += 100) {
+        const details = await Promise.all(candidates.slice(i, i + 100).map((c) => detail(c.id)));
+        for (const d of details) {
+          if (!d) continue;
+          seen.add(d.id);
+          if (filter.source !== undefined && d.source !== filter.source) continue;
+          if (filter.type !== undefined && d.type !== filter.type) continue;
+          if (filter.status !== undefined && d.status !== filter.status) continue;
+          if (
+            q &&
+            !(
+              d.id.toLowerCase() === q ||
+              d.dedupeKey?.toLowerCase() === q ||
+              (d.envelope.requestPayload.body ?? '').toLowerCase().includes(q)
+            )
+          )
+            continue;
+          const { envelope: _e, deliveries: _d, ...summary } = d;
+          items.push(summary);
+        }
       }
-      return { eventId, deliveries: ids };
+      return { items: items.slice(0, limit + 1), seen };
     },
   };
+
+  /**
+   * Delivers the event again. `restore`: the event as the log has it, for an event
+   * Redis let go of; it is put back (with its deliveries' history) in the same
+   * script that marks the new deliveries pending, so the log writer cannot let go
+   * of it again in between.
+   */
+  async function replayEvent(
+    eventId: string,
+    options: { destination?: string },
+    restore?: EventDetail,
+  ): Promise<ReplayResult> {
+    await store.ready();
+    const event = restore ?? (await detail(eventId));
+    if (!event) throw new EventNotFoundError(eventId);
+    let destinations: string[];
+    if (options.destination !== undefined) {
+      if (!config.destinations[options.destination]) throw new UnknownDestinationError(options.destination);
+      destinations = [options.destination];
+    } else {
+      destinations = routes.match(event.envelope) ?? [];
+    }
+    const replayId = `replay-${ulid()}`;
+    const keep = Math.max(config.retention.events, config.retention.deadLetters);
+    const planned = destinations.map((destination) => ({
+      destination,
+      key: `${destination}~${replayId}`,
+      base: event.deliveries
+        .filter((d) => d.destination === destination)
+        .reduce((n, d) => n + d.attempts.length, 0),
+    }));
+    const ok = await markPending(
+      store,
+      eventId,
+      planned.map((p) => p.key),
+      keep,
+      restore && {
+        value: encodeRouted(restore.envelope, {}),
+        statuses: restore.deliveries.map((d) => {
+          const parsed = parseDeliveryId(d.id);
+          const key = parsed?.replayId ? `${parsed.destination}~${parsed.replayId}` : d.destination;
+          return [key, { state: d.status, attempts: d.attempts }];
+        }),
+      },
+    );
+    if (!ok) throw new EventNotFoundError(eventId);
+    const ids: string[] = [];
+    for (const p of planned) {
+      const id = await addDelivery(store, config, {
+        eventId,
+        source: event.source,
+        destination: p.destination,
+        key: p.key,
+        base: p.base,
+        replayOf: deliveryId(eventId, p.destination),
+      });
+      ids.push(id);
+    }
+    return { eventId, deliveries: ids };
+  }
+
+  return { ...history, replayRestored: (event, options) => replayEvent(event.id, options, event) };
 }
 
 export { parseDeliveryId };

@@ -18,6 +18,8 @@ export interface Metrics {
   /** 1 for each destination's current state (`active`, `paused`, `suspended`), 0 for the others. */
   destinationState: Gauge<'destination' | 'state'>;
   deliveriesWaiting: Gauge<'destination'>;
+  /** With an event log: age of the oldest state change not yet written to PostgreSQL (0: caught up). */
+  eventLogLag: Gauge;
   /** Events acknowledged with `ack: immediate` or proxied with `record: after-response` whose write failed or overflowed. */
   recordsLost: Counter<'source' | 'reason'>;
 }
@@ -83,6 +85,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       help: 'Deliveries in a destination queue waiting for an attempt (waiting, delayed, paused)',
       labelNames: ['destination'],
       registers,
+    }),
+    eventLogLag: new Gauge({
+      name: 'hookgate_event_log_lag_seconds',
+      help: 'With an event log: how long the oldest event state not yet in PostgreSQL has waited (0: caught up)',
+      registers: [],
     }),
     recordsLost: new Counter({
       name: 'hookgate_records_lost_total',

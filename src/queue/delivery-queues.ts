@@ -20,6 +20,12 @@ export interface Store {
   readonly redis: RedisConnection;
   readonly keys: EventKeys;
   readonly controls: ControlKeys;
+  /**
+   * An event log is configured (`eventLog`): every settled state is also added to
+   * `keys.log` for the log writer, and Redis lets go of an event once the log has it
+   * and its deliveries are final.
+   */
+  readonly logged: boolean;
   /** The queue of a destination (configured or not: old dead letters stay readable). */
   queue(destination: string): Queue<DeliveryJobData>;
   /** Destinations that have a queue: the configured ones plus any found in Redis. */
@@ -60,6 +66,7 @@ export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Sto
     redis,
     keys: eventKeys(prefix),
     controls: controlKeys(prefix),
+    logged: config.eventLog !== undefined,
     queue,
     async destinations() {
       const found = new Set(Object.keys(config.destinations));

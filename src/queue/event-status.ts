@@ -22,7 +22,7 @@ export function parseStatusEntry(text: string): DeliveryStatusEntry | undefined 
 }
 
 /**
- * Writes a delivery's status. `keepMs`: how long the event's status (and, for a dead
+ * Writes a delivery's status (and, with an event log, tells the log writer). `keepMs`: how long the event's status (and, for a dead
  * letter, its record, which the dead letter reads) must stay at least.
  */
 export async function writeDeliveryStatus(
@@ -40,5 +40,73 @@ export async function writeDeliveryStatus(
     const record = store.keys.record(eventId);
     pipe.pexpire(record, keepMs, 'GT');
   }
+  // The log writer reads the event's whole state again when it takes this entry.
+  if (store.logged) pipe.xadd(store.keys.log, '*', 'i', eventId);
   await pipe.exec();
+}
+
+/**
+ * Marks deliveries pending (a replay) and, for an event Redis let go of once the
+ * event log had it, first puts back its record and its deliveries' history, in one
+ * script: the log writer lets go of an event only while none of its deliveries is
+ * pending, so it cannot take the record away again before the new jobs run.
+ * Returns false when there is no record (and none was given).
+ * KEYS: record, status, log stream. ARGV: keep ms, record or '', logged, event id,
+ * n restored, n × (key, entry) restored (an entry Redis has is kept), then (key, entry) pending.
+ */
+const MARK_PENDING = `
+if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[5])
+local i = 6
+for _ = 1, n do
+  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i < #ARGV do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1], 'GT')
+redis.call('PEXPIRE', KEYS[2], ARGV[1], 'GT')
+redis.call('PEXPIRE', KEYS[2], ARGV[1], 'NX')
+if ARGV[3] == '1' then redis.call('XADD', KEYS[3], '*', 'i', ARGV[4]) end
+return 1`;
+
+type MarkCommands = { hgMarkPending(...args: (string | number | Buffer)[]): Promise<number> };
+
+export interface RestoredEvent {
+  /** The stored-event value to put back (stored-event.ts). */
+  value: Buffer;
+  /** Each earlier delivery's state and attempts, as the log has them. */
+  statuses: [key: string, entry: DeliveryStatusEntry][];
+}
+
+export async function markPending(
+  store: Store,
+  eventId: string,
+  keys: readonly string[],
+  keepMs: number,
+  restore?: RestoredEvent,
+): Promise<boolean> {
+  const redis = store.redis;
+  if (!(redis as unknown as Partial<MarkCommands>).hgMarkPending)
+    redis.defineCommand('hgMarkPending', { numberOfKeys: 3, lua: MARK_PENDING });
+  const pending = JSON.stringify({ state: 'pending' } satisfies DeliveryStatusEntry);
+  const restored = restore?.statuses ?? [];
+  const ok = await (redis as unknown as MarkCommands).hgMarkPending(
+    store.keys.record(eventId),
+    store.keys.status(eventId),
+    store.keys.log,
+    keepMs,
+    restore?.value ?? '',
+    store.logged ? '1' : '0',
+    eventId,
+    restored.length,
+    ...restored.flatMap(([k, e]) => [k, JSON.stringify(e)]),
+    ...keys.flatMap((k) => [k, pending]),
+  );
+  return ok === 1;
 }

@@ -18,6 +18,12 @@ export interface EventKeys {
   status(eventId: string): string;
   /** A provider event id seen within `retention.dedupe` -> the event id it was accepted as. */
   dedupe(source: string, key: string): string;
+  /**
+   * With an event log: stream of events whose state changed and is not yet in
+   * PostgreSQL (`i` id, and at settling `s`/`t`/`k` as on the intake), group `log`.
+   * The log writer removes each entry once PostgreSQL has the state it read.
+   */
+  log: string;
 }
 
 export interface ControlKeys {
@@ -37,6 +43,8 @@ export interface ControlKeys {
 
 /** Group of the intake stream: every worker process is a consumer of it. */
 export const INTAKE_GROUP = 'workers';
+/** Group of the event-log stream: every worker's log writer is a consumer of it. */
+export const LOG_GROUP = 'log';
 
 /**
  * BullMQ queue of one destination: its retries, deliveries waiting (paused, suspended,
@@ -67,6 +75,7 @@ export function eventKeys(prefix: string): EventKeys {
     record: (id) => `${base}:e:${id}`,
     status: (id) => `${base}:s:${id}`,
     dedupe: (source, key) => `${base}:dd:${source}:${dedupePart(key)}`,
+    log: `${base}:log`,
   };
 }
 

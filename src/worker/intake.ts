@@ -38,6 +38,10 @@ export interface IntakeDeps {
 interface Entry {
   streamId: string;
   eventId: string;
+  /** The intake entry's source, type and dedupe key, passed on to the log stream. */
+  source: string;
+  type: string;
+  key: string;
   started: number;
   /** Claimed from a worker that stopped: its attempts may have reached the receivers. */
   reclaimed: boolean;
@@ -48,21 +52,31 @@ interface Entry {
  * event is settled (and leaves the pending list) in the same step. A record that
  * has to outlive `retention.events` (a delivery still retrying, or a dead letter)
  * gets `keep`; otherwise its TTL from the ingress stays. A record that expired
- * meanwhile is not brought back without an expiry.
+ * meanwhile is not brought back without an expiry. With an event log, each settled
+ * event is also added to the log stream in the same step, so none is acknowledged
+ * without the log writer hearing of it.
  */
 const SETTLE = `
-for i = 2, #KEYS do
-  local base = (i - 2) * 3 + 1
-  local keep = tonumber(ARGV[base + 1])
+local logged = ARGV[2] == '1'
+for i = 3, #KEYS do
+  local base = (i - 3) * 7 + 3
+  local keep = tonumber(ARGV[base])
   local ttl = redis.call('PTTL', KEYS[i])
   if keep > 0 then
-    redis.call('SET', KEYS[i], ARGV[base + 2], 'PX', math.max(ttl, keep))
+    redis.call('SET', KEYS[i], ARGV[base + 1], 'PX', math.max(ttl, keep))
   elseif ttl > 0 then
-    redis.call('SET', KEYS[i], ARGV[base + 2], 'PX', ttl)
+    redis.call('SET', KEYS[i], ARGV[base + 1], 'PX', ttl)
   end
-  redis.call('XACK', KEYS[1], ARGV[1], ARGV[base + 3])
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[base + 2])
+  if logged then
+    local entry = {'i', ARGV[base + 3]}
+    if ARGV[base + 4] ~= '' then entry[#entry + 1] = 's'; entry[#entry + 1] = ARGV[base + 4] end
+    if ARGV[base + 5] ~= '' then entry[#entry + 1] = 't'; entry[#entry + 1] = ARGV[base + 5] end
+    if ARGV[base + 6] ~= '' then entry[#entry + 1] = 'k'; entry[#entry + 1] = ARGV[base + 6] end
+    redis.call('XADD', KEYS[2], '*', unpack(entry))
+  end
 end
-return #KEYS - 1`;
+return #KEYS - 2`;
 
 type IntakeCommands = { hgSettle(...args: (string | number | Buffer)[]): Promise<number> };
 
@@ -116,7 +130,9 @@ export class IntakeConsumer {
     const lock = config.worker.lockDuration;
     this.every(Math.max(100, Math.floor(lock / 3)), () => this.keepClaims());
     this.every(Math.max(100, config.worker.stalledInterval), () => this.reclaim());
-    this.every(60_000, () => this.trim());
+    // With an event log the intake keeps only what is not settled yet (the log stream
+    // and then PostgreSQL have the rest): trimmed often. Without, it is the time index.
+    this.every(this.deps.store.logged ? 5_000 : 60_000, () => this.trim());
   }
 
   /** Events routed or being delivered by this worker now. */
@@ -217,7 +233,16 @@ export class IntakeConsumer {
     for (const [streamId, fields] of entries) {
       const eventId = fields ? fieldOf(fields, 'i') : undefined;
       if (!eventId) gone.push(streamId);
-      else if (!this.inFlight.has(streamId)) list.push({ streamId, eventId, started: Date.now(), reclaimed });
+      else if (!this.inFlight.has(streamId))
+        list.push({
+          streamId,
+          eventId,
+          source: fieldOf(fields!, 's') ?? '',
+          type: fieldOf(fields!, 't') ?? '',
+          key: fieldOf(fields!, 'k') ?? '',
+          started: Date.now(),
+          reclaimed,
+        });
     }
     if (gone.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...gone);
     if (!list.length) return;
@@ -367,8 +392,8 @@ export class IntakeConsumer {
     const batch = this.settled.splice(0);
     if (!batch.length) return;
     const { store, logger } = this.deps;
-    const keys: string[] = [store.keys.intake];
-    const args: (string | number | Buffer)[] = [INTAKE_GROUP];
+    const keys: string[] = [store.keys.intake, store.keys.log];
+    const args: (string | number | Buffer)[] = [INTAKE_GROUP, store.logged ? '1' : '0'];
     const acks: string[] = [];
     for (const { entry, value, keep } of batch) {
       if (keep < 0) {
@@ -376,10 +401,10 @@ export class IntakeConsumer {
         continue;
       }
       keys.push(store.keys.record(entry.eventId));
-      args.push(keep, value, entry.streamId);
+      args.push(keep, value, entry.streamId, entry.eventId, entry.source, entry.type, entry.key);
     }
     try {
-      if (keys.length > 1) await this.commands.hgSettle(keys.length, ...keys, ...args);
+      if (keys.length > 2) await this.commands.hgSettle(keys.length, ...keys, ...args);
       if (acks.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...acks);
     } catch (err) {
       logger?.warn(
@@ -429,11 +454,37 @@ export class IntakeConsumer {
     } while (cursor !== '0-0' && !this.closing);
   }
 
-  /** The intake stream is also the time index of events: it keeps `retention.events`. */
+  /**
+   * Without an event log the intake stream is also the time index of events: it keeps
+   * `retention.events`. With one, an entry goes once settled: everything before the
+   * group's oldest pending entry (or, with none pending, its last-read one).
+   */
   private async trim(): Promise<void> {
     const { store, config } = this.deps;
-    await store.redis.xtrim(store.keys.intake, 'MINID', '~', String(Date.now() - config.retention.events));
+    if (!store.logged) {
+      await store.redis.xtrim(store.keys.intake, 'MINID', '~', String(Date.now() - config.retention.events));
+      return;
+    }
+    if (!this.groupReady) return;
+    const groups = (await store.redis.xinfo('GROUPS', store.keys.intake)) as unknown[][];
+    const group = groups.map(fieldMap).find((g) => g.name === INTAKE_GROUP);
+    const lastRead = group?.['last-delivered-id'];
+    if (typeof lastRead !== 'string' || lastRead === '0-0') return;
+    const pending = (await store.redis.xpending(store.keys.intake, INTAKE_GROUP)) as [
+      number,
+      string | null,
+      ...unknown[],
+    ];
+    const oldest = pending[0] > 0 && pending[1] ? pending[1] : lastRead;
+    // Exact, not `~`: a short stream lives in one node, which `~` never trims.
+    await store.redis.xtrim(store.keys.intake, 'MINID', oldest);
   }
+}
+
+function fieldMap(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
 }
 
 function fieldOf(fields: string[], name: string): string | undefined {

@@ -11,6 +11,10 @@ import { createRedis, describeRedisError } from '../queue/connection.js';
 import { concurrencyFor, destinationControls } from '../queue/controls.js';
 import { openStore, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
 import { drainLegacyLayout } from '../queue/legacy.js';
+import { openEventLog } from '../event-log/open.js';
+import type { EventLog } from '../event-log/log.js';
+import { createRedisHistory } from '../events/history.js';
+import { LogWriter } from './log-writer.js';
 import { ControlView } from './control-view.js';
 import { createDestinationWorker } from './destination-worker.js';
 import { IntakeConsumer } from './intake.js';
@@ -31,11 +35,17 @@ export interface WorkerRuntimeOptions {
   /** How often pause and breaker state are re-read (default 500ms). */
   controlsEveryMs?: number;
   random?: () => number;
+  /** The event log to write (default: the configured one, `eventLog`). */
+  eventLog?: EventLog;
+  /** How often the log writer drops expired days (default 10 min; 0 = never). */
+  expireEveryMs?: number;
 }
 
 export interface WorkerRuntime {
   readonly store: Store;
   readonly intake: IntakeConsumer;
+  /** With an event log: this worker's writer of it. */
+  readonly logWriter: LogWriter | undefined;
   /** The BullMQ worker of each configured destination's queue. */
   readonly destinations: ReadonlyMap<string, Worker>;
   /**
@@ -105,6 +115,29 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     onError: warnOnce,
   });
   intake.start();
+  const eventLog = options.eventLog ?? openEventLog(config);
+  const ownLog = !options.eventLog;
+  let logWriter: LogWriter | undefined;
+  if (eventLog) {
+    // Schema made or migrated at start (the writer would on its first batch anyway);
+    // PostgreSQL away holds up nothing but the log.
+    eventLog
+      .ready()
+      .catch((err: unknown) =>
+        warnOnce(err, 'event log: migrating the schema failed; retrying with the next batch'),
+      );
+    logWriter = new LogWriter({
+      config,
+      store,
+      log: eventLog,
+      history: createRedisHistory(store, config),
+      workerId,
+      logger,
+      onError: warnOnce,
+      ...(options.expireEveryMs !== undefined ? { expireEveryMs: options.expireEveryMs } : {}),
+    });
+    logWriter.start();
+  }
   // An install upgraded from the previous layout: move what is left of it (once, by whichever worker gets the lock).
   drainLegacyLayout(store, config, logger).catch((err: unknown) =>
     warnOnce(err, 'could not move jobs of the previous layout; run `hookgate migrate`'),
@@ -129,6 +162,7 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
   return {
     store,
     intake,
+    logWriter,
     destinations,
     close(timeoutMs = config.server.shutdownTimeout) {
       closing ??= (async () => {
@@ -154,6 +188,10 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
           await settleWithin(Promise.allSettled(all.map((w) => w.close(true))), 1000);
         }
         await settleWithin(reporter.stop(), 1000);
+        // After the intake: its last settled events reach the log stream first. What
+        // the writer has not written by then stays pending for another writer.
+        if (logWriter) await logWriter.close(Math.min(2000, timeoutMs));
+        if (eventLog && ownLog) await settleWithin(eventLog.close(), 1000);
         // With Redis gone, closing could wait forever on commands that never complete:
         // give it a moment, then cut the connections regardless.
         await settleWithin(Promise.allSettled([pool.close(), store.close()]), 2000);

@@ -12,6 +12,12 @@ const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as cons
  * so it can run on every scrape as well as on a timer.
  */
 export async function sampleQueueMetrics(store: Store, metrics: Metrics, config: Config): Promise<void> {
+  if (store.logged) {
+    // Registered only with an event log, so an install without one shows no such series.
+    if (!metrics.registry.getSingleMetric('hookgate_event_log_lag_seconds'))
+      metrics.registry.registerMetric(metrics.eventLogLag);
+    metrics.eventLogLag.set(await eventLogLag(store));
+  }
   const destinations = await listDestinations(store, config);
   metrics.queueJobs.reset();
   metrics.deadLetters.reset();
@@ -27,4 +33,11 @@ export async function sampleQueueMetrics(store: Store, metrics: Metrics, config:
     for (const state of DESTINATION_STATES)
       metrics.destinationState.set({ destination: d.name, state }, state === d.state ? 1 : 0);
   });
+}
+
+/** Seconds since the oldest entry of the log stream was added (entries leave once written). */
+export async function eventLogLag(store: Store, now = Date.now()): Promise<number> {
+  const oldest = (await store.redis.xrange(store.keys.log, '-', '+', 'COUNT', 1)) as [string, string[]][];
+  if (!oldest.length) return 0;
+  return Math.max(0, now - Number(oldest[0]![0].split('-')[0])) / 1000;
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { startAdmin } from '../../src/admin/server.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createDeadLetterStore } from '../../src/dead-letter/store.js';
-import { createEventHistory } from '../../src/events/history.js';
+import { createEventHistory } from '../../src/events/index.js';
 import { startIngress } from '../../src/ingress/server.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';

@@ -260,6 +260,28 @@ destinations:
   t.match(text, 'page=2', 'other query parameters are shown');
 });
 
+t.test('eventLog: the PostgreSQL URL is checked, and config check masks its password', async (t) => {
+  const c = parseConfig(
+    `eventLog: { postgres: { url: "postgres://hook:pgSecret42@db.internal:5432/hooks?sslmode=require" } }`,
+    { env: {} },
+  );
+  t.equal(c.eventLog?.postgres.schema, 'hookgate', 'default schema');
+  t.equal(c.eventLog?.postgres.pool, 4, 'default pool');
+  const text = JSON.stringify(maskSecrets(c));
+  t.notMatch(text, 'pgSecret42');
+  t.match(text, 'postgres://hook:********@db.internal:5432/hooks?sslmode=require');
+  t.same(
+    problemsOf(() =>
+      parseConfig(`eventLog: { postgres: { url: "mysql://x@y/z", schema: "Bad-Name" } }`, { env: {} }),
+    ),
+    [
+      'eventLog.postgres.url: must be a postgres:// or postgresql:// URL (TLS: ?sslmode=require)',
+      'eventLog.postgres.schema: lower-case letters, digits and _ (a PostgreSQL identifier)',
+    ],
+    'every problem in one pass',
+  );
+});
+
 t.test('JSON schema describes the input form', async (t) => {
   const schema = configJsonSchema() as { properties: Record<string, unknown> };
   t.ok(schema.properties.sources);

@@ -85,8 +85,8 @@ t.test('the event log config is valid with the task environment', async (t) => {
   > & { eventLog?: { postgres?: { url?: string } } };
   t.equal(
     config.eventLog?.postgres?.url,
-    `postgres://hookgate:${pgEnv.PGPASSWORD}@${pgEnv.PGHOST}:5432/hookgate?sslmode=require`,
-    'the URL composed from PG*, TLS required',
+    `postgres://hookgate:${pgEnv.PGPASSWORD}@${pgEnv.PGHOST}:5432/hookgate?sslmode=require&uselibpqcompat=true`,
+    'the URL composed from PG*, TLS required (encrypted as libpq does it: pg alone would verify against a CA Node lacks)',
   );
   t.equal(config.redis.url, `rediss://:${taskEnv.REDIS_AUTH_TOKEN}@${taskEnv.REDIS_HOST}:6380`);
   t.equal(config.retention.events, 30 * 86_400_000, 'history in PostgreSQL for 30 days (SPEC §8)');

@@ -3,7 +3,7 @@ import t from 'tap';
 import Stripe from 'stripe';
 import { validateConfig } from '../../src/config/load.js';
 import { createDeadLetterStore } from '../../src/dead-letter/store.js';
-import { createEventHistory } from '../../src/events/history.js';
+import { createEventHistory } from '../../src/events/index.js';
 import { openStore } from '../../src/queue/delivery-queues.js';
 import { INTAKE_GROUP } from '../../src/queue/keys.js';
 import type { Envelope } from '../../src/record/envelope.js';

@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { buildIngress } from '../../src/ingress/app.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createEventHistory, type EventDetail } from '../../src/events/history.js';
+import { createEventHistory, type EventDetail } from '../../src/events/index.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
 import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';

@@ -2,13 +2,16 @@ import type { Test } from 'tap';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../../src/dead-letter/store.js';
-import { createEventHistory, type EventHistory } from '../../src/events/history.js';
+import { createEventHistory, type EventHistory } from '../../src/events/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
 import { createEventStore as createIntake, type EventStore as Intake } from '../../src/queue/event-store.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { openEventLog } from '../../src/event-log/open.js';
+import type { EventLog } from '../../src/event-log/log.js';
+import { dropSchema, PG_URL, uniqueSchema } from '../helpers/postgres.js';
 
 /** Small delays and no jitter: a retry schedule a test can sit through. */
 export const FAST_RETRY = { attempts: 3, backoff: 'fixed', delay: '30ms', maxDelay: '1s', jitter: 0 };
@@ -38,8 +41,18 @@ export function testConfig(raw: Record<string, unknown>, label = 'worker'): Conf
   );
 }
 
+/** The same config with an event log in a schema of its own (dropped at teardown by `harness`). */
+export function withEventLog(config: Config, label = 'log'): Config {
+  return {
+    ...config,
+    eventLog: { postgres: { url: PG_URL, schema: uniqueSchema(label), pool: 4 } },
+  };
+}
+
 export interface Harness {
   config: Config;
+  /** With `eventLog` in the config: the log the history and dead letters read. */
+  log: EventLog | undefined;
   queues: Store;
   store: DeadLetterStore;
   events: EventHistory;
@@ -61,17 +74,23 @@ export function harness(t: Test, config: Config): Harness {
   });
   const metrics = createMetrics({ defaults: false });
   const runtimes: WorkerRuntime[] = [];
+  const log = openEventLog(config);
   t.teardown(async () => {
     await Promise.all(runtimes.map((r) => r.close(2000)));
     await queues.close();
     await intake.close();
     await dropPrefix(config.redis.prefix);
+    if (log) {
+      await log.close();
+      await dropSchema(config.eventLog!.postgres.schema);
+    }
   });
   return {
     config,
+    log,
     queues,
-    store: createDeadLetterStore(queues, config),
-    events: createEventHistory(queues, config),
+    store: createDeadLetterStore(queues, config, log),
+    events: createEventHistory(queues, config, log),
     intake,
     metrics,
     async publish(record) {

@@ -1,0 +1,264 @@
+import type { Envelope } from '../record/envelope.js';
+import { migrate, type MigrateResult } from './migrations.js';
+import { dayOf, ensureDays, expire, type ExpireResult } from './partitions.js';
+import { ident, type Sql } from './sql.js';
+import type {
+  EventStatus,
+  LogFilter,
+  LoggedDelivery,
+  LoggedEvent,
+  LoggedSummary,
+  LogPosition,
+} from './types.js';
+
+/**
+ * The event log in PostgreSQL (SPEC §8): the history of every accepted event, its
+ * deliveries and their attempts, for `retention.events`. Workers write it in
+ * batches (worker/log-writer.ts) from what Redis holds; `events`, `dlq`, the admin
+ * API and the console read it. Writes are upserts keyed by event id and delivery
+ * key, so writing the same state twice (at-least-once) changes nothing, and a
+ * state never goes back: a write with fewer attempts than the row has is ignored.
+ */
+export interface EventLog {
+  readonly schema: string;
+  /** Applies the missing migrations (advisory lock: safe from many processes at once). */
+  migrate(): Promise<MigrateResult>;
+  /** Resolves once this process has seen the schema migrated (migrating it if needed). */
+  ready(): Promise<void>;
+  /** Upserts events and their deliveries, in one transaction. */
+  write(events: readonly LoggedEvent[]): Promise<void>;
+  get(id: string): Promise<LoggedEvent | undefined>;
+  /** The newest event with this dedupe key (provider event id). */
+  getByDedupeKey(key: string): Promise<LoggedEvent | undefined>;
+  /** Newest first, strictly older than `after`; `limit + 1` rows are read to tell whether more follow. */
+  list(filter: LogFilter, after: LogPosition | undefined, limit: number): Promise<LoggedSummary[]>;
+  /** Drops expired days and deletes expired rows in bounded batches. */
+  expire(retention: { events: number; deadLetters: number }, now?: number): Promise<ExpireResult>;
+  close(): Promise<void>;
+}
+
+interface EventRow {
+  id: string;
+  received_at: Date;
+  source: string;
+  event_type: string | null;
+  dedupe_key: string | null;
+  status: string;
+}
+
+interface FullRow extends EventRow {
+  record: string | Envelope;
+  body: string | null;
+}
+
+interface DeliveryRow {
+  event_id: string;
+  delivery_key: string;
+  destination: string;
+  state: string;
+  attempts: unknown;
+  error: string | null;
+  replay_of: string | null;
+}
+
+const SUMMARY_COLUMNS = 'id, received_at, source, event_type, dedupe_key, status';
+
+export function createEventLog(sql: Sql, schema: string): EventLog {
+  const s = ident(schema);
+  const days = new Set<number>();
+  let readyOnce: Promise<void> | undefined;
+
+  function summaryOf(row: EventRow): LoggedSummary {
+    const out: LoggedSummary = {
+      id: row.id,
+      receivedAt: new Date(row.received_at).getTime(),
+      source: row.source,
+      status: row.status as EventStatus,
+    };
+    if (row.event_type !== null) out.type = row.event_type;
+    if (row.dedupe_key !== null) out.dedupeKey = row.dedupe_key;
+    return out;
+  }
+
+  async function full(row: FullRow | undefined): Promise<LoggedEvent | undefined> {
+    if (!row) return undefined;
+    const envelope = (typeof row.record === 'string' ? JSON.parse(row.record) : row.record) as Envelope;
+    envelope.requestPayload.body = row.body;
+    const rows = await sql.query<DeliveryRow>(
+      `SELECT event_id, delivery_key, destination, state, attempts, error, replay_of
+         FROM ${s}.deliveries WHERE event_id = $1 AND received_at = $2 ORDER BY delivery_key`,
+      [row.id, row.received_at],
+    );
+    return { ...summaryOf(row), envelope, deliveries: rows.map(deliveryOf) };
+  }
+
+  const log: EventLog = {
+    schema,
+    migrate: () => migrate(sql, schema),
+
+    ready() {
+      readyOnce ??= log.migrate().then(
+        () => undefined,
+        (err: unknown) => {
+          // Not cached: the next call tries again (PostgreSQL may be starting).
+          readyOnce = undefined;
+          throw err;
+        },
+      );
+      return readyOnce;
+    },
+
+    async write(events) {
+      if (!events.length) return;
+      await log.ready();
+      const needed = [...new Set(events.map((e) => dayOf(e.receivedAt)))].filter((d) => !days.has(d));
+      if (needed.length) {
+        await ensureDays(sql, schema, needed);
+        for (const d of needed) days.add(d);
+      }
+      const ev = {
+        id: [] as string[],
+        at: [] as string[],
+        source: [] as string[],
+        type: [] as (string | null)[],
+        key: [] as (string | null)[],
+        status: [] as string[],
+        record: [] as string[],
+        body: [] as (string | null)[],
+      };
+      const dl = {
+        id: [] as string[],
+        at: [] as string[],
+        key: [] as string[],
+        destination: [] as string[],
+        state: [] as string[],
+        attempts: [] as string[],
+        error: [] as (string | null)[],
+        replayOf: [] as (string | null)[],
+      };
+      for (const e of events) {
+        const at = new Date(e.receivedAt).toISOString();
+        ev.id.push(e.id);
+        ev.at.push(at);
+        ev.source.push(e.source);
+        ev.type.push(e.type ?? null);
+        ev.key.push(e.dedupeKey ?? null);
+        ev.status.push(e.status);
+        // The body has its own column (text search); the record keeps its key order (json, not jsonb).
+        const body = e.envelope.requestPayload.body;
+        ev.record.push(
+          JSON.stringify({ ...e.envelope, requestPayload: { ...e.envelope.requestPayload, body: null } }),
+        );
+        ev.body.push(body);
+        for (const d of e.deliveries) {
+          dl.id.push(e.id);
+          dl.at.push(at);
+          dl.key.push(d.key);
+          dl.destination.push(d.destination);
+          dl.state.push(d.state);
+          dl.attempts.push(JSON.stringify(d.attempts));
+          dl.error.push(d.error ?? null);
+          dl.replayOf.push(d.replayOf ?? null);
+        }
+      }
+      await sql.transaction(async (tx) => {
+        // A final status is not taken back by a late write of an earlier one.
+        await tx.query(
+          `INSERT INTO ${s}.events AS e (id, received_at, source, event_type, dedupe_key, status, record, body)
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::text[])
+           ON CONFLICT (id, received_at) DO UPDATE SET status = EXCLUDED.status, logged_at = now()
+             WHERE e.status = 'pending' OR EXCLUDED.status <> 'pending'`,
+          [ev.id, ev.at, ev.source, ev.type, ev.key, ev.status, ev.record, ev.body],
+        );
+        if (!dl.id.length) return;
+        await tx.query(
+          `INSERT INTO ${s}.deliveries AS d (event_id, received_at, delivery_key, destination, state, attempts, error, replay_of)
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
+           ON CONFLICT (event_id, delivery_key, received_at) DO UPDATE
+             SET state = EXCLUDED.state, attempts = EXCLUDED.attempts, error = EXCLUDED.error, updated_at = now()
+             WHERE jsonb_array_length(EXCLUDED.attempts) > jsonb_array_length(d.attempts)
+                OR (jsonb_array_length(EXCLUDED.attempts) = jsonb_array_length(d.attempts)
+                    AND (d.state = 'pending' OR EXCLUDED.state <> 'pending'))`,
+          [dl.id, dl.at, dl.key, dl.destination, dl.state, dl.attempts, dl.error, dl.replayOf],
+        );
+      });
+    },
+
+    async get(id) {
+      await log.ready();
+      const rows = await sql.query<FullRow>(
+        `SELECT ${SUMMARY_COLUMNS}, record, body FROM ${s}.events WHERE id = $1 LIMIT 1`,
+        [id],
+      );
+      return full(rows[0]);
+    },
+
+    async getByDedupeKey(key) {
+      await log.ready();
+      const rows = await sql.query<FullRow>(
+        `SELECT ${SUMMARY_COLUMNS}, record, body FROM ${s}.events WHERE dedupe_key = $1
+          ORDER BY received_at DESC LIMIT 1`,
+        [key],
+      );
+      return full(rows[0]);
+    },
+
+    async list(filter, after, limit) {
+      await log.ready();
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const p = (v: unknown) => {
+        params.push(v);
+        return `$${params.length}`;
+      };
+      if (filter.source !== undefined) where.push(`source = ${p(filter.source)}`);
+      if (filter.type !== undefined) where.push(`event_type = ${p(filter.type)}`);
+      if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
+      if (filter.since !== undefined)
+        where.push(`received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
+      if (filter.until !== undefined)
+        where.push(`received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
+      if (after)
+        where.push(
+          `(received_at, id) < (${p(new Date(after.receivedAt).toISOString())}::timestamptz, ${p(after.id)})`,
+        );
+      if (filter.q !== undefined && filter.q !== '') {
+        const q = p(filter.q);
+        where.push(`(id = ${q} OR dedupe_key = ${q} OR body ILIKE ${p(`%${escapeLike(filter.q)}%`)})`);
+      }
+      const rows = await sql.query<EventRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM ${s}.events
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY received_at DESC, id DESC LIMIT ${p(limit + 1)}`,
+        params,
+      );
+      return rows.map(summaryOf);
+    },
+
+    async expire(retention, now = Date.now()) {
+      await log.ready();
+      return expire(sql, schema, retention, now);
+    },
+
+    close: () => sql.end(),
+  };
+  return log;
+}
+
+function deliveryOf(row: DeliveryRow): LoggedDelivery {
+  const attempts: unknown = typeof row.attempts === 'string' ? JSON.parse(row.attempts) : row.attempts;
+  const out: LoggedDelivery = {
+    key: row.delivery_key,
+    destination: row.destination,
+    state: row.state as LoggedDelivery['state'],
+    attempts: Array.isArray(attempts) ? (attempts as LoggedDelivery['attempts']) : [],
+  };
+  if (row.error !== null) out.error = row.error;
+  if (row.replay_of !== null) out.replayOf = row.replay_of;
+  return out;
+}
+
+/** `%`, `_` and `\` in a search term match themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

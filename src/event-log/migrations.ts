@@ -1,0 +1,145 @@
+import { ident, type Queryable, type Sql } from './sql.js';
+
+/**
+ * The event log's schema, as versioned migrations. hookgate applies what is missing
+ * at start (workers and serve) and on `hookgate migrate`, all in one transaction
+ * under an advisory lock, so many processes starting at once apply each step once
+ * and none sees half a schema. Append new steps; never edit an applied one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(tx: Queryable, schema: string): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events and deliveries, partitioned by day',
+    async up(tx, schema) {
+      const s = ident(schema);
+      // Daily partitions on the receipt time: expiry drops a whole day (no row-by-row
+      // DELETE, no bloat). Every unique key must hold the partition key, hence
+      // (id, received_at); an id alone is found through each day's index.
+      await tx.query(`
+        CREATE TABLE ${s}.events (
+          id          text        NOT NULL,
+          received_at timestamptz NOT NULL,
+          source      text        NOT NULL,
+          event_type  text,
+          dedupe_key  text,
+          status      text        NOT NULL,
+          record      jsonb       NOT NULL,
+          body        text,
+          logged_at   timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (id, received_at)
+        ) PARTITION BY RANGE (received_at)`);
+      await tx.query(`CREATE INDEX events_time ON ${s}.events (received_at DESC, id DESC)`);
+      await tx.query(`CREATE INDEX events_source ON ${s}.events (source, received_at DESC, id DESC)`);
+      await tx.query(`CREATE INDEX events_type ON ${s}.events (event_type, received_at DESC, id DESC)`);
+      await tx.query(`CREATE INDEX events_status ON ${s}.events (status, received_at DESC, id DESC)`);
+      await tx.query(`CREATE INDEX events_dedupe ON ${s}.events (dedupe_key)`);
+      await tx.query(`
+        CREATE TABLE ${s}.deliveries (
+          event_id     text        NOT NULL,
+          received_at  timestamptz NOT NULL,
+          delivery_key text        NOT NULL,
+          destination  text        NOT NULL,
+          state        text        NOT NULL,
+          attempts     jsonb       NOT NULL,
+          error        text,
+          replay_of    text,
+          updated_at   timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (event_id, delivery_key, received_at)
+        ) PARTITION BY RANGE (received_at)`);
+      await tx.query(
+        `CREATE INDEX deliveries_failed ON ${s}.deliveries (destination, received_at DESC) WHERE state = 'failed'`,
+      );
+    },
+  },
+  {
+    version: 2,
+    name: 'trigram index for text search in bodies',
+    async up(tx, schema) {
+      // pg_trgm ships with PostgreSQL (contrib) and on RDS/Aurora/Cloud SQL; since
+      // PostgreSQL 13 a database owner may create it. Without it `q` still works, by
+      // scanning: the step records that and a later migrate can add the index.
+      const trgm = await trigramSchema(tx);
+      if (!trgm) return;
+      await tx.query(
+        `CREATE INDEX events_body_trgm ON ${ident(schema)}.events USING gin (body ${ident(trgm)}.gin_trgm_ops)`,
+      );
+    },
+  },
+];
+
+/** Where pg_trgm lives (created here if it can be), or undefined when it cannot be had. */
+async function trigramSchema(tx: Queryable): Promise<string | undefined> {
+  const find = async () =>
+    (
+      await tx.query<{ schema: string }>(
+        `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
+      )
+    )[0]?.schema;
+  const found = await find();
+  if (found) return found;
+  const available = await tx.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'`);
+  if (!available.length) return undefined;
+  await tx.query('SAVEPOINT trgm');
+  try {
+    await tx.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+    await tx.query('RELEASE SAVEPOINT trgm');
+  } catch {
+    await tx.query('ROLLBACK TO SAVEPOINT trgm');
+    return undefined;
+  }
+  return find();
+}
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** One lock id per schema: installs sharing a database migrate independently. */
+export function lockKey(schema: string, what: string): string {
+  return `hookgate:${schema}:${what}`;
+}
+
+export interface MigrateResult {
+  /** Versions applied by this call (empty: up to date already). */
+  applied: number[];
+  version: number;
+}
+
+/**
+ * Brings the schema to the latest version. Safe to call from any number of
+ * processes at once: the first takes the lock and migrates, the others wait for it
+ * and then find nothing to do. A database newer than this hookgate is refused.
+ */
+export async function migrate(sql: Sql, schema: string): Promise<MigrateResult> {
+  const s = ident(schema);
+  return sql.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(schema, 'migrate')]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(`
+      CREATE TABLE IF NOT EXISTS ${s}.migrations (
+        version    integer     PRIMARY KEY,
+        name       text        NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const rows = await tx.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const newest = Math.max(0, ...done);
+    if (newest > LATEST_VERSION) {
+      throw new Error(
+        `the event log schema "${schema}" is at version ${newest}, newer than this hookgate knows (${LATEST_VERSION}): upgrade hookgate`,
+      );
+    }
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await m.up(tx, schema);
+      await tx.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      applied.push(m.version);
+    }
+    return { applied, version: LATEST_VERSION };
+  });
+}

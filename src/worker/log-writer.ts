@@ -1,0 +1,271 @@
+import type { Config } from '../config/schema.js';
+import type { EventLog } from '../event-log/log.js';
+import type { LoggedEvent } from '../event-log/types.js';
+import type { EventDetail, RedisHistory } from '../events/history.js';
+import type { Logger } from '../log.js';
+import { createRedis, type RedisConnection } from '../queue/connection.js';
+import type { Store } from '../queue/delivery-queues.js';
+import { parseDeliveryId } from '../queue/ids.js';
+import { LOG_GROUP } from '../queue/keys.js';
+
+export interface LogWriterDeps {
+  config: Config;
+  store: Store;
+  log: EventLog;
+  history: RedisHistory;
+  workerId: string;
+  logger?: Logger;
+  /** Where errors go (the runtime logs each distinct one once per outage). */
+  onError?: (err: unknown, what: string) => void;
+  /** Entries one batch takes (default 500). */
+  batchSize?: number;
+  /** How often expired days are dropped (default 10 min; 0 = never). */
+  expireEveryMs?: number;
+}
+
+/**
+ * Acknowledges and removes the written entries, and lets go of the events whose
+ * deliveries are all final: their record and status keys are deleted, unless a
+ * delivery became pending meanwhile (a replay marks it in the status hash first).
+ * KEYS: log stream, then (record, status) per event to let go. ARGV: group, entry ids.
+ */
+const RELEASE = `
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+local released = 0
+for i = 2, #KEYS, 2 do
+  local busy = false
+  for _, v in ipairs(redis.call('HVALS', KEYS[i + 1])) do
+    if string.find(v, '"state":"pending"', 1, true) then busy = true; break end
+  end
+  if not busy then
+    redis.call('DEL', KEYS[i], KEYS[i + 1])
+    released = released + 1
+  end
+end
+return released`;
+
+type WriterCommands = { hgRelease(...args: (string | number)[]): Promise<number> };
+
+/** An entry idle this long in another writer's hands is taken over (that writer stopped). */
+const CLAIM_IDLE_MS = 30_000;
+
+/**
+ * Copies event state from Redis to the event log (SPEC §8). Every state change of
+ * an event (settled by routing, a delivery final or replayed) adds an entry to the
+ * log stream in the same Redis step as the change; each worker's writer is a
+ * consumer of that stream. It reads a batch, loads each event's current state from
+ * Redis, upserts them in one PostgreSQL transaction, then removes the entries and
+ * lets Redis forget the events that are done.
+ *
+ * PostgreSQL down or slow holds up nothing but this: the batch is retried with
+ * backoff while routing and delivery go on and the stream grows (the lag metric);
+ * once it is back the writer catches up. Entries are removed only after the
+ * commit, so a writer that dies loses nothing (another claims its entries).
+ */
+export class LogWriter {
+  private readonly reader: RedisConnection;
+  private readonly commands: WriterCommands;
+  private readonly batchSize: number;
+  private closing = false;
+  private loop: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private groupReady = false;
+  private sleeping: (() => void) | undefined;
+  /** Events written since start (tests and the bench read it). */
+  written = 0;
+
+  constructor(private readonly deps: LogWriterDeps) {
+    this.batchSize = deps.batchSize ?? 500;
+    this.reader = createRedis(deps.config.redis, 'worker');
+    this.reader.on('error', () => {});
+    const redis = deps.store.redis;
+    if (!(redis as unknown as Partial<WriterCommands>).hgRelease)
+      redis.defineCommand('hgRelease', { lua: RELEASE });
+    this.commands = redis as unknown as WriterCommands;
+  }
+
+  start(): void {
+    this.loop = this.run();
+    const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+      if (ms <= 0) return;
+      const t = setInterval(() => void task().catch((err: unknown) => this.warn(err, what)), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(CLAIM_IDLE_MS / 3, () => this.reclaim(), 'event log: claiming entries failed');
+    const expireEvery = this.deps.expireEveryMs ?? 600_000;
+    if (expireEvery > 0) {
+      const expire = () => this.expire();
+      setTimeout(
+        () => void expire().catch((err: unknown) => this.warn(err, 'event log: expiry failed')),
+        1000,
+      ).unref();
+      every(expireEvery, expire, 'event log: expiry failed');
+    }
+  }
+
+  /** Stops reading; a batch being written gets `timeoutMs` to finish (else it stays pending for another writer). */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    this.sleeping?.();
+    this.reader.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.loop?.catch(() => {}),
+      new Promise((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private warn(err: unknown, what: string): void {
+    if (this.deps.onError) this.deps.onError(err, what);
+    else this.deps.logger?.warn({ err: String(err) }, what);
+  }
+
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      await this.deps.store.redis.xgroup('CREATE', this.deps.store.keys.log, LOG_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+    this.groupReady = true;
+  }
+
+  private async run(): Promise<void> {
+    const { store, workerId } = this.deps;
+    let failures = 0;
+    while (!this.closing) {
+      try {
+        await this.ensureGroup();
+        const res = await this.reader.xreadgroup(
+          'GROUP',
+          LOG_GROUP,
+          workerId,
+          'COUNT',
+          this.batchSize,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          store.keys.log,
+          '>',
+        );
+        failures = 0;
+        const entries = res?.[0]?.[1];
+        if (entries?.length) await this.write(entries);
+      } catch (err) {
+        if (this.closing) return;
+        if (String((err as Error).message).includes('NOGROUP')) this.groupReady = false;
+        if (failures++ === 0) this.warn(err, 'event log: reading the log stream failed; retrying');
+        await this.sleep(Math.min(2000, 100 * failures));
+      }
+    }
+  }
+
+  /** Writes one batch, retrying until PostgreSQL takes it (or the writer closes: the entries stay pending). */
+  private async write(entries: [string, string[] | null][]): Promise<void> {
+    const { store, log, history } = this.deps;
+    const entryIds = entries.map(([id]) => id);
+    const ids = [
+      ...new Set(entries.map(([, f]) => (f ? fieldOf(f, 'i') : undefined)).filter((i): i is string => !!i)),
+    ];
+    let failures = 0;
+    let views: (EventDetail | undefined)[];
+    for (;;) {
+      try {
+        // Read at write time: a retried batch writes the newest state, not a stale one.
+        views = await history.current(ids);
+        await log.write(views.filter((v): v is EventDetail => !!v).map(loggedOf));
+        if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
+        break;
+      } catch (err) {
+        if (this.closing) return;
+        if (failures++ === 0)
+          this.warn(err, 'event log: writing to PostgreSQL failed; retrying (ingress and delivery go on)');
+        await this.sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
+      }
+    }
+    // Done events are let go; an event Redis no longer has (expired, or let go by an
+    // earlier entry) may still have a status key left by a late write.
+    const keys: string[] = [store.keys.log];
+    views.forEach((v, i) => {
+      if (!v || v.status !== 'pending') keys.push(store.keys.record(ids[i]!), store.keys.status(ids[i]!));
+    });
+    await this.commands.hgRelease(keys.length, ...keys, LOG_GROUP, ...entryIds);
+    this.written += views.filter(Boolean).length;
+  }
+
+  /** Entries a stopped writer held (idle past CLAIM_IDLE_MS) are written by this one. */
+  private async reclaim(): Promise<void> {
+    const { store, workerId } = this.deps;
+    if (this.closing || !this.groupReady) return;
+    let cursor = '0-0';
+    do {
+      const res = (await store.redis.xautoclaim(
+        store.keys.log,
+        LOG_GROUP,
+        workerId,
+        CLAIM_IDLE_MS,
+        cursor,
+        'COUNT',
+        this.batchSize,
+      )) as [string, [string, string[] | null][], string[]?];
+      cursor = res[0];
+      const deleted = res[2] ?? [];
+      if (deleted.length) await store.redis.xack(store.keys.log, LOG_GROUP, ...deleted);
+      if (res[1].length) await this.write(res[1]);
+    } while (cursor !== '0-0' && !this.closing);
+  }
+
+  private async expire(): Promise<void> {
+    const { log, config, logger } = this.deps;
+    const out = await log.expire(config.retention);
+    if (out.dropped.length || out.deleted) logger?.info(out, 'event log: expired history removed');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.sleeping = done;
+    });
+  }
+}
+
+/** The log's shape of an event Redis holds. */
+export function loggedOf(event: EventDetail): LoggedEvent {
+  const out: LoggedEvent = {
+    id: event.id,
+    receivedAt: Date.parse(event.receivedAt),
+    source: event.source,
+    status: event.status,
+    envelope: event.envelope,
+    deliveries: event.deliveries.map((d) => {
+      const parsed = parseDeliveryId(d.id);
+      const key = parsed?.replayId ? `${d.destination}~${parsed.replayId}` : d.destination;
+      return {
+        key,
+        destination: d.destination,
+        state: d.status,
+        attempts: d.attempts,
+        ...(d.error !== undefined ? { error: d.error } : {}),
+        ...(d.replayOf !== undefined ? { replayOf: d.replayOf } : {}),
+      };
+    }),
+  };
+  if (event.type !== undefined) out.type = event.type;
+  if (event.dedupeKey !== undefined) out.dedupeKey = event.dedupeKey;
+  return out;
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}

@@ -1,0 +1,155 @@
+import t from 'tap';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { pgQuery } from '../helpers/postgres.js';
+import { newEventId } from '../../src/record/id.js';
+import { harness, testConfig, waitFor, withEventLog, type Harness } from './harness.js';
+
+/** Keys under the test's prefix, counted by kind (`hg:e`, `hg:dd`, …). */
+async function keyKinds(h: Harness): Promise<Map<string, number>> {
+  const kinds = new Map<string, number>();
+  for (let cursor = '0'; ;) {
+    const [next, batch] = await h.queues.redis.scan(
+      cursor,
+      'MATCH',
+      `${h.config.redis.prefix}:*`,
+      'COUNT',
+      1000,
+    );
+    for (const k of batch) {
+      const kind = k
+        .slice(h.config.redis.prefix.length + 1)
+        .split(':')
+        .slice(0, 2)
+        .join(':');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return kinds;
+}
+
+function stripeRecord(i: number, type = 'invoice.paid', at = Date.now()) {
+  const r = sampleRecord({
+    body: JSON.stringify({ id: `evt_${i}`, type, data: { object: { n: i, note: `order-${i}-blue` } } }),
+  });
+  r.id = newEventId(at);
+  r.timestamp = new Date(at).toISOString();
+  r.requestContext.dedupeKey = `evt_${i}`;
+  r.requestContext.eventType = type;
+  return r;
+}
+
+t.test('with an event log, history moves to PostgreSQL and Redis keeps only the dedupe keys', async (t) => {
+  const rx = await startHttpReceiver();
+  t.teardown(() => rx.close());
+  const h = harness(
+    t,
+    withEventLog(
+      testConfig({
+        sources: { stripe: { routes: [{ to: 'a' }, { to: 'b' }] } },
+        destinations: { a: { type: 'http', url: rx.url }, b: { type: 'http', url: `${rx.url}/b` } },
+      }),
+    ),
+  );
+  const worker = h.startWorker();
+  const records = Array.from({ length: 40 }, (_, i) =>
+    stripeRecord(i, i % 2 ? 'invoice.paid' : 'charge.failed'),
+  );
+  for (const r of records) await h.publish(r);
+  await rx.waitForRequests(80);
+  await waitFor('every event in the log', () => worker.logWriter!.written >= 40 || undefined);
+  const schema = h.config.eventLog!.postgres.schema;
+  await waitFor('records let go', async () => !(await keyKinds(h)).get('hg:e') || undefined);
+
+  const rows = await pgQuery<{ id: string; status: string; event_type: string; dedupe_key: string }>(
+    `SELECT id, status, event_type, dedupe_key FROM "${schema}".events ORDER BY id`,
+  );
+  t.equal(rows.length, 40, 'one row per event');
+  t.ok(
+    rows.every((r) => r.status === 'delivered'),
+    'each delivered',
+  );
+  t.same(new Set(rows.map((r) => r.event_type)), new Set(['invoice.paid', 'charge.failed']));
+  const deliveries = await pgQuery<{ n: string }>(
+    `SELECT count(*) AS n FROM "${schema}".deliveries WHERE state = 'delivered' AND jsonb_array_length(attempts) = 1`,
+  );
+  t.equal(Number(deliveries[0]!.n), 80, 'two deliveries per event, each with its attempt');
+
+  await waitFor(
+    'intake trimmed',
+    async () => (await h.queues.redis.xlen(h.queues.keys.intake)) <= 1 || undefined,
+    10_000,
+  );
+  const kinds = await keyKinds(h);
+  t.equal(kinds.get('hg:dd'), 40, 'dedupe keys stay for retention.dedupe');
+  t.notOk(kinds.get('hg:e'), 'no record left in Redis');
+  t.notOk(kinds.get('hg:s'), 'no status key left');
+  t.equal(await h.queues.redis.xlen(h.queues.keys.log), 0, 'log stream drained');
+
+  // Read back through the history: from the log now.
+  const one = await h.events.get(records[3]!.id);
+  t.equal(one?.status, 'delivered');
+  t.equal(one?.envelope.requestPayload.body, records[3]!.requestPayload.body, 'the body exactly as received');
+  t.same(one?.envelope.requestPayload.headers, records[3]!.requestPayload.headers);
+  t.same(
+    one?.deliveries.map((d) => [d.id, d.status, d.attempts.length]),
+    [
+      [`${records[3]!.id}~a`, 'delivered', 1],
+      [`${records[3]!.id}~b`, 'delivered', 1],
+    ],
+  );
+  t.equal((await h.events.get('evt_7'))?.id, records[7]!.id, 'found by dedupe key');
+
+  const paid = await h.events.list({ type: 'invoice.paid', limit: 100 });
+  t.equal(paid.items.length, 20, 'type filter');
+  const blue = await h.events.list({ q: 'order-5-BLUE' });
+  t.same(
+    blue.items.map((e) => e.id),
+    [records[5]!.id],
+    'q: text in the body, any case',
+  );
+  t.same(
+    (await h.events.list({ q: records[9]!.id })).items.map((e) => e.id),
+    [records[9]!.id],
+    'q: event id',
+  );
+  t.same(
+    (await h.events.list({ q: 'evt_11' })).items.map((e) => e.id),
+    [records[11]!.id],
+    'q: dedupe key',
+  );
+  t.equal((await h.events.list({ status: 'failed' })).items.length, 0, 'status filter');
+
+  // Pages walk the whole log, newest first, without repeats.
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await h.events.list({ limit: 7, ...(cursor ? { cursor } : {}) });
+    seen.push(...page.items.map((e) => e.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  t.same(seen, [...records].map((r) => r.id).reverse(), 'every event once, newest first');
+
+  // A replay brings the event back into Redis, delivers it, and the log gets the replay.
+  const before = rx.requests.length;
+  const replay = await h.events.replay(records[0]!.id, { destination: 'a' });
+  t.equal(replay.deliveries.length, 1);
+  await rx.waitForRequests(before + 1);
+  await waitFor('replay logged', async () => {
+    const r = await pgQuery<{ state: string }>(
+      `SELECT state FROM "${schema}".deliveries WHERE event_id = $1 AND delivery_key LIKE 'a~replay-%'`,
+      [records[0]!.id],
+    );
+    return r[0]?.state === 'delivered' || undefined;
+  });
+  const replayed = await waitFor('replay shown', async () => {
+    const e = await h.events.get(records[0]!.id);
+    return e && e.deliveries.length === 3 && e.deliveries.every((d) => d.status === 'delivered')
+      ? e
+      : undefined;
+  });
+  t.equal(replayed.deliveries.find((d) => d.replayOf)?.attempts[0]?.attempt, 2, 'attempt numbers count on');
+  await waitFor('let go again', async () => !(await keyKinds(h)).get('hg:e') || undefined);
+});
