@@ -398,9 +398,17 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
       const seen = new Set<string>();
       const q = filter.q?.toLowerCase();
       for (let i = 0; i < candidates.length && items.length <= limit; i += 100) {
-        const details = await Promise.all(candidates.slice(i, i + 100).map((c) => detail(c.id)));
-        for (const d of details) {
-          if (!d) continue;
+        const chunk = candidates.slice(i, i + 100);
+        const details = await Promise.all(chunk.map((c) => detail(c.id)));
+        for (const [j, found] of details.entries()) {
+          if (!found) continue;
+          // The intake's index fields, as the Redis-only listing shows them.
+          const { f } = chunk[j]!;
+          const d = {
+            ...found,
+            ...(f.t !== undefined ? { type: f.t } : {}),
+            ...(f.k !== undefined ? { dedupeKey: f.k } : {}),
+          };
           seen.add(d.id);
           if (filter.source !== undefined && d.source !== filter.source) continue;
           if (filter.type !== undefined && d.type !== filter.type) continue;

@@ -170,6 +170,17 @@ export class LogWriter {
   private async write(entries: [string, string[] | null][]): Promise<void> {
     const { store, log, history } = this.deps;
     const entryIds = entries.map(([id]) => id);
+    // The intake's index fields (type, dedupe key: what the ingress deduplicated on) ride
+    // along from settling; the log gets what the Redis-side listing filters on.
+    const index = new Map<string, { t?: string; k?: string }>();
+    for (const [, f] of entries) {
+      const id = f ? fieldOf(f, 'i') : undefined;
+      if (!id || !f) continue;
+      const t = fieldOf(f, 't');
+      const k = fieldOf(f, 'k');
+      if (t !== undefined || k !== undefined)
+        index.set(id, { ...(t !== undefined ? { t } : {}), ...(k !== undefined ? { k } : {}) });
+    }
     const ids = [
       ...new Set(entries.map(([, f]) => (f ? fieldOf(f, 'i') : undefined)).filter((i): i is string => !!i)),
     ];
@@ -179,7 +190,7 @@ export class LogWriter {
       try {
         // Read at write time: a retried batch writes the newest state, not a stale one.
         views = await history.current(ids);
-        await log.write(views.filter((v): v is EventDetail => !!v).map(loggedOf));
+        await log.write(views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id))));
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
         break;
       } catch (err) {
@@ -240,7 +251,7 @@ export class LogWriter {
 }
 
 /** The log's shape of an event Redis holds. */
-export function loggedOf(event: EventDetail): LoggedEvent {
+export function loggedOf(event: EventDetail, indexed: { t?: string; k?: string } = {}): LoggedEvent {
   const out: LoggedEvent = {
     id: event.id,
     receivedAt: Date.parse(event.receivedAt),
@@ -260,8 +271,10 @@ export function loggedOf(event: EventDetail): LoggedEvent {
       };
     }),
   };
-  if (event.type !== undefined) out.type = event.type;
-  if (event.dedupeKey !== undefined) out.dedupeKey = event.dedupeKey;
+  const type = indexed.t ?? event.type;
+  const dedupeKey = indexed.k ?? event.dedupeKey;
+  if (type !== undefined) out.type = type;
+  if (dedupeKey !== undefined) out.dedupeKey = dedupeKey;
   return out;
 }
 

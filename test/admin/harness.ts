@@ -2,7 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap';
 import { buildAdmin } from '../../src/admin/app.js';
 import { createLogger } from '../../src/log.js';
-import { harness as workerHarness, testConfig, type Harness } from '../worker/harness.js';
+import { harness as workerHarness, testConfig, withEventLog, type Harness } from '../worker/harness.js';
 
 export const TOKEN = 'admin-token-for-tests-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -21,9 +21,11 @@ export async function adminHarness(
   t: Test,
   raw: Record<string, unknown>,
   label = 'admin',
-  options: { now?: () => number } = {},
+  options: { now?: () => number; eventLog?: boolean } = {},
 ): Promise<AdminHarness> {
-  const config = testConfig({ ...raw, admin: { token: TOKEN, host: '127.0.0.1', port: 0 } }, label);
+  const { eventLog, ...deps } = options;
+  const plain = testConfig({ ...raw, admin: { token: TOKEN, host: '127.0.0.1', port: 0 } }, label);
+  const config = eventLog ? withEventLog(plain, label) : plain;
   const h = workerHarness(t, config);
   const app = await buildAdmin({
     config,
@@ -32,7 +34,7 @@ export async function adminHarness(
     deadLetters: h.store,
     events: h.events,
     queues: h.queues,
-    ...options,
+    ...deps,
   });
   t.teardown(() => app.close());
   return {

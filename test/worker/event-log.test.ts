@@ -153,3 +153,86 @@ t.test('with an event log, history moves to PostgreSQL and Redis keeps only the 
   t.equal(replayed.deliveries.find((d) => d.replayOf)?.attempts[0]?.attempt, 2, 'attempt numbers count on');
   await waitFor('let go again', async () => !(await keyKinds(h)).get('hg:e') || undefined);
 });
+
+t.test(
+  'a dead letter whose event only the log has: dlq show reads it there, dlq replay brings it back',
+  async (t) => {
+    const rx = await startHttpReceiver({ fallback: { status: 400 } });
+    t.teardown(() => rx.close());
+    const h = harness(
+      t,
+      withEventLog(
+        testConfig({
+          sources: { stripe: { routes: [{ to: 'a' }] } },
+          destinations: { a: { type: 'http', url: rx.url } },
+        }),
+        'dlqlog',
+      ),
+    );
+    h.startWorker();
+    const r = stripeRecord(1);
+    await h.publish(r);
+    const dlqId = `${r.id}~a`;
+    await waitFor('dead-lettered', async () => (await h.store.get(dlqId)) ?? undefined);
+    // The event is final (failed): once logged Redis lets go of its record; the job stays as the dead letter.
+    await waitFor(
+      'record let go',
+      async () => (await h.queues.redis.exists(h.queues.keys.record(r.id))) === 0 || undefined,
+    );
+    const dead = await h.store.get(dlqId);
+    t.equal(dead?.envelope?.id, r.id, 'dlq show: the envelope from the log');
+    t.equal(dead?.envelope?.requestPayload.body, r.requestPayload.body);
+    const shown = await h.events.get(r.id);
+    t.equal(shown?.status, 'failed');
+    t.match(
+      shown?.deliveries[0]?.attempts[0]?.error,
+      /answered 400/,
+      'the attempt and its error are in the log',
+    );
+
+    rx.setFallback({ status: 204 });
+    const result = await h.store.replay([dlqId]);
+    t.same(result.done, [dlqId]);
+    await rx.waitForRequests(2);
+    const delivered = await waitFor('delivered after replay', async () => {
+      const e = await h.events.get(r.id);
+      return e?.status === 'delivered' ? e : undefined;
+    });
+    t.equal(delivered.deliveries[0]?.attempts.length, 2, 'both attempts: the dead one and the replay');
+    const schema = h.config.eventLog!.postgres.schema;
+    await waitFor('logged delivered', async () => {
+      const rows = await pgQuery<{ status: string }>(`SELECT status FROM "${schema}".events WHERE id = $1`, [
+        r.id,
+      ]);
+      return rows[0]?.status === 'delivered' || undefined;
+    });
+    await waitFor(
+      'let go again',
+      async () => (await h.queues.redis.exists(h.queues.keys.record(r.id))) === 0 || undefined,
+    );
+    t.equal((await h.events.get(r.id))?.status, 'delivered', 'and read back from the log');
+  },
+);
+
+t.test('an event Redis lost (expired) is still shown from the log', async (t) => {
+  const rx = await startHttpReceiver();
+  t.teardown(() => rx.close());
+  const h = harness(
+    t,
+    withEventLog(
+      testConfig({
+        sources: { stripe: { routes: [{ to: 'a' }] } },
+        destinations: { a: { type: 'http', url: rx.url } },
+      }),
+      'lost',
+    ),
+  );
+  const worker = h.startWorker();
+  const r = stripeRecord(2);
+  await h.publish(r);
+  await waitFor('logged', () => worker.logWriter!.written >= 1 || undefined);
+  await h.queues.redis.del(h.queues.keys.record(r.id), h.queues.keys.status(r.id));
+  const e = await h.events.get(r.id);
+  t.equal(e?.id, r.id);
+  t.equal(e?.status, 'delivered');
+});
