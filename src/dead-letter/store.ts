@@ -261,18 +261,23 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         // Attempt numbers count on from the attempts the dead letter already made.
         const made = (data.base ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
         const { dead: _dead, ...rest } = data;
-        // Redis let go of the event once the log had it: bring the record back first,
-        // marked pending in the same step so the log writer keeps it.
-        let restored = false;
-        if (log && !(await store.redis.exists(store.keys.record(data.eventId)))) {
-          const logged = await log.get(data.eventId);
-          if (logged) {
-            restored = await markPending(store, data.eventId, [data.key], keep, {
-              value: encodeRouted(logged.envelope, {}),
-              statuses: logged.deliveries.map((d) => [d.key, { state: d.state, attempts: d.attempts }]),
-            });
-          }
-        }
+        // Marked pending before the job runs again, so the log writer does not let go of
+        // the record meanwhile; an event Redis already let go of (the log has it) is put
+        // back in the same step.
+        const logged =
+          log && !(await store.redis.exists(store.keys.record(data.eventId)))
+            ? await log.get(data.eventId)
+            : undefined;
+        const marked = await markPending(
+          store,
+          data.eventId,
+          [data.key],
+          keep,
+          logged && {
+            value: encodeRouted(logged.envelope, {}),
+            statuses: logged.deliveries.map((d) => [d.key, { state: d.state, attempts: d.attempts }]),
+          },
+        );
         await job.updateData({ ...rest, base: made });
         // BullMQ's retry moves failed -> wait in one script: the dead letter leaves
         // the store only in the same step that re-enqueues it.
@@ -281,13 +286,14 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         } catch (err) {
           // Not a dead letter any more (replayed or purged meanwhile): anything else is Redis's, and the caller's to see.
           if ((await store.redis.zscore(failedKey(found.destination), id)) === null) {
-            if (restored) await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keep);
+            // Purged meanwhile: it is no longer pending. (Replayed by another caller: it is.)
+            if (marked && !(await Job.fromId(store.queue(found.destination), id)))
+              await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keep);
             result.notFound.push(id);
             continue;
           }
           throw err;
         }
-        await writeDeliveryStatus(store, data.eventId, data.key, { state: 'pending' }, keep);
         result.done.push(id);
       }
       return result;
