@@ -21,11 +21,13 @@ export async function adminHarness(
   t: Test,
   raw: Record<string, unknown>,
   label = 'admin',
-  options: { now?: () => number; eventLog?: boolean } = {},
+  options: { now?: () => number; eventLog?: boolean | string } = {},
 ): Promise<AdminHarness> {
   const { eventLog, ...deps } = options;
   const plain = testConfig({ ...raw, admin: { token: TOKEN, host: '127.0.0.1', port: 0 } }, label);
-  const config = eventLog ? withEventLog(plain, label) : plain;
+  const config = eventLog
+    ? withEventLog(plain, label, typeof eventLog === 'string' ? eventLog : undefined)
+    : plain;
   const h = workerHarness(t, config);
   const app = await buildAdmin({
     config,

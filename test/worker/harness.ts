@@ -42,10 +42,10 @@ export function testConfig(raw: Record<string, unknown>, label = 'worker'): Conf
 }
 
 /** The same config with an event log in a schema of its own (dropped at teardown by `harness`). */
-export function withEventLog(config: Config, label = 'log'): Config {
+export function withEventLog(config: Config, label = 'log', url = PG_URL): Config {
   return {
     ...config,
-    eventLog: { postgres: { url: PG_URL, schema: uniqueSchema(label), pool: 4 } },
+    eventLog: { postgres: { url, schema: uniqueSchema(label), pool: 4 } },
   };
 }
 
@@ -82,7 +82,7 @@ export function harness(t: Test, config: Config): Harness {
     await dropPrefix(config.redis.prefix);
     if (log) {
       await log.close();
-      await dropSchema(config.eventLog!.postgres.schema);
+      if (config.eventLog!.postgres.url === PG_URL) await dropSchema(config.eventLog!.postgres.schema);
     }
   });
   return {
