@@ -188,6 +188,11 @@ export interface RedisHistory extends EventHistory {
 
 /** Events in each of the intake and log streams that a list looks at besides the log. */
 const MAX_UNLOGGED = 5000;
+/**
+ * Of those, how many one page loads at most (newest first) when a filter matches few:
+ * a page while the log lags far behind stays fast, and shows what the log has beyond.
+ */
+const MAX_UNLOGGED_LOADS = 2000;
 
 /** The history as Redis holds it (the whole of it without an event log). */
 export function createRedisHistory(store: Store, config: Config): RedisHistory {
@@ -397,7 +402,7 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
       const items: EventSummary[] = [];
       const seen = new Set<string>();
       const q = filter.q?.toLowerCase();
-      for (let i = 0; i < candidates.length && items.length <= limit; i += 100) {
+      for (let i = 0; i < candidates.length && i < MAX_UNLOGGED_LOADS && items.length <= limit; i += 100) {
         const chunk = candidates.slice(i, i + 100);
         const details = await Promise.all(chunk.map((c) => detail(c.id)));
         for (const [j, found] of details.entries()) {
