@@ -65,15 +65,8 @@ export interface ReplayResult {
   deliveries: string[];
 }
 
-export interface EventQuery {
-  source?: string;
-  type?: string;
-  status?: EventStatus;
-  /** Received at or after / before (epoch ms). */
-  since?: number;
-  until?: number;
-  /** Matches the event id, the dedupe key, or text in the body. */
-  q?: string;
+/** The filters of `GET /admin/events` and `events list` (the log's, see event-log/types.ts), and a page. */
+export interface EventQuery extends LogFilter {
   /** Default 50, at most 1000. */
   limit?: number;
   cursor?: string;

@@ -117,3 +117,15 @@ export function describeRedisError(err: unknown): string {
       return message;
   }
 }
+
+/**
+ * Creates a consumer group reading `stream` from its start (entries written before
+ * any consumer ran are read too), making the stream if need be; one that exists is fine.
+ */
+export async function ensureGroup(redis: RedisConnection, stream: string, group: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  }
+}

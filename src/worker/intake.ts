@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AttemptRecord } from '../queue/attempts.js';
-import { createRedis, type RedisConnection } from '../queue/connection.js';
+import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { deliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
@@ -175,18 +175,7 @@ export class IntakeConsumer {
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
-    try {
-      // From the start of the stream: events accepted before any worker ever ran are read too.
-      await this.deps.store.redis.xgroup(
-        'CREATE',
-        this.deps.store.keys.intake,
-        INTAKE_GROUP,
-        '0',
-        'MKSTREAM',
-      );
-    } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
-    }
+    await ensureGroup(this.deps.store.redis, this.deps.store.keys.intake, INTAKE_GROUP);
     this.groupReady = true;
   }
 

@@ -3,7 +3,7 @@ import type { EventLog } from '../event-log/log.js';
 import type { LoggedEvent } from '../event-log/types.js';
 import type { EventDetail, RedisHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
-import { createRedis, type RedisConnection } from '../queue/connection.js';
+import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { parseDeliveryId } from '../queue/ids.js';
 import { LOG_GROUP } from '../queue/keys.js';
@@ -128,11 +128,7 @@ export class LogWriter {
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
-    try {
-      await this.deps.store.redis.xgroup('CREATE', this.deps.store.keys.log, LOG_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
-    }
+    await ensureGroup(this.deps.store.redis, this.deps.store.keys.log, LOG_GROUP);
     this.groupReady = true;
   }
 

@@ -3,32 +3,7 @@ import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { pgQuery } from '../helpers/postgres.js';
 import { newEventId } from '../../src/record/id.js';
-import { harness, testConfig, waitFor, withEventLog, type Harness } from './harness.js';
-
-/** Keys under the test's prefix, counted by kind (`hg:e`, `hg:dd`, …). */
-async function keyKinds(h: Harness): Promise<Map<string, number>> {
-  const kinds = new Map<string, number>();
-  for (let cursor = '0'; ;) {
-    const [next, batch] = await h.queues.redis.scan(
-      cursor,
-      'MATCH',
-      `${h.config.redis.prefix}:*`,
-      'COUNT',
-      1000,
-    );
-    for (const k of batch) {
-      const kind = k
-        .slice(h.config.redis.prefix.length + 1)
-        .split(':')
-        .slice(0, 2)
-        .join(':');
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  return kinds;
-}
+import { harness, keyKinds, testConfig, waitFor, withEventLog } from './harness.js';
 
 function stripeRecord(i: number, type = 'invoice.paid', at = Date.now()) {
   const r = sampleRecord({

@@ -128,3 +128,23 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Keys under the harness's prefix, counted by kind (`hg:e`, `hg:dd`, `hg:in`, …). */
+export async function keyKinds(h: Pick<Harness, 'queues' | 'config'>): Promise<Map<string, number>> {
+  const kinds = new Map<string, number>();
+  const prefix = h.config.redis.prefix;
+  for (let cursor = '0'; ;) {
+    const [next, batch] = await h.queues.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    for (const k of batch) {
+      const kind = k
+        .slice(prefix.length + 1)
+        .split(':')
+        .slice(0, 2)
+        .join(':');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return kinds;
+}

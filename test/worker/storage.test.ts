@@ -7,7 +7,7 @@ import { decodeStored } from '../../src/queue/stored-event.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
-import { harness, testConfig, waitFor } from './harness.js';
+import { harness, keyKinds, testConfig, waitFor } from './harness.js';
 
 const idOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as Envelope).id;
 
@@ -39,28 +39,8 @@ t.test(
     await waitFor('settled', async () =>
       (await Promise.all(records.map((r) => h.events.get(r.id)))).every((e) => e?.status === 'delivered'),
     );
-    const keys = new Map<string, number>();
-    let stream = '';
-    for (let cursor = '0'; ;) {
-      const [next, batch] = await h.queues.redis.scan(
-        cursor,
-        'MATCH',
-        `${h.config.redis.prefix}:*`,
-        'COUNT',
-        1000,
-      );
-      for (const k of batch) {
-        const kind = k
-          .slice(h.config.redis.prefix.length + 1)
-          .split(':')
-          .slice(0, 2)
-          .join(':');
-        keys.set(kind, (keys.get(kind) ?? 0) + 1);
-        if (kind === 'hg:in') stream = k;
-      }
-      cursor = next;
-      if (cursor === '0') break;
-    }
+    const keys = await keyKinds(h);
+    const stream = h.queues.keys.intake;
     t.equal(keys.get('hg:e'), 50, 'one record per event');
     t.equal(keys.get('hg:dd'), 50, 'one dedupe key per event');
     t.notOk(keys.get('hg:s'), 'no status key: both first attempts delivered, folded into the record');
