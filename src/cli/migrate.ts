@@ -5,7 +5,7 @@ import { printJson, write } from './output.js';
 import { withQueues } from './queues.js';
 
 /**
- * `hookgate migrate`: creates or migrates the event log's schema (SPEC §8; `serve`
+ * `hookgate migrate`: creates or migrates the event log's schema (`serve`
  * and workers also do it at start, under an advisory lock, so any number may start
  * at once), and brings Redis to this version's layout: what an install of the
  * previous layout left (events not yet routed, deliveries waiting or retrying, dead

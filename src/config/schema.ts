@@ -149,7 +149,7 @@ const worker = z.strictObject({
 });
 
 /**
- * The event log (SPEC §8): every accepted event, delivery and attempt written to
+ * The event log: every accepted event, delivery and attempt written to
  * PostgreSQL by the workers, kept `retention.events`; Redis then holds only the
  * work in flight and the dedupe keys.
  */

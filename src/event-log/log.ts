@@ -12,7 +12,7 @@ import type {
 } from './types.js';
 
 /**
- * The event log in PostgreSQL (SPEC §8): the history of every accepted event, its
+ * The event log in PostgreSQL: the history of every accepted event, its
  * deliveries and their attempts, for `retention.events`. Workers write it in
  * batches (worker/log-writer.ts) from what Redis holds; `events`, `dlq`, the admin
  * API and the console read it. Writes are upserts keyed by event id and delivery
@@ -83,13 +83,29 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
   async function full(row: FullRow | undefined): Promise<LoggedEvent | undefined> {
     if (!row) return undefined;
     const envelope = (typeof row.record === 'string' ? JSON.parse(row.record) : row.record) as Envelope;
-    envelope.requestPayload.body = row.body;
+    if (row.body !== null) envelope.requestPayload.body = row.body;
     const rows = await sql.query<DeliveryRow>(
       `SELECT event_id, delivery_key, destination, state, attempts, error, replay_of
          FROM ${s}.deliveries WHERE event_id = $1 AND received_at = $2 ORDER BY delivery_key`,
       [row.id, row.received_at],
     );
     return { ...summaryOf(row), envelope, deliveries: rows.map(deliveryOf) };
+  }
+
+  /**
+   * The words of a search term as PostgreSQL splits the bodies into words, each
+   * matching as a prefix (`'blue':* & 'whale':*`); undefined when it has none.
+   * Computed first and sent as a constant, so the planner sees how common they are.
+   */
+  async function prefixQuery(term: string): Promise<string | undefined> {
+    const rows = await sql.query<{ words: string[] | null }>(
+      `SELECT tsvector_to_array(to_tsvector('simple', $1)) AS words`,
+      [term],
+    );
+    const words = rows[0]?.words ?? [];
+    if (!words.length) return undefined;
+    // In a tsquery lexeme a quote is doubled and a backslash escaped.
+    return words.map((w) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}':*`).join(' & ');
   }
 
   const log: EventLog = {
@@ -140,24 +156,31 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         const at = new Date(e.receivedAt).toISOString();
         ev.id.push(e.id);
         ev.at.push(at);
-        ev.source.push(e.source);
-        ev.type.push(e.type ?? null);
-        ev.key.push(e.dedupeKey ?? null);
+        ev.source.push(text(e.source));
+        ev.type.push(e.type === undefined ? null : text(e.type));
+        ev.key.push(e.dedupeKey === undefined ? null : text(e.dedupeKey));
         ev.status.push(e.status);
         // The body has its own column (text search); the record keeps its key order (json, not jsonb).
+        // PostgreSQL text cannot hold U+0000: such a body stays inside the json record
+        // (where it is the escape \u0000), exactly as received, and is not searchable.
         const body = e.envelope.requestPayload.body;
+        const own = body !== null && !body.includes('\u0000');
         ev.record.push(
-          JSON.stringify({ ...e.envelope, requestPayload: { ...e.envelope.requestPayload, body: null } }),
+          own
+            ? JSON.stringify({ ...e.envelope, requestPayload: { ...e.envelope.requestPayload, body: null } })
+            : JSON.stringify(e.envelope),
         );
-        ev.body.push(body);
+        ev.body.push(own ? body : null);
         for (const d of e.deliveries) {
           dl.id.push(e.id);
           dl.at.push(at);
           dl.key.push(d.key);
           dl.destination.push(d.destination);
           dl.state.push(d.state);
-          dl.attempts.push(JSON.stringify(d.attempts));
-          dl.error.push(d.error ?? null);
+          dl.attempts.push(
+            JSON.stringify(d.attempts, (_k, v: unknown) => (typeof v === 'string' ? text(v) : v)),
+          );
+          dl.error.push(d.error === undefined ? null : text(d.error));
           dl.replayOf.push(d.replayOf ?? null);
         }
       }
@@ -188,7 +211,7 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       await log.ready();
       const rows = await sql.query<FullRow>(
         `SELECT ${SUMMARY_COLUMNS}, record, body FROM ${s}.events WHERE id = $1 LIMIT 1`,
-        [id],
+        [text(id)],
       );
       return full(rows[0]);
     },
@@ -198,7 +221,7 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       const rows = await sql.query<FullRow>(
         `SELECT ${SUMMARY_COLUMNS}, record, body FROM ${s}.events WHERE dedupe_key = $1
           ORDER BY received_at DESC LIMIT 1`,
-        [key],
+        [text(key)],
       );
       return full(rows[0]);
     },
@@ -211,8 +234,8 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         params.push(v);
         return `$${params.length}`;
       };
-      if (filter.source !== undefined) where.push(`source = ${p(filter.source)}`);
-      if (filter.type !== undefined) where.push(`event_type = ${p(filter.type)}`);
+      if (filter.source !== undefined) where.push(`source = ${p(text(filter.source))}`);
+      if (filter.type !== undefined) where.push(`event_type = ${p(text(filter.type))}`);
       if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
       if (filter.since !== undefined)
         where.push(`received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
@@ -222,14 +245,37 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         where.push(
           `(received_at, id) < (${p(new Date(after.receivedAt).toISOString())}::timestamptz, ${p(after.id)})`,
         );
-      if (filter.q !== undefined && filter.q !== '') {
-        const q = p(filter.q);
-        where.push(`(id = ${q} OR dedupe_key = ${q} OR body ILIKE ${p(`%${escapeLike(filter.q)}%`)})`);
+      const base = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const and = where.length ? `${base} AND` : 'WHERE';
+      const order = 'ORDER BY received_at DESC, id DESC';
+      const n = p(limit + 1);
+      if (filter.q === undefined || filter.q === '') {
+        const rows = await sql.query<EventRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM ${s}.events ${base} ${order} LIMIT ${n}`,
+          params,
+        );
+        return rows.map(summaryOf);
       }
+      // q: the event id, the dedupe key, or text in the body. Each on its own index,
+      // merged: an OR of the three would be planned as one scan of all of them. Text
+      // is found by its words (PostgreSQL's own parser, each word also as a prefix),
+      // then checked as a substring, so "blue wha" finds "Blue whale" but not a body
+      // that has "blue" and "whale" apart.
+      const term = text(filter.q);
+      const q = p(term);
+      const branches = [
+        `(SELECT ${SUMMARY_COLUMNS} FROM ${s}.events ${and} id = ${q})`,
+        `(SELECT ${SUMMARY_COLUMNS} FROM ${s}.events ${and} dedupe_key = ${q} ${order} LIMIT ${n})`,
+      ];
+      const words = await prefixQuery(term);
+      const like = p(`%${escapeLike(term)}%`);
+      branches.push(
+        words
+          ? `(SELECT ${SUMMARY_COLUMNS} FROM ${s}.events ${and} body_words @@ ${p(words)}::tsquery AND body ILIKE ${like} ${order} LIMIT ${n})`
+          : `(SELECT ${SUMMARY_COLUMNS} FROM ${s}.events ${and} body ILIKE ${like} ${order} LIMIT ${n})`,
+      );
       const rows = await sql.query<EventRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM ${s}.events
-          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY received_at DESC, id DESC LIMIT ${p(limit + 1)}`,
+        `SELECT * FROM (${branches.join(' UNION ')}) found ${order} LIMIT ${n}`,
         params,
       );
       return rows.map(summaryOf);
@@ -256,6 +302,11 @@ function deliveryOf(row: DeliveryRow): LoggedDelivery {
   if (row.error !== null) out.error = row.error;
   if (row.replay_of !== null) out.replayOf = row.replay_of;
   return out;
+}
+
+/** PostgreSQL text (and jsonb) cannot hold U+0000: it becomes U+FFFD in names, keys and errors. */
+function text(value: string): string {
+  return value.includes('\u0000') ? value.split('\u0000').join('\ufffd') : value;
 }
 
 /** `%`, `_` and `\` in a search term match themselves. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { EventLog } from '../event-log/log.js';
+import { EventLogUnavailableError, sqlState } from '../event-log/sql.js';
 import type { LoggedEvent } from '../event-log/types.js';
 import type { EventDetail, RedisHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
@@ -51,7 +52,7 @@ type WriterCommands = { hgRelease(...args: (string | number)[]): Promise<number>
 const CLAIM_IDLE_MS = 30_000;
 
 /**
- * Copies event state from Redis to the event log (SPEC §8). Every state change of
+ * Copies event state from Redis to the event log. Every state change of
  * an event (settled by routing, a delivery final or replayed) adds an entry to the
  * log stream in the same Redis step as the change; each worker's writer is a
  * consumer of that stream. It reads a batch, loads each event's current state from
@@ -182,11 +183,31 @@ export class LogWriter {
     ];
     let failures = 0;
     let views: (EventDetail | undefined)[];
+    /** Events PostgreSQL refused for what they hold (not for being away): kept in Redis, not let go. */
+    const refused = new Set<string>();
     for (;;) {
       try {
         // Read at write time: a retried batch writes the newest state, not a stale one.
         views = await history.current(ids);
-        await log.write(views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id))));
+        const rows = views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id)));
+        try {
+          await log.write(rows);
+        } catch (err) {
+          if (!refusedForData(err)) throw err;
+          // One event PostgreSQL cannot take must not stop the log: write them one by one.
+          for (const row of rows) {
+            try {
+              await log.write([row]);
+            } catch (one) {
+              if (!refusedForData(one)) throw one;
+              refused.add(row.id);
+              this.deps.logger?.error(
+                { eventId: row.id, err: String(one), sqlState: sqlState(one) },
+                'event log: PostgreSQL refused this event; it stays in Redis for retention.events',
+              );
+            }
+          }
+        }
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
         break;
       } catch (err) {
@@ -200,6 +221,7 @@ export class LogWriter {
     // earlier entry) may still have a status key left by a late write.
     const keys: string[] = [store.keys.log];
     views.forEach((v, i) => {
+      if (refused.has(ids[i]!)) return;
       if (!v || v.status !== 'pending') keys.push(store.keys.record(ids[i]!), store.keys.status(ids[i]!));
     });
     await this.commands.hgRelease(keys.length, ...keys, LOG_GROUP, ...entryIds);
@@ -244,6 +266,17 @@ export class LogWriter {
       this.sleeping = done;
     });
   }
+}
+
+/**
+ * PostgreSQL refused the rows for what they hold (class 22 data exception, 23
+ * integrity, 54 a limit such as a row too large), not for being away, migrating or
+ * misconfigured: retrying the same rows would never succeed.
+ */
+function refusedForData(err: unknown): boolean {
+  if (err instanceof EventLogUnavailableError) return false;
+  const state = sqlState(err);
+  return state !== undefined && /^(22|23|54)/.test(state);
 }
 
 /** The log's shape of an event Redis holds. */

@@ -89,5 +89,5 @@ t.test('the event log config is valid with the task environment', async (t) => {
     'the URL composed from PG*, TLS required (encrypted as libpq does it: pg alone would verify against a CA Node lacks)',
   );
   t.equal(config.redis.url, `rediss://:${taskEnv.REDIS_AUTH_TOKEN}@${taskEnv.REDIS_HOST}:6380`);
-  t.equal(config.retention.events, 30 * 86_400_000, 'history in PostgreSQL for 30 days (SPEC §8)');
+  t.equal(config.retention.events, 30 * 86_400_000, 'history in PostgreSQL for 30 days');
 });

@@ -184,13 +184,38 @@ t.test('filters: source, type, status, since, until, q', async (t) => {
   t.same(await ids({ since: now - 3500 }), [e4, e3]);
   t.same(await ids({ until: now - 3500 }), [e2, e1]);
   t.same(await ids({ since: now - 4500, until: now - 2500 }), [e3, e2]);
-  t.same(await ids({ q: 'BLUE' }), [e4, e1], 'text in the body, any case');
+  t.same(await ids({ q: 'BLUE' }), [e4, e1], 'text in the body, any case, a word or the start of one');
+  t.same(await ids({ q: 'blue wha' }), [e1], 'several words: as a substring');
+  t.same(await ids({ q: 'whale blue' }), [], 'not the same words apart or in another order');
+  t.same(await ids({ q: 'print' }), [], 'not from the middle of a word (the Redis-only search does that)');
   t.same(await ids({ q: 'evt_1' }), [e1], 'dedupe key');
   t.same(await ids({ q: e2! }), [e2], 'event id');
   t.same(await ids({ q: '100%_' }), [e3], 'LIKE wildcards match themselves');
-  t.same(await ids({ q: '1%' }), [], 'a % in the term is no wildcard');
+  t.same(await ids({ q: '0%_' }), [], 'a % in the term is no wildcard');
+  t.same(await ids({ q: '%_' }), [e3], 'a term without words: a substring scan');
   t.same(await ids({ source: 'stripe', q: 'blue' }), [e1], 'filters combine');
   t.equal((await log.getByDedupeKey('evt_1'))?.id, e1);
+});
+
+t.test('U+0000 in a body or a name: logged, the body exactly as received', async (t) => {
+  const log = openLog(t, 'nul');
+  const now = Date.now();
+  const e = event(now, { dedupeKey: 'evt_\u0000x', type: 'a\u0000b' }, 'form=a\u0000b&word=findme');
+  e.deliveries[0]!.attempts[0]!.error = 'bad\u0000byte';
+  await log.write([e]);
+  const got = await log.get(e.id);
+  t.equal(
+    got?.envelope.requestPayload.body,
+    'form=a\u0000b&word=findme',
+    'kept inside the record, byte for byte',
+  );
+  t.equal(got?.dedupeKey, 'evt_\ufffdx');
+  t.equal(got?.deliveries[0]?.attempts[0]?.error, 'bad\ufffdbyte');
+  t.same(
+    (await log.list({ q: 'a\u0000b' }, undefined, 10)).map((r) => r.id),
+    [],
+    'a search with U+0000 is answered, not refused',
+  );
 });
 
 t.test('retention drops whole days, and keeps dead letters longer when asked', async (t) => {

@@ -52,7 +52,7 @@ const HEALTHCHECK = [
  * hookgate on ECS/Fargate: an internet-facing ALB in front of the gateway tasks
  * (webhook port only), worker tasks with their own autoscaling, ElastiCache Redis
  * (TLS, AUTH, multi-AZ, noeviction), secrets from Secrets Manager, logs in CloudWatch;
- * with context eventLog, RDS PostgreSQL for the event log (SPEC §8) in isolated subnets.
+ * with context eventLog, RDS PostgreSQL for the event log in isolated subnets.
  */
 export class HookgateStack extends cdk.Stack {
   readonly alb: elbv2.ApplicationLoadBalancer;
@@ -442,7 +442,7 @@ export class HookgateStack extends cdk.Stack {
         id: 'AwsSolutions-RDS3',
         reason:
           'Single-AZ chosen with context eventLogMultiAz=false. Ingress and delivery never wait for the event ' +
-          'log (SPEC §8): while it is down they go on, and the log catches up when it is back.',
+          'log: while it is down they go on, and the log catches up when it is back.',
       });
     }
     cdk.Validations.of(secret).acknowledge({

@@ -39,7 +39,7 @@ export interface HookgateProps {
   worker: ServiceSize;
   redis: { nodeType: string; replicas: number; engineVersion: string };
   /**
-   * The optional PostgreSQL event log (SPEC §8) on RDS. Unset: no database; history
+   * The optional PostgreSQL event log on RDS. Unset: no database; history
    * stays in Redis. Set: the baked config must have `eventLog` (configFile defaults to
    * hookgate.ecs.eventlog.yaml), and the tasks get PGHOST/PGPORT/PGUSER/PGDATABASE and
    * PGPASSWORD (a Secrets Manager secret) for it.
