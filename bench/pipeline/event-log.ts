@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { cpuMs } from '../process-cpu.js';
@@ -65,6 +65,67 @@ export function pgCpuMs(): number {
       // exited meanwhile
     }
   }
+  return total;
+}
+
+/**
+ * utime + stime (ms) of each PostgreSQL backend serving these processes (found by
+ * the local ports of their TCP sockets in pg_stat_activity.client_port): the CPU
+ * hookgate's own connections cost, whatever else the server does meanwhile. Not in
+ * it: the WAL writer, checkpointer, autovacuum (pgCpuMs counts those).
+ */
+export async function backendCpuMs(pids: (number | undefined)[]): Promise<Map<number, number>> {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    if (pid === undefined) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  const out = new Map<number, number>();
+  if (!ports.length) return out;
+  const r = await sql().query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND pid <> pg_backend_pid()',
+    [ports],
+  );
+  for (const { pid } of r.rows) {
+    try {
+      out.set(pid, cpuMs(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU (ms) the backends of `after` spent since `before` (a backend new since then counts from 0). */
+export function backendDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 

@@ -35,8 +35,10 @@
  * its measurement ends only once the stream is empty, then the settle); the lag after
  * it (must be 0); the check that every 2xx'd event (its `hookgate-event-id`) is in
  * <schema>.events, `delivered`, with the Stripe id as dedupe key and both deliveries
- * `delivered`; PostgreSQL CPU (utime+stime of every process named `postgres`, best
- * effort: the local PostgreSQL should serve nothing else meanwhile) and bytes
+ * `delivered`; PostgreSQL CPU (utime+stime from /proc) of the backends serving the
+ * ingress' and the worker's connections (exact, whatever else the server does), and of
+ * every process named `postgres` (WAL writer, checkpointer, autovacuum too: best
+ * effort, the local PostgreSQL should serve nothing else meanwhile) and bytes
  * (pg_total_relation_size of the partitions of events and deliveries ÷ their events).
  * Ratios compare it with plain hookgate in the same pair.
  *
@@ -68,6 +70,8 @@ import {
   closePg,
   dropSchema,
   logLagMs,
+  backendCpuMs,
+  backendDelta,
   otherActivity,
   pgCpuMs,
   PG_URL,
@@ -108,9 +112,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- processes
 
-function spawnNode(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+function spawnNode(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): ChildProcess {
   // stdout (hookgate's logs) to /dev/null: a pipe nobody reads would block it.
-  return spawnTracked(process.execPath, [script, ...args], {
+  return spawnTracked(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -233,9 +242,9 @@ function hookgateSystem(name: string, eventLog: boolean): System {
       writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
       const cli = join(DIST, 'src/cli/main.js');
       const ingress = spawnNode(cli, ['serve', '--config', file]);
-      const prof: Record<string, string> =
-        schema && CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {};
-      const worker = spawnNode(cli, ['worker', '--config', file], prof);
+      // Node 20 refuses --cpu-prof in NODE_OPTIONS: a flag of the worker's node.
+      const prof = schema && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+      const worker = spawnNode(cli, ['worker', '--config', file], {}, prof);
       const origin = `http://127.0.0.1:${port}`;
       const stop = async () => {
         await Promise.all([stopChild(ingress), stopChild(worker)]);
@@ -390,7 +399,7 @@ interface Figures {
   /** End of the load -> last delivery. */
   drainS: number;
   /** CPU ms per second with no traffic (before the load). */
-  idle: { ingress: number; worker: number; redis: number; pg?: number };
+  idle: { ingress: number; worker: number; redis: number; pg?: number; backends?: number };
   /** With the event log. */
   log?: LogFigures;
 }
@@ -403,7 +412,10 @@ interface LogFigures {
   logDrainS?: number;
   /** Log lag once the measurement is over (ms; must be 0). */
   lagAfterMs: number;
+  /** All the processes named postgres (anything else the server does included). */
   pgCpuUs: number;
+  /** The backends of hookgate's connections only. */
+  pgBackendCpuUs: number;
   pgBytes: number;
   check: LogCheck;
   /** 2xx'd events without a `hookgate-event-id` header (cannot be checked). */
@@ -415,8 +427,10 @@ interface Snapshot {
   ingress: number;
   worker: number;
   redis: RedisFigures;
-  /** With the event log: PostgreSQL's CPU (ms). */
+  /** With the event log: PostgreSQL's CPU (ms), all of its processes. */
   pg: number;
+  /** With the event log: CPU (ms) of each backend serving the ingress and the worker. */
+  backends: Map<number, number>;
 }
 
 async function snapshot(running: Running, redis: BenchRedis): Promise<Snapshot> {
@@ -426,6 +440,9 @@ async function snapshot(running: Running, redis: BenchRedis): Promise<Snapshot> 
     worker: cpuMs(running.worker.pid),
     redis: await redis.info(),
     pg: running.schema ? pgCpuMs() : NaN,
+    backends: running.schema
+      ? await backendCpuMs([running.ingress.pid, running.worker.pid])
+      : new Map<number, number>(),
   };
 }
 
@@ -513,6 +530,7 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
         ...(logEmptyAt !== undefined ? { logDrainS: (logEmptyAt - last) / 1000 } : {}),
         lagAfterMs,
         pgCpuUs: ((after.pg - before.pg) * 1000) / n,
+        pgBackendCpuUs: (backendDelta(before.backends, after.backends) * 1000) / n,
         pgBytes: check.bytes / check.events,
         check,
         noHeader: ids.length - sent.hookgateIds.size,
@@ -539,7 +557,12 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
         ingress: (before.ingress - idleFrom.ingress) / idleS,
         worker: (before.worker - idleFrom.worker) / idleS,
         redis: (before.redis.cpuMs - idleFrom.redis.cpuMs) / idleS,
-        ...(schema ? { pg: (before.pg - idleFrom.pg) / idleS } : {}),
+        ...(schema
+          ? {
+              pg: (before.pg - idleFrom.pg) / idleS,
+              backends: backendDelta(idleFrom.backends, before.backends) / idleS,
+            }
+          : {}),
       },
       drainS: (last - sent.endedAt) / 1000,
       ...(log ? { log } : {}),
@@ -657,7 +680,7 @@ function printRun(f: Figures, pair: number): void {
       `${l.logDrainS === undefined ? 'NOT within the drain timeout' : `${l.logDrainS.toFixed(1)} s after the last delivery`}, ` +
       `lag after ${duration(l.lagAfterMs)}; ${int(f.accepted - c.missing.length - l.noHeader)}/${int(f.accepted)} 2xx'd events in ` +
       `<schema>.events (${c.missing.length} missing, ${c.wrong.length} not delivered/wrong, ${l.noHeader} without an id header), ` +
-      `${int(c.events)} rows, ${kb(c.bytes)}, ${int(l.pgBytes)} B/event; PostgreSQL idle ${f.idle.pg?.toFixed(1)} ms/s`,
+      `${int(c.events)} rows, ${kb(c.bytes)}, ${int(l.pgBytes)} B/event; PostgreSQL idle CPU ms/s: all ${f.idle.pg?.toFixed(1)}, hookgate's backends ${f.idle.backends?.toFixed(1)}`,
   );
   if (c.missing.length) console.log(`    not in the log: ${c.missing.slice(0, 10).join(' ')}`);
   if (c.wrong.length) console.log(`    wrong in the log: ${c.wrong.slice(0, 10).join(' ')}`);
@@ -715,7 +738,14 @@ const rows: Row[] = [
 
 /** Rows only the event-log system has. */
 const logRows: { label: string; show: (fs: Figures[]) => string }[] = [
-  { label: 'PostgreSQL CPU', show: (fs) => `${int(median(fs.map((f) => f.log!.pgCpuUs)))} µs` },
+  {
+    label: "PostgreSQL CPU, hookgate's backends",
+    show: (fs) => `${int(median(fs.map((f) => f.log!.pgBackendCpuUs)))} µs`,
+  },
+  {
+    label: 'PostgreSQL CPU, all postgres processes (others too)',
+    show: (fs) => `${int(median(fs.map((f) => f.log!.pgCpuUs)))} µs`,
+  },
   {
     label: 'PostgreSQL bytes (events + deliveries partitions)',
     show: (fs) => `${int(median(fs.map((f) => f.log!.pgBytes)))} B`,
