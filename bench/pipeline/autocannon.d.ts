@@ -5,6 +5,11 @@ declare module 'autocannon' {
     amount?: number;
   }
   interface Request {
-    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string | string[]>,
+    ) => void;
   }
 }

@@ -7,6 +7,10 @@
  *   hand-written: Express + `stripe.webhooks.constructEvent` + BullMQ `queue.add` (one
  *                 process) and a BullMQ Worker (concurrency 50) that POSTs each job to
  *                 both URLs with `fetch` (handwritten-*.ts).
+ *   hookgate + event log (BENCH_EVENT_LOG=1): the same hookgate config plus
+ *                 `eventLog.postgres` on $DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ *                 a fresh schema `hgbench_<random>` per run, dropped after it (event-log.ts).
+ *                 Off by default: it needs a PostgreSQL, `npm run bench` does not.
  *
  * Both deliver to one receiver process (receiver.ts: 204, first arrival per event id and
  * route). Each run gets its own throwaway redis-server, so INFO cpu/memory count that
@@ -24,24 +28,58 @@
  * arrivals on the two routes (the receiver's clock; same machine). Each run also prints
  * the processes' CPU with no traffic (ms/s), which the per-event figures include.
  *
+ * With the event log, also: the log lag (age of the oldest entry of the Redis stream
+ * `hookgate:hg:log`, what `hookgate_event_log_lag_seconds` reports) sampled every 250 ms
+ * from the load until the stream is empty, its max; the log drain (last delivery ->
+ * stream empty: delivered events/s does not include it, every per-event figure does, as
+ * its measurement ends only once the stream is empty, then the settle); the lag after
+ * it (must be 0); the check that every 2xx'd event (its `hookgate-event-id`) is in
+ * <schema>.events, `delivered`, with the Stripe id as dedupe key and both deliveries
+ * `delivered`; PostgreSQL CPU (utime+stime from /proc) of the backends serving the
+ * ingress' and the worker's connections (exact, whatever else the server does), and of
+ * every process named `postgres` (WAL writer, checkpointer, autovacuum too: best
+ * effort, the local PostgreSQL should serve nothing else meanwhile) and bytes
+ * (pg_total_relation_size of the partitions of events and deliveries ÷ their events).
+ * Ratios compare it with plain hookgate in the same pair.
+ *
  *   npm run bench   or   node --import tsx bench/pipeline/run.ts
  *   BENCH_SECONDS=8 BENCH_PAIRS=2 BENCH_CONNECTIONS=50 BENCH_WARMUP=500
  *   BENCH_DRAIN_TIMEOUT=300 BENCH_WORKER_CONCURRENCY=50 BENCH_LOG_LEVEL (default: the config's)
  *   BENCH_STALL=1: also the stalled-destination scenario (100 events, one destination
  *                  that never answers, timeout 5s, worker concurrency 10)
  *   BENCH_BUILD=0: skip `npm run build` (the bench runs dist/, so it builds first)
+ *   BENCH_EVENT_LOG=1: also the "hookgate + event log" system, alternated in every pair
+ *   BENCH_CPU_PROF=<dir>: `--cpu-prof` for the event-log system's worker (profiles in <dir>)
  *
  * Only the CLI, a config file and HTTP are used, so the same bench measures any engine.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Request } from 'autocannon';
+import { Redis } from 'ioredis';
 import { cpuMs } from '../process-cpu.js';
 import { freePort } from '../spawn-server.js';
+import {
+  benchSchema,
+  checkLog,
+  checkPg,
+  closePg,
+  dropSchema,
+  logLagMs,
+  backendCpuMs,
+  backendDelta,
+  otherActivity,
+  pgCpuMs,
+  PG_URL,
+  sampleLag,
+  waitLogEmpty,
+  LOG_STREAM,
+  type LogCheck,
+} from './event-log.js';
 import { EventSource } from './events.js';
 import { removeDir, spawnTracked, stopChild, trackDir } from './processes.js';
 import { startRedis, type BenchRedis, type RedisFigures } from './redis.js';
@@ -60,6 +98,8 @@ const WARMUP = setting('BENCH_WARMUP', 500);
 const DRAIN_TIMEOUT_MS = setting('BENCH_DRAIN_TIMEOUT', 300) * 1000;
 const STALL = process.env.BENCH_STALL === '1';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
+const EVENT_LOG = process.env.BENCH_EVENT_LOG === '1';
+const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 const SECRET = 'whsec_pipeline_bench';
 const ROUTES = ['a', 'b'];
 /** After the drain: let the systems finish their bookkeeping before Redis is measured. */
@@ -72,9 +112,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- processes
 
-function spawnNode(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+function spawnNode(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): ChildProcess {
   // stdout (hookgate's logs) to /dev/null: a pipe nobody reads would block it.
-  return spawnTracked(process.execPath, [script, ...args], {
+  return spawnTracked(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -143,6 +188,8 @@ interface Running {
   worker: ChildProcess;
   /** Where the load generator sends (origin); the webhook path is /hooks/stripe for both. */
   origin: string;
+  /** With the event log: the run's PostgreSQL schema (dropped by stop()). */
+  schema?: string;
   stop(): Promise<void>;
 }
 
@@ -156,56 +203,67 @@ interface System {
   ): Promise<Running>;
 }
 
-const hookgate: System = {
-  name: 'hookgate',
-  async start(redisUrl, receiver, destinations, concurrency) {
-    const port = await freePort();
-    const dir = trackDir(mkdtempSync(join(tmpdir(), 'hookgate-bench-pipeline-')));
-    const file = join(dir, 'hookgate.yaml');
-    // Everything not set here (retention, retry, timeouts, dedupe) is the config's default.
-    const config = {
-      server: { host: '127.0.0.1', port },
-      redis: { url: redisUrl },
-      // Deliveries in flight per destination (engine v2: `defaults.concurrency`; before
-      // it, `worker.concurrency` was the worker's one pool): the baseline's Worker
-      // concurrency, per route.
-      defaults: { concurrency },
-      ...(LOG_LEVEL ? { logLevel: LOG_LEVEL } : {}),
-      sources: {
-        stripe: {
-          verify: { type: 'stripe', secrets: [SECRET] },
-          routes: destinations.map((d) => ({ to: d.route })),
-        },
-      },
-      destinations: Object.fromEntries(
-        destinations.map((d) => [
-          d.route,
-          {
-            type: 'http',
-            url: `${receiver}/${d.route}`,
-            ...(d.timeoutMs ? { timeout: `${d.timeoutMs}ms` } : {}),
+function hookgateSystem(name: string, eventLog: boolean): System {
+  return {
+    name,
+    async start(redisUrl, receiver, destinations, concurrency) {
+      const port = await freePort();
+      const schema = eventLog ? benchSchema() : undefined;
+      const dir = trackDir(mkdtempSync(join(tmpdir(), 'hookgate-bench-pipeline-')));
+      const file = join(dir, 'hookgate.yaml');
+      // Everything not set here (retention, retry, timeouts, dedupe) is the config's default.
+      const config = {
+        server: { host: '127.0.0.1', port },
+        redis: { url: redisUrl },
+        // Deliveries in flight per destination (engine v2: `defaults.concurrency`; before
+        // it, `worker.concurrency` was the worker's one pool): the baseline's Worker
+        // concurrency, per route.
+        defaults: { concurrency },
+        ...(LOG_LEVEL ? { logLevel: LOG_LEVEL } : {}),
+        // The only difference between the two hookgate systems (pool: the default).
+        ...(schema ? { eventLog: { postgres: { url: PG_URL, schema } } } : {}),
+        sources: {
+          stripe: {
+            verify: { type: 'stripe', secrets: [SECRET] },
+            routes: destinations.map((d) => ({ to: d.route })),
           },
-        ]),
-      ),
-    };
-    writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
-    const cli = join(DIST, 'src/cli/main.js');
-    const ingress = spawnNode(cli, ['serve', '--config', file]);
-    const worker = spawnNode(cli, ['worker', '--config', file]);
-    const origin = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      await Promise.all([stopChild(ingress), stopChild(worker)]);
-      removeDir(dir);
-    };
-    try {
-      await waitHealthy(origin, ingress, 'hookgate serve');
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    return { ingress, worker, origin, stop };
-  },
-};
+        },
+        destinations: Object.fromEntries(
+          destinations.map((d) => [
+            d.route,
+            {
+              type: 'http',
+              url: `${receiver}/${d.route}`,
+              ...(d.timeoutMs ? { timeout: `${d.timeoutMs}ms` } : {}),
+            },
+          ]),
+        ),
+      };
+      writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
+      const cli = join(DIST, 'src/cli/main.js');
+      const ingress = spawnNode(cli, ['serve', '--config', file]);
+      // Node 20 refuses --cpu-prof in NODE_OPTIONS: a flag of the worker's node.
+      const prof = schema && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+      const worker = spawnNode(cli, ['worker', '--config', file], {}, prof);
+      const origin = `http://127.0.0.1:${port}`;
+      const stop = async () => {
+        await Promise.all([stopChild(ingress), stopChild(worker)]);
+        removeDir(dir);
+        if (schema) await dropSchema(schema);
+      };
+      try {
+        await waitHealthy(origin, ingress, 'hookgate serve');
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return { ingress, worker, origin, stop, ...(schema ? { schema } : {}) };
+    },
+  };
+}
+
+const hookgate = hookgateSystem('hookgate', false);
+const hookgateLog = hookgateSystem('hookgate+log', true);
 
 const handwritten: System = {
   name: 'hand-written',
@@ -244,6 +302,8 @@ const handwritten: System = {
 interface Sent {
   /** Event id -> when its 2xx was read (ms since epoch). */
   ok: Map<string, number>;
+  /** hookgate's event id (`hookgate-event-id` of the 2xx) -> the Stripe event id sent. */
+  hookgateIds: Map<string, string>;
   non2xx: number;
   errors: number;
   startedAt: number;
@@ -256,6 +316,7 @@ async function send(
   load: { duration?: number; amount?: number; connections: number },
 ): Promise<Sent> {
   const ok = new Map<string, number>();
+  const hookgateIds = new Map<string, string>();
   let non2xx = 0;
   // One request in flight per connection (no pipelining): the connection's context
   // belongs to the request its response answers.
@@ -270,9 +331,12 @@ async function send(
         body: e.body,
       };
     },
-    onResponse: (status, _body, context) => {
-      if (status >= 200 && status < 300) ok.set(context.id as string, Date.now());
-      else non2xx++;
+    onResponse: (status, _body, context, headers) => {
+      if (status >= 200 && status < 300) {
+        ok.set(context.id as string, Date.now());
+        const hg = headers['hookgate-event-id'];
+        if (typeof hg === 'string') hookgateIds.set(hg, context.id as string);
+      } else non2xx++;
     },
   };
   const startedAt = Date.now();
@@ -283,7 +347,7 @@ async function send(
     ...(load.amount ? { amount: load.amount } : {}),
     requests: [request],
   });
-  return { ok, non2xx, errors: r.errors + r.timeouts, startedAt, endedAt: Date.now() };
+  return { ok, hookgateIds, non2xx, errors: r.errors + r.timeouts, startedAt, endedAt: Date.now() };
 }
 
 interface Progress {
@@ -335,7 +399,27 @@ interface Figures {
   /** End of the load -> last delivery. */
   drainS: number;
   /** CPU ms per second with no traffic (before the load). */
-  idle: { ingress: number; worker: number; redis: number };
+  idle: { ingress: number; worker: number; redis: number; pg?: number; backends?: number };
+  /** With the event log. */
+  log?: LogFigures;
+}
+
+interface LogFigures {
+  /** Largest log lag sampled from the load until the stream was empty (ms). */
+  maxLagMs: number;
+  lagSamples: number;
+  /** Last delivery -> log stream empty (s); undefined: not empty within BENCH_DRAIN_TIMEOUT. */
+  logDrainS?: number;
+  /** Log lag once the measurement is over (ms; must be 0). */
+  lagAfterMs: number;
+  /** All the processes named postgres (anything else the server does included). */
+  pgCpuUs: number;
+  /** The backends of hookgate's connections only. */
+  pgBackendCpuUs: number;
+  pgBytes: number;
+  check: LogCheck;
+  /** 2xx'd events without a `hookgate-event-id` header (cannot be checked). */
+  noHeader: number;
 }
 
 interface Snapshot {
@@ -343,6 +427,10 @@ interface Snapshot {
   ingress: number;
   worker: number;
   redis: RedisFigures;
+  /** With the event log: PostgreSQL's CPU (ms), all of its processes. */
+  pg: number;
+  /** With the event log: CPU (ms) of each backend serving the ingress and the worker. */
+  backends: Map<number, number>;
 }
 
 async function snapshot(running: Running, redis: BenchRedis): Promise<Snapshot> {
@@ -351,6 +439,10 @@ async function snapshot(running: Running, redis: BenchRedis): Promise<Snapshot> 
     ingress: cpuMs(running.ingress.pid),
     worker: cpuMs(running.worker.pid),
     redis: await redis.info(),
+    pg: running.schema ? pgCpuMs() : NaN,
+    backends: running.schema
+      ? await backendCpuMs([running.ingress.pid, running.worker.pid])
+      : new Map<number, number>(),
   };
 }
 
@@ -362,6 +454,7 @@ function percentile(sorted: number[], p: number): number {
 async function measure(system: System, receiver: Receiver): Promise<Figures> {
   const redis = await startRedis();
   let running: Running | undefined;
+  let client: Redis | undefined;
   try {
     await receiver.call('/_reset', {});
     running = await system.start(
@@ -370,12 +463,22 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
       ROUTES.map((route) => ({ route })),
       CONCURRENCY,
     );
+    const schema = running.schema;
+    // The bench's own connection for the log stream (a few commands a second).
+    if (schema) client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     const events = new EventSource(SECRET);
     // Warm-up (JIT, connections), also the sign that the worker process is up.
     if (WARMUP > 0) {
       const warm = await send(running.origin, events, { amount: WARMUP, connections: 10 });
       if (!(await drain(receiver, [...warm.ok.keys()], ROUTES, 120_000)) || warm.ok.size === 0) {
         throw new Error(`${system.name}: the warm-up (${warm.ok.size} events 2xx'd) did not drain in 120 s`);
+      }
+      if (client) {
+        // The warm-up's events in PostgreSQL and let go by Redis before the baseline.
+        if ((await client.type(LOG_STREAM)) !== 'stream')
+          throw new Error(`${system.name}: no log stream ${LOG_STREAM} after the warm-up`);
+        if ((await waitLogEmpty(client, 120_000)) === undefined)
+          throw new Error(`${system.name}: the warm-up's log stream did not empty in 120 s`);
       }
       await sleep(1000);
     }
@@ -385,11 +488,15 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
     await sleep(IDLE_MS);
     const before = await snapshot(running, redis);
     const idleS = (before.at - idleFrom.at) / 1000;
+    const lag = client ? sampleLag(client) : undefined;
     const sent = await send(running.origin, events, { duration: SECONDS, connections: CONNECTIONS });
     // The ingress has nothing to do once the load is over.
     const ingressAfterLoad = cpuMs(running.ingress.pid);
     const ids = [...sent.ok.keys()];
     const drained = await drain(receiver, ids, ROUTES, DRAIN_TIMEOUT_MS);
+    // With the event log the measurement ends once PostgreSQL has every event.
+    const logEmptyAt = client && drained ? await waitLogEmpty(client, DRAIN_TIMEOUT_MS) : undefined;
+    await lag?.stop();
     if (drained) await sleep(SETTLE_MS);
     const after = await snapshot(running, redis);
 
@@ -413,6 +520,22 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
     });
     latencies.sort((a, b) => a - b);
     const n = ids.length || NaN;
+    let log: LogFigures | undefined;
+    if (client && schema && lag) {
+      const lagAfterMs = await logLagMs(client);
+      const check = await checkLog(schema, sent.hookgateIds, ROUTES.length);
+      log = {
+        maxLagMs: lag.max(),
+        lagSamples: lag.samples(),
+        ...(logEmptyAt !== undefined ? { logDrainS: (logEmptyAt - last) / 1000 } : {}),
+        lagAfterMs,
+        pgCpuUs: ((after.pg - before.pg) * 1000) / n,
+        pgBackendCpuUs: (backendDelta(before.backends, after.backends) * 1000) / n,
+        pgBytes: check.bytes / check.events,
+        check,
+        noHeader: ids.length - sent.hookgateIds.size,
+      };
+    }
     return {
       system: system.name,
       accepted: ids.length,
@@ -434,13 +557,34 @@ async function measure(system: System, receiver: Receiver): Promise<Figures> {
         ingress: (before.ingress - idleFrom.ingress) / idleS,
         worker: (before.worker - idleFrom.worker) / idleS,
         redis: (before.redis.cpuMs - idleFrom.redis.cpuMs) / idleS,
+        ...(schema
+          ? {
+              pg: (before.pg - idleFrom.pg) / idleS,
+              backends: backendDelta(idleFrom.backends, before.backends) / idleS,
+            }
+          : {}),
       },
       drainS: (last - sent.endedAt) / 1000,
+      ...(log ? { log } : {}),
     };
   } finally {
+    client?.disconnect();
     await running?.stop();
     await redis.destroy();
   }
+}
+
+/** The event log's check passed: every 2xx'd event in <schema>.events as it should be, and the log empty. */
+function logOk(f: Figures): boolean {
+  const l = f.log;
+  if (!l) return true;
+  return (
+    !l.check.missing.length &&
+    !l.check.wrong.length &&
+    l.noHeader === 0 &&
+    l.lagAfterMs === 0 &&
+    l.logDrainS !== undefined
+  );
 }
 
 // ---------------------------------------------------------------- stalled destination
@@ -528,6 +672,18 @@ function printRun(f: Figures, pair: number): void {
   for (const [route, ids] of missing) {
     console.log(`    missing on /${route}: ${ids.slice(0, 10).join(' ')}${ids.length > 10 ? ' …' : ''}`);
   }
+  const l = f.log;
+  if (!l) return;
+  const c = l.check;
+  console.log(
+    `    event log: max lag ${duration(l.maxLagMs)} (${l.lagSamples} samples), log empty ` +
+      `${l.logDrainS === undefined ? 'NOT within the drain timeout' : `${l.logDrainS.toFixed(1)} s after the last delivery`}, ` +
+      `lag after ${duration(l.lagAfterMs)}; ${int(f.accepted - c.missing.length - l.noHeader)}/${int(f.accepted)} 2xx'd events in ` +
+      `<schema>.events (${c.missing.length} missing, ${c.wrong.length} not delivered/wrong, ${l.noHeader} without an id header), ` +
+      `${int(c.events)} rows, ${kb(c.bytes)}, ${int(l.pgBytes)} B/event; PostgreSQL idle CPU ms/s: all ${f.idle.pg?.toFixed(1)}, hookgate's backends ${f.idle.backends?.toFixed(1)}`,
+  );
+  if (c.missing.length) console.log(`    not in the log: ${c.missing.slice(0, 10).join(' ')}`);
+  if (c.wrong.length) console.log(`    wrong in the log: ${c.wrong.slice(0, 10).join(' ')}`);
 }
 
 interface Row {
@@ -580,26 +736,76 @@ const rows: Row[] = [
   },
 ];
 
-function printTable(pairs: [Figures, Figures][]): void {
-  const h = pairs.map(([a]) => a);
-  const b = pairs.map(([, x]) => x);
-  // hookgate ÷ hand-written within each pair (same machine state), then the median over pairs.
-  const ratios = (row: Row) => pairs.map(([x, y]) => row.value(x) / row.value(y));
+/** Rows only the event-log system has. */
+const logRows: { label: string; show: (fs: Figures[]) => string }[] = [
+  {
+    label: "PostgreSQL CPU, hookgate's backends",
+    show: (fs) => `${int(median(fs.map((f) => f.log!.pgBackendCpuUs)))} µs`,
+  },
+  {
+    label: 'PostgreSQL CPU, all postgres processes (others too)',
+    show: (fs) => `${int(median(fs.map((f) => f.log!.pgCpuUs)))} µs`,
+  },
+  {
+    label: 'PostgreSQL bytes (events + deliveries partitions)',
+    show: (fs) => `${int(median(fs.map((f) => f.log!.pgBytes)))} B`,
+  },
+  {
+    label: 'max log lag (load + drain, 250 ms samples)',
+    show: (fs) => duration(Math.max(...fs.map((f) => f.log!.maxLagMs))),
+  },
+  {
+    label: 'log drain (last delivery → log stream empty)',
+    show: (fs) =>
+      fs
+        .map((f) => (f.log!.logDrainS === undefined ? 'NOT EMPTY' : `${f.log!.logDrainS.toFixed(1)} s`))
+        .join(', '),
+  },
+  { label: 'log lag after the drain', show: (fs) => fs.map((f) => duration(f.log!.lagAfterMs)).join(', ') },
+];
+
+/** Each pair: hookgate, hand-written, then (BENCH_EVENT_LOG=1) hookgate + event log. */
+function printTable(pairs: Figures[][]): void {
+  const h = pairs.map((p) => p[0]!);
+  const b = pairs.map((p) => p[1]!);
+  const withLog = pairs.every((p) => p[2]);
+  const l = withLog ? pairs.map((p) => p[2]!) : [];
+  // Ratios within each pair (same machine state), then the median over pairs.
+  const ratios = (row: Row, x: number, y: number) => pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
   console.log(
-    `\n| per event (median of ${pairs.length} pairs) | hookgate | hand-written | hookgate ÷ hand-written |`,
+    `\n| per event (median of ${pairs.length} pairs) | hookgate | hand-written |` +
+      `${withLog ? ' hookgate + event log |' : ''} hookgate ÷ hand-written |${withLog ? ' with log ÷ without |' : ''}`,
   );
-  console.log('|---|---|---|---|');
+  console.log(`|---|---|---|---|${withLog ? '---|---|' : ''}`);
   for (const row of rows) {
-    console.log(`| ${row.label} | ${row.show(h)} | ${row.show(b)} | ${ratio(median(ratios(row)))} |`);
+    console.log(
+      `| ${row.label} | ${row.show(h)} | ${row.show(b)} |${withLog ? ` ${row.show(l)} |` : ''} ` +
+        `${ratio(median(ratios(row, 0, 1)))} |${withLog ? ` ${ratio(median(ratios(row, 2, 0)))} |` : ''}`,
+    );
   }
   const all = (fs: Figures[]) =>
-    fs.every((f) => !Object.keys(f.missing).length)
-      ? `yes (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`
-      : `NO (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`;
-  console.log(`| every 2xx'd event reached both routes | ${all(h)} | ${all(b)} | |`);
+    (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
+    ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`;
+  console.log(
+    `| every 2xx'd event reached both routes | ${all(h)} | ${all(b)} |${withLog ? ` ${all(l)} | |` : ''} |`,
+  );
+  if (withLog) {
+    for (const row of logRows) console.log(`| ${row.label} | | | ${row.show(l)} | | |`);
+    const inLog = (f: Figures) =>
+      `${int(f.accepted - f.log!.check.missing.length - f.log!.noHeader)}/${int(f.accepted)}`;
+    console.log(
+      `| every 2xx'd event in <schema>.events, delivered | | | ${l.every(logOk) ? 'yes' : 'NO'} (${l.map(inLog).join(', ')}) | | |`,
+    );
+  }
   console.log('\nhookgate ÷ hand-written, per pair:');
   for (const row of rows) {
-    console.log(`  ${row.label.padEnd(52)} ${ratios(row).map(ratio).join('  ')}`);
+    console.log(`  ${row.label.padEnd(52)} ${ratios(row, 0, 1).map(ratio).join('  ')}`);
+  }
+  if (withLog) {
+    console.log('\nhookgate + event log ÷ hookgate, per pair:');
+    for (const row of rows) {
+      console.log(`  ${row.label.padEnd(52)} ${ratios(row, 2, 0).map(ratio).join('  ')}`);
+    }
   }
 }
 
@@ -618,17 +824,30 @@ console.log(
       .map((l) => l.toFixed(1))
       .join(' ')}; a throwaway redis-server per run`,
 );
+if (EVENT_LOG) {
+  const busy = await otherActivity();
+  console.log(
+    `event log: ${await checkPg()} at ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')}, a fresh schema per run; ` +
+      `${busy} other session(s) busy on it now (they would count in its CPU)`,
+  );
+}
+if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
 const receiver = await startReceiver();
 let failed = false;
 try {
-  const pairs: [Figures, Figures][] = [];
+  const systems = EVENT_LOG ? [hookgate, handwritten, hookgateLog] : [hookgate, handwritten];
+  const pairs: Figures[][] = [];
   for (let i = 1; i <= PAIRS; i++) {
-    const h = await measure(hookgate, receiver);
-    printRun(h, i);
-    const b = await measure(handwritten, receiver);
-    printRun(b, i);
-    pairs.push([h, b]);
-    if (Object.keys(h.missing).length || Object.keys(b.missing).length) failed = true;
+    const pair: Figures[] = [];
+    // Alternated in every pair; with the event log the order rotates, so that no system
+    // always runs first or right after another (the default two keep their order).
+    for (let k = 0; k < systems.length; k++) {
+      const f = await measure(systems[EVENT_LOG ? (k + i - 1) % systems.length : k]!, receiver);
+      printRun(f, i);
+      pair.push(f);
+      if (Object.keys(f.missing).length || !logOk(f)) failed = true;
+    }
+    pairs.push(systems.map((s) => pair.find((f) => f.system === s.name)!));
   }
   if (pairs.length) printTable(pairs);
 
@@ -648,5 +867,6 @@ try {
   }
 } finally {
   await stopChild(receiver.child);
+  await closePg();
 }
 process.exitCode = failed ? 1 : 0;
