@@ -23,7 +23,8 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 table.kv th { width: 16rem; font-weight: 500; color: var(--muted); word-break: break-all; }
 table.kv td { word-break: break-all; }
 form.filters { display: flex; flex-wrap: wrap; gap: .6rem 1rem; align-items: end; margin-bottom: 1rem; }
-form.filters label { display: grid; gap: .15rem; font-size: .85rem; color: var(--muted); }
+form.filters .field { display: grid; gap: .15rem; }
+form.filters label { font-size: .85rem; color: var(--muted); }
 form.inline { display: inline; margin-right: .4rem; }
 input, select, button { font: inherit; padding: .3rem .5rem; }
 button { cursor: pointer; }

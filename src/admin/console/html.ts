@@ -49,7 +49,7 @@ export function page(frame: Frame): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${esc(frame.title)} · hookgate console</title>
 <link rel="stylesheet" href="${CONSOLE_BASE}/app.css">
 <script src="${CONSOLE_BASE}/app.js" defer></script>

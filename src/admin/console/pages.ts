@@ -7,8 +7,9 @@ export const eventHref = (id: string) => `${CONSOLE_BASE}/events/${encodeURIComp
 
 const time = (iso: string | undefined) => (iso ? `<time datetime="${esc(iso)}">${esc(iso)}</time>` : '');
 
+/** A label beside (not around) its control, so a select's option is not part of the field's name. */
 function textField(name: string, label: string, value: string | undefined, extra = ''): string {
-  return `<label>${esc(label)}<input name="${name}" value="${esc(value ?? '')}"${extra}></label>`;
+  return `<span class="field"><label for="f-${name}">${esc(label)}</label><input id="f-${name}" name="${name}" value="${esc(value ?? '')}"${extra}></span>`;
 }
 
 function selectField(
@@ -23,7 +24,7 @@ function selectField(
         `<option value="${esc(o)}"${o === (value ?? '') ? ' selected' : ''}>${o ? esc(o) : 'Any'}</option>`,
     )
     .join('');
-  return `<label>${esc(label)}<select name="${name}">${opts}</select></label>`;
+  return `<span class="field"><label for="f-${name}">${esc(label)}</label><select id="f-${name}" name="${name}">${opts}</select></span>`;
 }
 
 export interface EventFilters {

@@ -105,7 +105,9 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
         .header('content-security-policy', CSP)
         .header('x-content-type-options', 'nosniff')
         .header('x-frame-options', 'DENY')
-        .header('referrer-policy', 'no-referrer')
+        // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` on
+        // the console's own form posts, and the Origin check below needs the real one.
+        .header('referrer-policy', 'same-origin')
         .header('cache-control', 'no-store');
       if (hasSession(req, token, now())) return;
       if (req.method === 'GET' || req.method === 'HEAD') {
