@@ -7,9 +7,9 @@ import { SignInLimiter } from './sign-in-limit.js';
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 /**
- * A sign-in for the console (`next` set) scopes the same session cookie to `/admin`,
- * so it reaches the console (`/admin/`) and the dashboard; the JSON API under `/admin`
- * ignores cookies (bearer only). Without `next` the cookie stays on the dashboard's path.
+ * A sign-in scopes the session cookie to `/admin`, so it reaches the console
+ * (`/admin/`, where a sign-in lands unless `next` names another console page) and the
+ * queue dashboard; the JSON API under `/admin` ignores cookies (bearer only).
  */
 export const CONSOLE_SESSION_PATH = '/admin';
 
@@ -22,7 +22,7 @@ export function consoleNext(value: unknown): string | undefined {
 /**
  * `GET /admin/login` (the form, or `?token=` once), `POST /admin/login` (the form's
  * post) and `/admin/logout`. A good token sets the session cookie and redirects
- * to the dashboard, so the token leaves the address bar at once.
+ * to the console, so the token leaves the address bar at once.
  */
 export function registerLogin(
   app: FastifyInstance,
@@ -64,14 +64,14 @@ export function registerLogin(
     reply.header(
       'set-cookie',
       serializeCookie(SESSION_COOKIE, issueSession(token, expiresAt), {
-        path: next ? CONSOLE_SESSION_PATH : SESSION_PATH,
+        path: CONSOLE_SESSION_PATH,
         maxAge: ttlMs / 1000,
         secure: req.protocol === 'https',
       }),
     );
     return reply
       .code(303)
-      .header('location', next ?? `${SESSION_PATH}/`)
+      .header('location', next ?? '/admin/')
       .send();
   };
 

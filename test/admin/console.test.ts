@@ -88,7 +88,7 @@ t.test('console pages and actions over real Redis and a real worker', async (t) 
         ['token', TOKEN],
         ['next', next],
       ]);
-      t.equal(res.headers.location, '/admin/queues/', next);
+      t.equal(res.headers.location, '/admin/', next);
     }
   });
 
