@@ -100,7 +100,10 @@ t.test('admin auth', async (t) => {
     t.equal(good.statusCode, 303);
     t.equal(good.headers.location, '/admin/', 'to the console');
     const setCookie = String(good.headers['set-cookie']);
-    t.match(setCookie, /^hookgate_admin=v1\.\d+\.[\w-]+; Path=\/admin; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    t.match(
+      setCookie,
+      /^hookgate_admin=v1\.\d+\.[\w-]+; Path=\/admin; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+    );
     t.notMatch(setCookie, TOKEN, 'the cookie does not hold the token');
     t.notMatch(setCookie, encodeURIComponent(TOKEN));
 
