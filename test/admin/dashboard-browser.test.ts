@@ -112,8 +112,9 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/admin/login?token=${encodeURIComponent(TOKEN)}`);
-    await page.waitForURL(`${base}/admin/queues/`);
+    await page.waitForURL(`${base}/admin/`);
     t.notMatch(page.url(), TOKEN);
+    await page.goto(`${base}/admin/queues/`);
     await queueLink(page, 'deliveries.ok').waitFor();
     await queueLink(page, 'deliveries.ok').click();
     await page.waitForURL(/\/admin\/queues\/queue\/deliveries\.ok/);
