@@ -65,7 +65,7 @@ const list = (v: unknown): string[] =>
   (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x !== '');
 
 /**
- * The console (SPEC §9): server-rendered pages under `/admin/` on the session cookie
+ * The console: server-rendered pages under `/admin/` on the session cookie
  * of `/admin/login`, in a scope of its own. Reads use the same calls as the JSON API
  * (EventHistory, DeadLetterStore, listDestinations); every action is a form POST that
  * needs the session and its CSRF token, and answers with a redirect back to the page.
