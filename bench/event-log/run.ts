@@ -1,5 +1,5 @@
 /**
- * The event log (SPEC §8) at 1,000,000 events: how fast the console's and the admin
+ * The event log at 1,000,000 events: how fast the console's and the admin
  * API's first page (`log.list`, limit 50) answers for each filter, what an event costs
  * on disk, and what the writer (`log.write`) costs per event.
  *

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { cpuMs } from '../process-cpu.js';
 
 /**
- * The pipeline bench's view of hookgate's event log (SPEC §8): a fresh PostgreSQL
+ * The pipeline bench's view of hookgate's event log: a fresh PostgreSQL
  * schema per run (dropped after it), the Redis log stream's lag, PostgreSQL's CPU and
  * disk per event, and the check that every 2xx'd event is in `<schema>.events`.
  */

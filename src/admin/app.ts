@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { hasBearer, requireBearer } from './auth.js';
+import { registerConsole } from './console/routes.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { registerDestinationRoutes } from './destination-routes.js';
@@ -31,7 +32,8 @@ export interface AdminOptions {
  * The admin port as a Fastify instance (not listening: tests `inject()`, startAdmin()
  * listens). Auth is per scope: the JSON API and `/metrics` take only
  * `Authorization: Bearer <admin.token>`; the dashboard also takes the session cookie
- * set by `/admin/login`. The stores and queues are the caller's to close.
+ * set by `/admin/login`, and the console (`/admin/`, src/admin/console) takes only that
+ * cookie, with a CSRF token on every action. The stores and queues are the caller's to close.
  */
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
   const { config, logger, metrics, deadLetters, events, queues } = options;
@@ -69,6 +71,16 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     registerLogin(scope, token, options.now ? { now: options.now } : {});
     done();
   });
+  await app.register(async (scope) =>
+    registerConsole(scope, {
+      token,
+      config,
+      events,
+      deadLetters,
+      queues,
+      ...(options.now ? { now: options.now } : {}),
+    }),
+  );
   await registerDashboard(app, token, queues, Object.keys(config.destinations), {
     readOnly: config.admin.dashboard.readOnly,
   });

@@ -1,8 +1,12 @@
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The dashboard's sign-in form: one password field, posted to `/admin/login`. */
-export function loginPage(message?: string): string {
+/**
+ * The sign-in form (dashboard and console): one password field, posted to
+ * `/admin/login`. `next` (a console path, checked by the caller) travels in a hidden field.
+ */
+export function loginPage(message?: string, next?: string): string {
   const notice = message ? `<p class="error" role="alert">${escape(message)}</p>` : '';
+  const nextField = next ? `\n  <input type="hidden" name="next" value="${escape(next)}">` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -22,7 +26,7 @@ export function loginPage(message?: string): string {
   <h1>hookgate admin</h1>
   ${notice}
   <label for="token">Admin token</label>
-  <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+  <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>${nextField}
   <button type="submit">Sign in</button>
 </form>
 </body>

@@ -50,6 +50,12 @@ type WriterCommands = { hgRelease(...args: (string | number)[]): Promise<number>
 
 /** An entry idle this long in another writer's hands is taken over (that writer stopped). */
 const CLAIM_IDLE_MS = 30_000;
+/**
+ * Batches one writer has in PostgreSQL at once: the next is read and loaded while
+ * one commits. Two batches holding states of one event are safe: the upserts never
+ * take a state back.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Copies event state from Redis to the event log. Every state change of
@@ -72,7 +78,10 @@ export class LogWriter {
   private loop: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private groupReady = false;
-  private sleeping: (() => void) | undefined;
+  private readonly sleepers = new Set<() => void>();
+  /** Batches being written (at most MAX_IN_FLIGHT), and their entry ids (not claimed again meanwhile). */
+  private readonly writing = new Set<Promise<void>>();
+  private readonly held = new Set<string>();
   /** Events written since start (tests and the bench read it). */
   written = 0;
 
@@ -110,11 +119,11 @@ export class LogWriter {
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    this.sleeping?.();
+    for (const wake of this.sleepers) wake();
     this.reader.disconnect();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.loop?.catch(() => {}),
+      Promise.all([this.loop?.catch(() => {}), ...this.writing]),
       new Promise((r) => {
         timer = setTimeout(r, timeoutMs);
       }),
@@ -153,7 +162,10 @@ export class LogWriter {
         );
         failures = 0;
         const entries = res?.[0]?.[1];
-        if (entries?.length) await this.write(entries);
+        if (entries?.length) {
+          this.startWrite(entries);
+          if (this.writing.size >= MAX_IN_FLIGHT) await Promise.race(this.writing);
+        }
       } catch (err) {
         if (this.closing) return;
         if (String((err as Error).message).includes('NOGROUP')) this.groupReady = false;
@@ -161,6 +173,18 @@ export class LogWriter {
         await this.sleep(Math.min(2000, 100 * failures));
       }
     }
+  }
+
+  private startWrite(entries: [string, string[] | null][]): void {
+    for (const [id] of entries) this.held.add(id);
+    const done = this.write(entries)
+      // Written but not acknowledged (Redis away): the entries stay pending and are claimed again.
+      .catch((err: unknown) => this.warn(err, 'event log: acknowledging written entries failed'))
+      .finally(() => {
+        this.writing.delete(done);
+        for (const [id] of entries) this.held.delete(id);
+      });
+    this.writing.add(done);
   }
 
   /** Writes one batch, retrying until PostgreSQL takes it (or the writer closes: the entries stay pending). */
@@ -246,7 +270,12 @@ export class LogWriter {
       cursor = res[0];
       const deleted = res[2] ?? [];
       if (deleted.length) await store.redis.xack(store.keys.log, LOG_GROUP, ...deleted);
-      if (res[1].length) await this.write(res[1]);
+      // Not the ones this writer is still retrying (PostgreSQL away for longer than CLAIM_IDLE_MS).
+      const claimed = res[1].filter(([id]) => !this.held.has(id));
+      if (claimed.length) {
+        this.startWrite(claimed);
+        await Promise.race(this.writing);
+      }
     } while (cursor !== '0-0' && !this.closing);
   }
 
@@ -258,12 +287,13 @@ export class LogWriter {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(t);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.sleeping = done;
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 }

@@ -98,11 +98,11 @@ t.test('admin auth', async (t) => {
       payload: `token=${encodeURIComponent(TOKEN)}`,
     });
     t.equal(good.statusCode, 303);
-    t.equal(good.headers.location, '/admin/queues/');
+    t.equal(good.headers.location, '/admin/', 'to the console');
     const setCookie = String(good.headers['set-cookie']);
     t.match(
       setCookie,
-      /^hookgate_admin=v1\.\d+\.[\w-]+; Path=\/admin\/queues; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+      /^hookgate_admin=v1\.\d+\.[\w-]+; Path=\/admin; Max-Age=43200; HttpOnly; SameSite=Strict$/,
     );
     t.notMatch(setCookie, TOKEN, 'the cookie does not hold the token');
     t.notMatch(setCookie, encodeURIComponent(TOKEN));
@@ -120,7 +120,7 @@ t.test('admin auth', async (t) => {
     const page = await h.app.inject({ method: 'GET', url: '/admin/queues/', headers: { cookie } });
     t.equal(page.statusCode, 200);
 
-    // The cookie is the dashboard's only: the JSON API and /metrics still want the bearer token.
+    // The cookie is the console's and the dashboard's only: the JSON API and /metrics still want the bearer token.
     for (const url of ['/admin/events', '/admin/dead-letters', '/metrics']) {
       const res = await h.app.inject({ method: 'GET', url, headers: { cookie } });
       t.equal(res.statusCode, 401, url);
@@ -130,7 +130,7 @@ t.test('admin auth', async (t) => {
   await t.test('?token= once: sets the cookie and redirects the token out of the address bar', async (t) => {
     const res = await h.app.inject({ method: 'GET', url: `/admin/login?token=${encodeURIComponent(TOKEN)}` });
     t.equal(res.statusCode, 303);
-    t.equal(res.headers.location, '/admin/queues/');
+    t.equal(res.headers.location, '/admin/');
     t.equal(res.headers['cache-control'], 'no-store');
     const cookie = sessionCookie(res.headers['set-cookie']);
     t.equal(

@@ -68,7 +68,9 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
 
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
-    await page.waitForURL(`${base}/admin/queues/`);
+    // A sign-in lands on the console; the queue dashboard is one link away.
+    await page.waitForURL(`${base}/admin/`);
+    await page.goto(`${base}/admin/queues/`);
     await queueLink(page, 'deliveries.refusing').waitFor();
     await queueLink(page, 'deliveries.ok').waitFor();
     t.pass("each destination's queue listed");
@@ -77,7 +79,7 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     t.equal(cookies.length, 1);
     t.match(cookies[0], {
       name: 'hookgate_admin',
-      path: '/admin/queues',
+      path: '/admin',
       httpOnly: true,
       sameSite: 'Strict',
     });
@@ -110,8 +112,9 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/admin/login?token=${encodeURIComponent(TOKEN)}`);
-    await page.waitForURL(`${base}/admin/queues/`);
+    await page.waitForURL(`${base}/admin/`);
     t.notMatch(page.url(), TOKEN);
+    await page.goto(`${base}/admin/queues/`);
     await queueLink(page, 'deliveries.ok').waitFor();
     await queueLink(page, 'deliveries.ok').click();
     await page.waitForURL(/\/admin\/queues\/queue\/deliveries\.ok/);

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import t from 'tap';
+import { deliveryId } from '../../src/queue/ids.js';
+import { sampleRecord } from '../destinations/record.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { waitFor } from '../worker/harness.js';
+import { adminHarness, TOKEN } from './harness.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Without the background-networking flags Chromium reaches for the network, which is closed here.
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** CONSOLE_SCREENSHOTS=docs/images: where to save a screenshot of each page (docs/images/console-*.png). */
+const SHOTS = process.env.CONSOLE_SCREENSHOTS;
+
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
+}
+
+t.test(
+  'console in a real browser: live events, replay to one destination, pause and resume',
+  { skip },
+  async (t) => {
+    const ok = await startHttpReceiver();
+    const refusing = await startHttpReceiver({ fallback: { status: 422, body: 'unprocessable' } });
+    t.teardown(() => Promise.all([ok.close(), refusing.close()]));
+    const h = await adminHarness(
+      t,
+      {
+        sources: { stripe: { routes: [{ to: 'ok' }, { to: 'refusing' }] } },
+        destinations: { ok: { type: 'http', url: ok.url }, refusing: { type: 'http', url: refusing.url } },
+      },
+      'admin-console-browser',
+    );
+    h.startWorker();
+    const first = sampleRecord({ eventType: 'invoice.paid' });
+    await h.publish(first);
+    await waitFor(
+      'the first dead letter',
+      async () => (await h.store.get(deliveryId(first.id, 'refusing'))) !== undefined,
+    );
+    const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+
+    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    t.teardown(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+
+    await t.test('sign in from /admin/', async (t) => {
+      await page.goto(`${base}/admin/`);
+      await page.waitForURL(/\/admin\/login\?next=/);
+      await page.getByLabel('Admin token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${base}/admin/`);
+      for (const name of ['Events', 'Dead letters', 'Destinations', 'Sign out'])
+        await page.getByRole('link', { name, exact: true }).waitFor();
+      for (const label of ['Source', 'Type', 'Status', 'Since', 'Until', 'Search'])
+        t.equal(await page.getByLabel(label, { exact: true }).count(), 1, `a field labelled "${label}"`);
+      await page.getByRole('link', { name: first.id }).waitFor();
+      t.pass('signed in; the nav, the filters and the event are there');
+    });
+
+    let liveId = '';
+    await t.test('an event sent while the page is open appears within 5 s', async (t) => {
+      const live = sampleRecord({ eventType: 'customer.created' });
+      liveId = live.id;
+      const sentAt = Date.now();
+      await h.publish(live);
+      await page.getByRole('link', { name: live.id }).waitFor({ timeout: 5000 });
+      t.ok(Date.now() - sentAt < 5000, `appeared after ${Date.now() - sentAt} ms, without a reload`);
+      const rows = page.locator('#event-rows tr');
+      t.equal(await rows.first().getAttribute('data-id'), live.id, 'on top');
+      await waitFor(
+        'its deliveries to finish',
+        async () => (await h.store.get(deliveryId(live.id, 'refusing'))) !== undefined,
+      );
+      await shot(page, 'events');
+
+      // Filters: by type, the first event only; back to all.
+      await page.getByLabel('Type', { exact: true }).fill('invoice.paid');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/type=invoice.paid/);
+      t.equal(await page.getByRole('link', { name: live.id }).count(), 0, 'filtered out');
+      await page.getByRole('link', { name: first.id }).waitFor();
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+    });
+
+    await t.test('open the event, "Replay to ok": the new delivery reaches the receiver', async (t) => {
+      await page.getByRole('link', { name: liveId }).click();
+      await page.waitForURL(`${base}/admin/console/events/${liveId}`);
+      await page.getByRole('heading', { name: 'Request' }).waitFor();
+      await page.getByText('Attempts to refusing').waitFor();
+      await page.getByText('Attempts to ok').waitFor();
+      t.ok(await page.getByRole('button', { name: 'Replay', exact: true }).isVisible(), '"Replay"');
+      t.ok(
+        await page.getByRole('button', { name: 'Replay to refusing' }).isVisible(),
+        '"Replay to refusing"',
+      );
+      await shot(page, 'event');
+      const before = ok.requests.length;
+      await page.getByRole('button', { name: 'Replay to ok' }).click();
+      await page.getByText('Replayed: 1 new delivery.').waitFor();
+      const got = await ok.waitForRequests(before + 1);
+      t.equal(got[before]!.headers['webhook-id'], liveId, 'the replay arrived at the receiver');
+      await page.waitForTimeout(300);
+      t.equal(
+        refusing.requests.filter((r) => r.headers['webhook-id'] === liveId).length,
+        1,
+        'and not to refusing',
+      );
+    });
+
+    await t.test('dead letters: select two, "Replay selected"; purge asks first', async (t) => {
+      await page.getByRole('link', { name: 'Dead letters', exact: true }).click();
+      const ids = [deliveryId(first.id, 'refusing'), deliveryId(liveId, 'refusing')];
+      for (const id of ids) await page.getByRole('checkbox', { name: `Select ${id}` }).check();
+      await shot(page, 'dead-letters');
+      const before = refusing.requests.length;
+      await page.getByRole('button', { name: 'Replay selected' }).click();
+      await page.getByText('Replayed 2 dead letters.').waitFor();
+      await refusing.waitForRequests(before + 2);
+      t.pass('both replayed to the receiver');
+      await waitFor('both dead again', async () => (await h.store.list()).items.length === 2);
+      await page.reload();
+      await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).check();
+      await page.getByRole('button', { name: 'Purge selected' }).click();
+      await page.getByRole('button', { name: 'Confirm purge' }).click();
+      await page.getByText('Purged 1 dead letter.').waitFor();
+      t.notOk(await h.store.get(ids[0]!), 'purged after the confirmation');
+    });
+
+    await t.test('pause a destination: deliveries wait; resume: they drain', async (t) => {
+      await page.getByRole('link', { name: 'Destinations', exact: true }).click();
+      const row = page.locator('tr[data-destination="ok"]');
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await page.getByText('Destination paused.').waitFor();
+      await row.getByRole('button', { name: 'Resume' }).waitFor();
+      await page.waitForTimeout(300); // the worker reads the controls every 100 ms
+      const before = ok.requests.length;
+      const held = sampleRecord();
+      await h.publish(held);
+      await page.waitForTimeout(800);
+      t.equal(ok.requests.length, before, 'nothing delivered while paused');
+      await page.reload();
+      t.match(await row.locator('td').nth(1).textContent(), /paused/);
+      t.equal(await row.locator('td').nth(2).textContent(), '1', 'one delivery waiting');
+      await shot(page, 'destinations');
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await page.getByText('Destination resumed.').waitFor();
+      const got = await ok.waitForRequests(before + 1);
+      t.equal(got[before]!.headers['webhook-id'], held.id, 'drained on resume');
+    });
+
+    await t.test('sign out', async (t) => {
+      await page.getByRole('link', { name: 'Sign out' }).click();
+      await page.waitForURL(`${base}/admin/login`);
+      t.same(await context.cookies(), []);
+      await page.goto(`${base}/admin/`);
+      await page.waitForURL(/\/admin\/login\?next=/);
+      t.same(violations, [], 'no CSP violations');
+      await context.close();
+    });
+  },
+);
