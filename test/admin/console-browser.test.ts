@@ -1,31 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import t from 'tap';
 import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
 import { adminHarness, TOKEN } from './harness.js';
+import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium reaches for the network, which is closed here.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** CONSOLE_SCREENSHOTS=docs/images: where to save a screenshot of each page (docs/images/console-*.png). */
 const SHOTS = process.env.CONSOLE_SCREENSHOTS;
 
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
+const skip = skipWithoutChromium;
 
 async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
@@ -57,7 +44,7 @@ t.test(
     );
     const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
 
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser: Browser = await launchChromium();
     t.teardown(() => browser.close());
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();

@@ -1,32 +1,17 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { type Browser, type Page, type Request } from 'playwright-core';
 import t from 'tap';
 import { deliveryId } from '../../src/queue/ids.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { waitFor } from '../worker/harness.js';
 import { adminHarness, TOKEN } from './harness.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium reaches for the network, which is closed here.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js';
 
 /** A queue in the sidebar (the overview lists each queue a second time once its counts load). */
 const queueLink = (page: Page, name: string) =>
   page.locator('#bull-board-sidebar').getByRole('link', { name, exact: true });
 
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
+const skip = skipWithoutChromium;
 
 t.test('dashboard in a real browser: sign in, see the queues and a failed delivery', { skip }, async (t) => {
   const refusing = await startHttpReceiver({ fallback: { status: 422, body: 'unprocessable' } });
@@ -48,7 +33,7 @@ t.test('dashboard in a real browser: sign in, see the queues and a failed delive
   await waitFor('the failed delivery', async () => (await h.store.get(failedId)) !== undefined);
   const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser: Browser = await launchChromium();
   t.teardown(() => browser.close());
 
   await t.test('login form, a wrong token, the right one', async (t) => {
