@@ -30,7 +30,7 @@ export const DESCRIPTIONS: Record<string, string> = {
     'true (default): look, do not touch. false enables its retry, clean, empty and obliterate, which bypass the attempt history and can wipe the dead-letter store.',
   eventLog:
     'Optional event log on PostgreSQL: weeks of searchable history, written by the workers; Redis keeps only work in flight and dedupe keys.',
-  'eventLog.postgres': 'The PostgreSQL of the event log (13+; the pg_trgm extension makes text search fast).',
+  'eventLog.postgres': 'The PostgreSQL of the event log (13 or later).',
   'eventLog.postgres.url':
     'postgres://user:password@host:5432/database; TLS with ?sslmode=require (or verify-full). The password is masked by config check.',
   'eventLog.postgres.schema':
