@@ -61,15 +61,18 @@ export function createSql(url: string, poolSize: number): Sql {
   };
 }
 
-/** Network errors, timeouts, a server shutting down or not accepting connections yet. */
+/**
+ * Network errors (a Node `E…` code), a server shutting down or not accepting
+ * connections yet (SQLSTATE 08…, 57P01–03), and pg's own pool and query timeouts or
+ * cut connections, which carry no code.
+ */
 function unavailable(err: unknown): boolean {
   if (err instanceof EventLogUnavailableError) return true;
   const state = sqlState(err);
-  if (state) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+  if (state) return state.startsWith('08') || /^57P0[123]$/.test(state);
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
-  const message = String((err as Error | null)?.message ?? '');
-  return /timeout|terminated|Connection terminated|connect/i.test(message);
+  if (typeof code === 'string') return /^E[A-Z]+$/.test(code);
+  return /timeout|Connection terminated/i.test(String((err as Error | null)?.message ?? ''));
 }
 
 /** Why, without the URL (it may carry the password). */

@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../errors.js';
 import { parseAttempts, type AttemptRecord } from '../queue/attempts.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { markPending, parseStatusEntry, type DeliveryStatusEntry } from '../queue/event-status.js';
-import { deliveryId, parseDeliveryId } from '../queue/ids.js';
+import { deliveryId, deliveryKeyOf, parseDeliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import {
@@ -123,6 +123,11 @@ export function decodeEventCursor(cursor: string): string {
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
+/** A hookgate event id (a ULID), as opposed to a provider's id (a dedupe key). */
+export function isEventId(value: string): boolean {
+  return ULID.test(value);
+}
+
 /**
  * When the event was received: its id is a ULID made from the receipt time (the
  * record's `timestamp`), which can be earlier than the intake entry (a proxy record
@@ -202,7 +207,7 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
   }
 
   async function resolveId(idOrKey: string): Promise<string | undefined> {
-    if (ULID.test(idOrKey) && (await redis.exists(keys.record(idOrKey)))) return idOrKey;
+    if (isEventId(idOrKey) && (await redis.exists(keys.record(idOrKey)))) return idOrKey;
     const sources = Object.keys(config.sources);
     if (!sources.length) return undefined;
     const found = await Promise.all(sources.map((s) => redis.get(keys.dedupe(s, idOrKey))));
@@ -465,11 +470,10 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
       keep,
       restore && {
         value: encodeRouted(restore.envelope, {}),
-        statuses: restore.deliveries.map((d) => {
-          const parsed = parseDeliveryId(d.id);
-          const key = parsed?.replayId ? `${parsed.destination}~${parsed.replayId}` : d.destination;
-          return [key, { state: d.status, attempts: d.attempts }];
-        }),
+        statuses: restore.deliveries.map((d) => [
+          deliveryKeyOf(d.id),
+          { state: d.status, attempts: d.attempts },
+        ]),
       },
     );
     if (!ok) throw new EventNotFoundError(eventId);

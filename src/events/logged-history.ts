@@ -5,6 +5,7 @@ import { deliveryId } from '../queue/ids.js';
 import {
   DEFAULT_EVENT_LIMIT,
   EventNotFoundError,
+  isEventId,
   MAX_EVENT_LIMIT,
   type EventDetail,
   type EventHistory,
@@ -21,7 +22,7 @@ import {
  */
 export function createLoggedHistory(redis: RedisHistory, log: EventLog): EventHistory {
   async function fromLog(idOrKey: string): Promise<EventDetail | undefined> {
-    const found = ULID.test(idOrKey) ? await log.get(idOrKey) : undefined;
+    const found = isEventId(idOrKey) ? await log.get(idOrKey) : undefined;
     return detailOf(found ?? (await log.getByDedupeKey(idOrKey)));
   }
 
@@ -69,8 +70,6 @@ export function createLoggedHistory(redis: RedisHistory, log: EventLog): EventHi
   };
 }
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-
 function newestFirst(a: EventSummary, b: EventSummary): number {
   const ta = Date.parse(a.receivedAt);
   const tb = Date.parse(b.receivedAt);
@@ -96,17 +95,14 @@ export function detailOf(event: LoggedEvent | undefined): EventDetail | undefine
   return {
     ...summaryOf(rest),
     envelope,
-    deliveries: deliveries.map((d) => {
-      const [destination, replayId] = d.key.split('~');
-      return {
-        id: deliveryId(event.id, destination!, replayId),
-        destination: d.destination,
-        status: d.state,
-        attempts: d.attempts,
-        ...(d.error !== undefined ? { error: d.error } : {}),
-        ...(d.replayOf !== undefined ? { replayOf: d.replayOf } : {}),
-      };
-    }),
+    deliveries: deliveries.map((d) => ({
+      id: deliveryId(event.id, d.key),
+      destination: d.destination,
+      status: d.state,
+      attempts: d.attempts,
+      ...(d.error !== undefined ? { error: d.error } : {}),
+      ...(d.replayOf !== undefined ? { replayOf: d.replayOf } : {}),
+    })),
   };
 }
 

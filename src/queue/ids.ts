@@ -12,6 +12,14 @@ export function deliveryId(eventId: string, destination: string, replayId?: stri
   return replayId ? `${eventId}${SEP}${destination}${SEP}${replayId}` : `${eventId}${SEP}${destination}`;
 }
 
+/**
+ * The delivery key a delivery id carries after its event id: the destination, or
+ * `<destination>~<replayId>` (the field of the event's status hash and marks).
+ */
+export function deliveryKeyOf(id: string): string {
+  return id.slice(id.indexOf(SEP) + 1);
+}
+
 export function parseDeliveryId(
   id: string,
 ): { eventId: string; destination: string; replayId?: string } | undefined {

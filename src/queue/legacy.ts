@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { parseAttempts } from './attempts.js';
 import type { Store } from './delivery-queues.js';
-import { parseDeliveryId } from './ids.js';
+import { deliveryKeyOf, parseDeliveryId } from './ids.js';
 import {
   deliveryJobOptions,
   LEGACY_DELIVERIES_QUEUE,
@@ -79,8 +79,7 @@ export async function drainLegacyLayout(
         await eachJob(old, async (job, state) => {
           const d = job.data;
           if (!d?.record || !d.destination) return;
-          const parsed = job.id ? parseDeliveryId(job.id) : undefined;
-          const key = parsed?.replayId ? `${d.destination}~${parsed.replayId}` : d.destination;
+          const key = job.id && parseDeliveryId(job.id) ? deliveryKeyOf(job.id) : d.destination;
           const keep = Math.max(config.retention.events, config.retention.deadLetters);
           await store.redis.set(store.keys.record(d.eventId), encodeNew(d.record), 'PX', keep, 'NX');
           const { logs } = await old.getJobLogs(job.id!, 0, -1, true);

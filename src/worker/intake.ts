@@ -390,7 +390,10 @@ export class IntakeConsumer {
         continue;
       }
       keys.push(store.keys.record(entry.eventId));
-      args.push(keep, value, entry.streamId, entry.eventId, entry.source, entry.type, entry.key);
+      // The index fields only go on to the log stream, with an event log.
+      if (store.logged)
+        args.push(keep, value, entry.streamId, entry.eventId, entry.source, entry.type, entry.key);
+      else args.push(keep, value, entry.streamId, '', '', '', '');
     }
     try {
       if (keys.length > 2) await this.commands.hgSettle(keys.length, ...keys, ...args);

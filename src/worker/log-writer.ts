@@ -6,7 +6,7 @@ import type { EventDetail, RedisHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
 import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
-import { parseDeliveryId } from '../queue/ids.js';
+import { deliveryKeyOf } from '../queue/ids.js';
 import { LOG_GROUP } from '../queue/keys.js';
 
 export interface LogWriterDeps {
@@ -318,10 +318,8 @@ export function loggedOf(event: EventDetail, indexed: { t?: string; k?: string }
     status: event.status,
     envelope: event.envelope,
     deliveries: event.deliveries.map((d) => {
-      const parsed = parseDeliveryId(d.id);
-      const key = parsed?.replayId ? `${d.destination}~${parsed.replayId}` : d.destination;
       return {
-        key,
+        key: deliveryKeyOf(d.id),
         destination: d.destination,
         state: d.status,
         attempts: d.attempts,

@@ -28,3 +28,27 @@ t.test(
     t.equal(missing.statusCode, 503, 'one Redis does not have needs the log');
   },
 );
+
+t.test(
+  'hookgate_event_log_lag_seconds: with an event log only, the age of the oldest unwritten state',
+  async (t) => {
+    const port = await freePort();
+    const logged = await adminHarness(t, { sources: { stripe: { routes: [] } } }, 'laglog', {
+      eventLog: `postgres://hook@127.0.0.1:${port}/hooks`,
+    });
+    const lagOf = async () => {
+      const text = (await logged.call('GET', '/metrics')).body;
+      const m = /^hookgate_event_log_lag_seconds (\S+)$/m.exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    t.equal(await lagOf(), 0, 'caught up: 0');
+    // A state change the writer has not written (no worker runs here, PostgreSQL is away).
+    await logged.queues.redis.xadd(logged.queues.keys.log, `${Date.now() - 30_000}-0`, 'i', 'x');
+    const lag = await lagOf();
+    t.ok(lag !== undefined && lag >= 29 && lag < 60, `the oldest entry's age: ${lag}`);
+
+    const plain = await adminHarness(t, { sources: { stripe: { routes: [] } } }, 'lagplain');
+    const text = (await plain.call('GET', '/metrics')).body;
+    t.notMatch(text, 'hookgate_event_log_lag_seconds', 'no such series without an event log');
+  },
+);

@@ -1,9 +1,26 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { sampleRecord } from '../destinations/record.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { startHttpReceiver, type HttpReceiverOptions } from '../helpers/http-receiver.js';
 import { pgQuery } from '../helpers/postgres.js';
 import { newEventId } from '../../src/record/id.js';
 import { harness, keyKinds, testConfig, waitFor, withEventLog } from './harness.js';
+
+/** A worker harness with an event log and one source routed to one real receiver, `a`. */
+async function oneRoute(t: Test, label: string, receiver: HttpReceiverOptions) {
+  const rx = await startHttpReceiver(receiver);
+  t.teardown(() => rx.close());
+  const h = harness(
+    t,
+    withEventLog(
+      testConfig({
+        sources: { stripe: { routes: [{ to: 'a' }] } },
+        destinations: { a: { type: 'http', url: rx.url } },
+      }),
+      label,
+    ),
+  );
+  return { rx, h };
+}
 
 function stripeRecord(i: number, type = 'invoice.paid', at = Date.now()) {
   const r = sampleRecord({
@@ -132,18 +149,7 @@ t.test('with an event log, history moves to PostgreSQL and Redis keeps only the 
 t.test(
   'a dead letter whose event only the log has: dlq show reads it there, dlq replay brings it back',
   async (t) => {
-    const rx = await startHttpReceiver({ fallback: { status: 400 } });
-    t.teardown(() => rx.close());
-    const h = harness(
-      t,
-      withEventLog(
-        testConfig({
-          sources: { stripe: { routes: [{ to: 'a' }] } },
-          destinations: { a: { type: 'http', url: rx.url } },
-        }),
-        'dlqlog',
-      ),
-    );
+    const { rx, h } = await oneRoute(t, 'dlqlog', { fallback: { status: 400 } });
     h.startWorker();
     const r = stripeRecord(1);
     await h.publish(r);
@@ -190,18 +196,7 @@ t.test(
 );
 
 t.test('an event Redis lost (expired) is still shown from the log', async (t) => {
-  const rx = await startHttpReceiver();
-  t.teardown(() => rx.close());
-  const h = harness(
-    t,
-    withEventLog(
-      testConfig({
-        sources: { stripe: { routes: [{ to: 'a' }] } },
-        destinations: { a: { type: 'http', url: rx.url } },
-      }),
-      'lost',
-    ),
-  );
+  const { h } = await oneRoute(t, 'lost', {});
   const worker = h.startWorker();
   const r = stripeRecord(2);
   await h.publish(r);
