@@ -22,8 +22,9 @@
  * The machine is shared: the latencies are for comparing filters within one run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
+import { cpuMs, localTcpPorts } from '../process-cpu.js';
 import { createSql } from '../../src/event-log/client.js';
 import { createEventLog } from '../../src/event-log/log.js';
 import { dayOf, ensureDays } from '../../src/event-log/partitions.js';
@@ -575,8 +576,7 @@ function serverCpu(): Map<string, number> {
         const st = readFileSync(`/proc/${p}/stat`, 'utf8');
         const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
         if (comm !== 'postgres' && !comm.startsWith('postgres:')) continue;
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        out.set(p, (Number(f[11]) + Number(f[12])) * 10_000); // CLK_TCK 100
+        out.set(p, cpuMs(Number(p)) * 1000);
       } catch {
         /* gone */
       }
@@ -594,12 +594,10 @@ function serverCpuSince(before: Map<string, number>): number {
   return us;
 }
 
-/** CPU so far (µs) of one process, or undefined once it is gone. */
-function cpuOf(pid: number | string): number | undefined {
+/** CPU so far (µs) of a process, or undefined once it has exited. */
+function cpuOf(pid: number | 'self'): number | undefined {
   try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000; // CLK_TCK 100
+    return cpuMs(pid === 'self' ? process.pid : pid) * 1000;
   } catch {
     return undefined;
   }
@@ -613,28 +611,7 @@ function cpuOf(pid: number | string): number | undefined {
  * everything else on the host too).
  */
 async function logBackendCpu(): Promise<Map<number, number>> {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
-    }
-  }
+  const ports = localTcpPorts(['self']);
   const out = new Map<number, number>();
   if (!ports.length) return out;
   const rows = await q<{ pid: number }>(

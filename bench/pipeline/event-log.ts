@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { cpuMs } from '../process-cpu.js';
+import { cpuMs, localTcpPorts } from '../process-cpu.js';
 
 /**
  * The pipeline bench's view of hookgate's event log: a fresh PostgreSQL
@@ -75,37 +75,7 @@ export function pgCpuMs(): number {
  * it: the WAL writer, checkpointer, autovacuum (pgCpuMs counts those).
  */
 export async function backendCpuMs(pids: (number | undefined)[]): Promise<Map<number, number>> {
-  const inodes = new Set<string>();
-  for (const pid of pids) {
-    if (pid === undefined) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]!);
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
-    }
-  }
+  const ports = localTcpPorts(pids);
   const out = new Map<number, number>();
   if (!ports.length) return out;
   const r = await sql().query<{ pid: number }>(

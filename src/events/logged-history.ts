@@ -61,8 +61,13 @@ export function createLoggedHistory(redis: RedisHistory, log: EventLog): EventHi
     },
 
     async replay(eventId, options = {}) {
-      const inRedis = await redis.get(eventId);
-      if (inRedis) return redis.replay(eventId, options);
+      // Redis first (it reads the event once); one it has let go of, even while this
+      // ran, comes back from the log.
+      try {
+        return await redis.replay(eventId, options);
+      } catch (err) {
+        if (!(err instanceof EventNotFoundError)) throw err;
+      }
       const event = await fromLog(eventId);
       if (!event || event.id !== eventId) throw new EventNotFoundError(eventId);
       return redis.replayRestored(event, options);
