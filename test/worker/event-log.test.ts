@@ -165,6 +165,11 @@ t.test(
     t.equal(dead?.envelope?.requestPayload.body, r.requestPayload.body);
     const shown = await h.events.get(r.id);
     t.equal(shown?.status, 'failed');
+    t.same(
+      (await h.events.list({ status: 'failed' })).items.map((e) => e.id),
+      [r.id],
+      'status=failed finds it in the log',
+    );
     t.match(
       shown?.deliveries[0]?.attempts[0]?.error,
       /answered 400/,
