@@ -93,6 +93,27 @@ t.test(
       await page.waitForURL(`${base}/admin/`);
     });
 
+    await t.test('"Pause live updates" stops new rows; pressing it again brings them', async (t) => {
+      const toggle = page.getByRole('button', { name: 'Pause live updates' });
+      await toggle.click();
+      t.equal(await toggle.getAttribute('aria-pressed'), 'true', 'pressed');
+      await page.getByRole('status').filter({ hasText: 'Live updates paused' }).waitFor();
+      const held = sampleRecord({ eventType: 'customer.updated' });
+      await h.publish(held);
+      await page.waitForTimeout(4500); // two polls' worth
+      t.equal(await page.getByRole('link', { name: held.id }).count(), 0, 'not shown while paused');
+      await toggle.click();
+      t.equal(await toggle.getAttribute('aria-pressed'), 'false', 'released');
+      await page.getByRole('link', { name: held.id }).waitFor({ timeout: 5000 });
+      t.equal(await page.locator('#event-rows tr').first().getAttribute('data-id'), held.id, 'on top');
+      t.equal(await page.locator('#event-rows tr.new').count(), 1, 'marked new');
+      await waitFor(
+        'its deliveries to finish',
+        async () => (await h.store.get(deliveryId(held.id, 'refusing'))) !== undefined,
+      );
+      await h.store.purge([deliveryId(held.id, 'refusing')]);
+    });
+
     await t.test('open the event, "Replay to ok": the new delivery reaches the receiver', async (t) => {
       await page.getByRole('link', { name: liveId }).click();
       await page.waitForURL(`${base}/admin/console/events/${liveId}`);
@@ -130,6 +151,18 @@ t.test(
       t.pass('both replayed to the receiver');
       await waitFor('both dead again', async () => (await h.store.list()).items.length === 2);
       await page.reload();
+      // Cancel first: nothing is purged.
+      await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).check();
+      await page.getByRole('button', { name: 'Purge selected' }).click();
+      await page.getByRole('heading', { name: 'Purge dead letters?' }).waitFor();
+      await page.getByText(ids[0]!, { exact: true }).waitFor();
+      t.ok(await page.getByRole('button', { name: 'Confirm purge' }).isVisible(), 'asks to confirm');
+      await shot(page, 'purge-confirm');
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      await page.waitForURL(`${base}/admin/console/dead-letters`);
+      await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).waitFor();
+      t.ok(await h.store.get(ids[0]!), 'cancel purges nothing');
+      // Then confirm.
       await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).check();
       await page.getByRole('button', { name: 'Purge selected' }).click();
       await page.getByRole('button', { name: 'Confirm purge' }).click();
