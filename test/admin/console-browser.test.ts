@@ -30,7 +30,15 @@ t.test(
     const h = await adminHarness(
       t,
       {
-        sources: { stripe: { routes: [{ to: 'ok' }, { to: 'refusing' }] } },
+        sources: {
+          stripe: { routes: [{ to: 'ok' }, { to: 'refusing' }] },
+          'orders-api': {
+            mode: 'proxy',
+            path: '/api/orders',
+            upstream: { url: `${ok.url}/orders` },
+            routes: [{ to: 'ok', on: 'always' }],
+          },
+        },
         destinations: { ok: { type: 'http', url: ok.url }, refusing: { type: 'http', url: refusing.url } },
       },
       'admin-console-browser',
@@ -42,6 +50,23 @@ t.test(
       'the first dead letter',
       async () => (await h.store.get(deliveryId(first.id, 'refusing'))) !== undefined,
     );
+    // A proxy-mode record (as the proxy writes it): the call and the upstream's answer.
+    const proxied = sampleRecord({ source: 'orders-api' });
+    delete proxied.requestContext.dedupeKey;
+    proxied.requestContext.verified = false;
+    proxied.requestContext.verifier = 'none';
+    proxied.requestPayload.rawPath = '/api/orders';
+    proxied.requestPayload.routeKey = 'POST /api/orders';
+    proxied.requestPayload.requestContext.http.path = '/api/orders';
+    proxied.responseContext = { statusCode: 201 };
+    proxied.responsePayload = {
+      statusCode: 201,
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":"ord_1"}',
+      isBase64Encoded: false,
+    };
+    await h.publish(proxied);
+    await ok.waitForRequests(2);
     const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
 
     const browser: Browser = await launchChromium();
@@ -65,6 +90,19 @@ t.test(
         t.equal(await page.getByLabel(label, { exact: true }).count(), 1, `a field labelled "${label}"`);
       await page.getByRole('link', { name: first.id }).waitFor();
       t.pass('signed in; the nav, the filters and the event are there');
+      await page.getByRole('columnheader', { name: 'Request → answer' }).waitFor();
+      t.equal(
+        await page.locator(`tr[data-id="${proxied.id}"] td.answer`).textContent(),
+        'POST /api/orders → 201 Success',
+        'the proxy record as a request → answer pair',
+      );
+      await page.getByRole('link', { name: proxied.id }).click();
+      await page.getByRole('heading', { name: 'Request → answer' }).waitFor();
+      await page.getByRole('heading', { name: 'Upstream answer' }).waitFor();
+      await shot(page, 'event-proxy');
+      await page.goBack();
+      await page.waitForURL(`${base}/admin/`);
+      await page.getByRole('button', { name: 'Pause live updates' }).waitFor();
     });
 
     let liveId = '';
