@@ -224,6 +224,7 @@ try {
     const ages: number[] = [];
     const t0 = performance.now();
     const busy0 = await taskSeconds();
+    const windowStart = await page.evaluate(() => performance.now());
     const sent0 = sent;
     const long0 = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.length);
     while (performance.now() - t0 < LIVE_S * 1000) {
@@ -242,7 +243,12 @@ try {
       long: (window as unknown as { longTasks: number[] }).longTasks,
       rows: document.querySelectorAll('#event-rows tr').length,
       more: document.getElementById('live-more')?.textContent ?? '',
+      polls: performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('/admin/console/live'))
+        .map((e) => ({ ms: (e as PerformanceResourceTiming).responseEnd - e.startTime, at: e.startTime })),
     }));
+    const pollMs = info.polls.filter((p) => p.at >= windowStart).map((p) => p.ms);
     stop = true;
     await generator;
     out.push(
@@ -250,7 +256,8 @@ try {
       `Live view in Chromium, ${wall.toFixed(0)} s while ${rate.toFixed(0)} events/s arrived (accepted into Redis as the ingress does; polls every 2 s):`,
       `main thread busy ${((busy / wall) * 100).toFixed(1)}% (CDP TaskDuration ${(busy * 1000).toFixed(0)} ms over ${wall.toFixed(1)} s); ` +
         `long tasks (> 50 ms): ${info.long.length - long0}; newest row's age p50 ${pct(ages, 50).toFixed(0)} ms, p95 ${pct(ages, 95).toFixed(0)} ms, max ${Math.max(...ages).toFixed(0)} ms ` +
-        `(${ages.length} samples); rows in the table at the end: ${info.rows}; "${info.more.trim()}"`,
+        `(${ages.length} samples); rows in the table at the end: ${info.rows}; "${info.more.trim()}"; ` +
+        `each poll (/admin/console/live, as the browser timed it) p50 ${pct(pollMs, 50).toFixed(0)} ms, p95 ${pct(pollMs, 95).toFixed(0)} ms (${pollMs.length} polls)`,
     );
   } finally {
     await browser.close();
