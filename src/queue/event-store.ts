@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
-import { eventKeys, type EventKeys } from './keys.js';
+import { partitionIndexOf } from '../record/id.js';
+import { controlKeys, globalPrefix, layoutOf, type Partition } from './keys.js';
 import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
@@ -48,7 +49,8 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface EventStoreOptions {
-  redis: Config['redis'];
+  /** `partitions` defaults to 1. */
+  redis: Omit<Config['redis'], 'partitions'> & { partitions?: number };
   /** retention.events, ms: how long the record is kept. */
   retention: number;
   /** retention.dedupe, ms: how long a provider's event id is remembered (default: `retention`). */
@@ -101,7 +103,10 @@ export function intakeFields(
 class RedisEventStore implements EventStore {
   private readonly redis: RedisConnection;
   private readonly commands: AcceptCommands;
-  private readonly keys: EventKeys;
+  /** The partitions of `redis.partitions`; a new event's id names its own (record/id.ts). */
+  private readonly partitions: Partition[];
+  private readonly layoutsKey: string;
+  private layoutTimer: NodeJS.Timeout | undefined;
   private readonly retention: number;
   private readonly dedupeRetention: number;
   private readonly enqueueTimeout: number;
@@ -114,7 +119,9 @@ class RedisEventStore implements EventStore {
   private firstConnection: Promise<void> | undefined;
 
   constructor(options: EventStoreOptions) {
-    this.keys = eventKeys(options.redis.prefix);
+    const settings = { ...options.redis, partitions: options.redis.partitions ?? 1 };
+    this.partitions = layoutOf(settings, settings.partitions);
+    this.layoutsKey = controlKeys(globalPrefix(settings)).layouts;
     this.retention = options.retention;
     this.dedupeRetention = options.dedupeRetention ?? options.retention;
     this.enqueueTimeout = options.enqueueTimeout;
@@ -127,12 +134,29 @@ class RedisEventStore implements EventStore {
       if (this.outageReported) this.logger?.info('redis connection restored');
       this.everReady = true;
       this.outageReported = false;
+      this.registerLayout();
     });
     this.redis.on('error', (err: Error) => {
       // ioredis reports every failed reconnect; one line per outage is enough.
       if (!this.outageReported) this.logger?.warn({ err: describeRedisError(err) }, 'redis unavailable');
       this.outageReported = true;
     });
+  }
+
+  /**
+   * Tells the workers which layout this gateway writes with (queue/delivery-queues.ts
+   * `registerLayout`): at each connection and every minute, so after a change of
+   * `redis.partitions` they drain every partition either config writes to.
+   */
+  private registerLayout(): void {
+    const write = () => {
+      this.redis.hset(this.layoutsKey, String(this.partitions.length), String(Date.now())).catch(() => {});
+    };
+    write();
+    if (!this.layoutTimer) {
+      this.layoutTimer = setInterval(write, 60_000);
+      this.layoutTimer.unref();
+    }
   }
 
   async accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult> {
@@ -155,6 +179,7 @@ class RedisEventStore implements EventStore {
     // event the provider is going to send again.
     if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
     const eventId = record.id;
+    const keys = this.partitions[partitionIndexOf(eventId, this.partitions.length) ?? 0]!.keys;
     const fields = intakeFields(eventId, options.source, options.eventType, options.dedupeKey);
     let stored: string;
     try {
@@ -163,9 +188,9 @@ class RedisEventStore implements EventStore {
       stored =
         options.dedupeKey !== undefined
           ? await this.commands.hgAccept(
-              this.keys.dedupe(options.source, options.dedupeKey),
-              this.keys.record(eventId),
-              this.keys.intake,
+              keys.dedupe(options.source, options.dedupeKey),
+              keys.record(eventId),
+              keys.intake,
               eventId,
               json,
               this.retention,
@@ -173,8 +198,8 @@ class RedisEventStore implements EventStore {
               ...fields,
             )
           : await this.commands.hgAcceptPlain(
-              this.keys.record(eventId),
-              this.keys.intake,
+              keys.record(eventId),
+              keys.intake,
               eventId,
               json,
               this.retention,
@@ -248,6 +273,7 @@ class RedisEventStore implements EventStore {
   }
 
   close(): Promise<void> {
+    clearInterval(this.layoutTimer);
     this.closing ??= (async () => {
       await withDeadline(
         Promise.allSettled([...this.inFlight]),

@@ -7,11 +7,13 @@ import type { Logger } from '../log.js';
 import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { deliveryKeyOf } from '../queue/ids.js';
-import { LOG_GROUP } from '../queue/keys.js';
+import { LOG_GROUP, type Partition } from '../queue/keys.js';
 
 export interface LogWriterDeps {
   config: Config;
   store: Store;
+  /** The partition whose log stream this writer reads (runtime: one writer per partition). */
+  partition: Partition;
   log: EventLog;
   history: RedisHistory;
   workerId: string;
@@ -138,12 +140,12 @@ export class LogWriter {
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
-    await ensureGroup(this.deps.store.redis, this.deps.store.keys.log, LOG_GROUP);
+    await ensureGroup(this.deps.store.redis, this.deps.partition.keys.log, LOG_GROUP);
     this.groupReady = true;
   }
 
   private async run(): Promise<void> {
-    const { store, workerId } = this.deps;
+    const { partition, workerId } = this.deps;
     let failures = 0;
     while (!this.closing) {
       try {
@@ -157,7 +159,7 @@ export class LogWriter {
           'BLOCK',
           1000,
           'STREAMS',
-          store.keys.log,
+          partition.keys.log,
           '>',
         );
         failures = 0;
@@ -189,7 +191,7 @@ export class LogWriter {
 
   /** Writes one batch, retrying until PostgreSQL takes it (or the writer closes: the entries stay pending). */
   private async write(entries: [string, string[] | null][]): Promise<void> {
-    const { store, log, history } = this.deps;
+    const { log, history, partition } = this.deps;
     const entryIds = entries.map(([id]) => id);
     // The intake's index fields (type, dedupe key: what the ingress deduplicated on) ride
     // along from settling; the log gets what the Redis-side listing filters on.
@@ -212,7 +214,7 @@ export class LogWriter {
     for (;;) {
       try {
         // Read at write time: a retried batch writes the newest state, not a stale one.
-        views = await history.current(ids);
+        views = await history.current(ids, partition);
         const rows = views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id)));
         try {
           await log.write(rows);
@@ -243,10 +245,11 @@ export class LogWriter {
     }
     // Done events are let go; an event Redis no longer has (expired, or let go by an
     // earlier entry) may still have a status key left by a late write.
-    const keys: string[] = [store.keys.log];
+    const keys: string[] = [partition.keys.log];
     views.forEach((v, i) => {
       if (refused.has(ids[i]!)) return;
-      if (!v || v.status !== 'pending') keys.push(store.keys.record(ids[i]!), store.keys.status(ids[i]!));
+      if (!v || v.status !== 'pending')
+        keys.push(partition.keys.record(ids[i]!), partition.keys.status(ids[i]!));
     });
     await this.commands.hgRelease(keys.length, ...keys, LOG_GROUP, ...entryIds);
     this.written += views.filter(Boolean).length;
@@ -254,12 +257,12 @@ export class LogWriter {
 
   /** Entries a stopped writer held (idle past CLAIM_IDLE_MS) are written by this one. */
   private async reclaim(): Promise<void> {
-    const { store, workerId } = this.deps;
+    const { store, workerId, partition } = this.deps;
     if (this.closing || !this.groupReady) return;
     let cursor = '0-0';
     do {
       const res = (await store.redis.xautoclaim(
-        store.keys.log,
+        partition.keys.log,
         LOG_GROUP,
         workerId,
         CLAIM_IDLE_MS,
@@ -269,7 +272,7 @@ export class LogWriter {
       )) as [string, [string, string[] | null][], string[]?];
       cursor = res[0];
       const deleted = res[2] ?? [];
-      if (deleted.length) await store.redis.xack(store.keys.log, LOG_GROUP, ...deleted);
+      if (deleted.length) await store.redis.xack(partition.keys.log, LOG_GROUP, ...deleted);
       // Not the ones this writer is still retrying (PostgreSQL away for longer than CLAIM_IDLE_MS).
       const claimed = res[1].filter(([id]) => !this.held.has(id));
       if (claimed.length) {

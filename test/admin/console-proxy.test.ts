@@ -92,7 +92,9 @@ for (const mode of ['redis', 'log'] as const) {
       if (mode === 'log') {
         await waitFor('the records in the log', () => (worker.logWriter!.written >= 3 ? true : undefined));
         await waitFor('Redis let go of the records', async () => {
-          const n = await Promise.all(ids.map((id) => h.queues.redis.exists(h.queues.keys.record(id))));
+          const n = await Promise.all(
+            ids.map((id) => h.queues.redis.exists(h.queues.partitions[0]!.keys.record(id))),
+          );
           return n.every((x) => x === 0) || undefined;
         });
       }
@@ -174,7 +176,7 @@ for (const mode of ['redis', 'log'] as const) {
         await t.test('answers are read once per event: the list shows them from its cache', async (t) => {
           // The record rewritten behind the console's back (status 299): the list still
           // shows what it read the first time, so it did not read the record again.
-          const key = h.queues.keys.record(ok.id);
+          const key = h.queues.partitions[0]!.keys.record(ok.id);
           const stored = decodeStored((await h.queues.redis.getBuffer(key))!);
           stored.record.responseContext.statusCode = 299;
           await h.queues.redis.set(key, encodeRouted(stored.record, stored.marks ?? {}), 'KEEPTTL');

@@ -41,12 +41,15 @@ t.test(
     await waitFor('the log lags', async () => ((await eventLogLag(h.queues)) > 0.2 ? true : undefined));
     const inFlight = await h.events.get(during[7]!.id);
     t.equal(inFlight?.status, 'delivered', 'an event not yet in the log is found in Redis');
-    t.ok((await h.queues.redis.xlen(h.queues.keys.log)) > 0, 'state changes wait in the log stream');
+    t.ok(
+      (await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log)) > 0,
+      'state changes wait in the log stream',
+    );
 
     await pgServer.start();
     await waitFor(
       'caught up',
-      async () => ((await h.queues.redis.xlen(h.queues.keys.log)) === 0 ? true : undefined),
+      async () => ((await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log)) === 0 ? true : undefined),
       30_000,
     );
     t.equal(await eventLogLag(h.queues), 0, 'lag back to 0');
@@ -64,7 +67,7 @@ t.test(
     t.ok(rows.every((r) => r.status === 'delivered'));
     await waitFor('records let go', async () => {
       const left = await Promise.all(
-        [...before, ...during].map((r) => h.queues.redis.exists(h.queues.keys.record(r.id))),
+        [...before, ...during].map((r) => h.queues.redis.exists(h.queues.partitions[0]!.keys.record(r.id))),
       );
       return left.every((n) => n === 0) || undefined;
     });

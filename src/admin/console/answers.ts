@@ -70,12 +70,18 @@ export function createAnswerReader(config: Config, store: Store, log: EventLog |
         else missing.push(item);
       }
       if (!missing.length) return out;
-      const pipe = store.redis.pipeline();
-      for (const item of missing) pipe.getBuffer(store.keys.record(item.id));
-      const replies = (await pipe.exec()) ?? [];
+      // One GET each, sent together (they may be in different partitions, so no pipeline).
+      const replies = await Promise.all(
+        missing.map((item) =>
+          store.redis.getBuffer(store.partitionOf(item.id).keys.record(item.id)).then(
+            (v) => [null, v] as const,
+            (err: unknown) => [err, undefined] as const,
+          ),
+        ),
+      );
       const notInRedis: EventSummary[] = [];
       for (const [i, item] of missing.entries()) {
-        const value = replies[i]?.[1] as Buffer | null | undefined;
+        const value = replies[i]?.[1];
         let answer: ProxyAnswer | undefined;
         if (value && value.length) {
           try {
