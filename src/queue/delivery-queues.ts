@@ -142,8 +142,9 @@ export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Sto
     allPartitions,
     async locate(eventId) {
       const guess = partitionOf(eventId);
-      if (partitions.length === 1 && guess.prefix === single.prefix) return guess;
       const all = await allPartitions();
+      // One layout of one partition (every install that never changed it): no question.
+      if (all.length === 1) return guess;
       // The partition the id names in each layout first, then any (an id of layout 1
       // names none): one EXISTS each, the likely ones first.
       const counts = [...new Set(all.map((p) => p.count))];

@@ -5,7 +5,7 @@ import type { Envelope } from '../record/envelope.js';
 import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { partitionIndexOf } from '../record/id.js';
-import { controlKeys, globalPrefix, layoutOf, type Partition } from './keys.js';
+import { controlKeys, dedupePartition, globalPrefix, layoutOf, type Partition } from './keys.js';
 import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
@@ -179,7 +179,14 @@ class RedisEventStore implements EventStore {
     // event the provider is going to send again.
     if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
     const eventId = record.id;
-    const keys = this.partitions[partitionIndexOf(eventId, this.partitions.length) ?? 0]!.keys;
+    // The dedupe key's partition, which the ingress also put in the id; an id made
+    // elsewhere (no partition in it) still keeps dedupe in the key's partition.
+    const n = this.partitions.length;
+    const index =
+      options.dedupeKey !== undefined
+        ? dedupePartition(options.source, options.dedupeKey, n)
+        : (partitionIndexOf(eventId, n) ?? 0);
+    const keys = this.partitions[index]!.keys;
     const fields = intakeFields(eventId, options.source, options.eventType, options.dedupeKey);
     let stored: string;
     try {
