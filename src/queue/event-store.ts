@@ -5,6 +5,7 @@ import type { Envelope } from '../record/envelope.js';
 import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { eventKeys, type EventKeys } from './keys.js';
+import { ReplicasNotConfirmedError, waitForReplicas } from './replicas.js';
 import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
@@ -15,6 +16,8 @@ export interface AcceptOptions {
   eventType?: string;
   /** Budget for this call; default `server.enqueueTimeout`. */
   timeoutMs?: number;
+  /** `redis.ackReplicas`: also wait (WAIT, within the budget) until this many replicas have the write. */
+  replicas?: number;
 }
 
 export interface AcceptResult {
@@ -36,7 +39,7 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed';
+export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed' | 'replicas';
 
 export class StoreUnavailableError extends Error {
   readonly reason: UnavailableReason;
@@ -182,6 +185,15 @@ class RedisEventStore implements EventStore {
             );
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
+    }
+    if (options.replicas && stored === eventId) {
+      await waitForReplicas(this.redis, this.keys.record(eventId), options.replicas, deadline).catch(
+        (err) => {
+          throw new StoreUnavailableError(err instanceof ReplicasNotConfirmedError ? 'replicas' : 'error', {
+            cause: err,
+          });
+        },
+      );
     }
     return stored === eventId ? { eventId, duplicate: false } : { eventId: stored, duplicate: true };
   }
