@@ -186,14 +186,19 @@ class RedisEventStore implements EventStore {
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
     }
-    if (options.replicas && stored === eventId) {
-      await waitForReplicas(this.redis, this.keys.record(eventId), options.replicas, deadline).catch(
-        (err) => {
-          throw new StoreUnavailableError(err instanceof ReplicasNotConfirmedError ? 'replicas' : 'error', {
-            cause: err,
-          });
-        },
-      );
+    if (options.replicas) {
+      const duplicate = stored !== eventId && options.dedupeKey !== undefined;
+      await waitForReplicas(
+        this.redis,
+        duplicate ? this.keys.dedupe(options.source, options.dedupeKey!) : this.keys.record(eventId),
+        options.replicas,
+        deadline,
+        duplicate ? stored : undefined,
+      ).catch((err) => {
+        throw new StoreUnavailableError(err instanceof ReplicasNotConfirmedError ? 'replicas' : 'error', {
+          cause: err,
+        });
+      });
     }
     return stored === eventId ? { eventId, duplicate: false } : { eventId: stored, duplicate: true };
   }

@@ -58,15 +58,24 @@ function sharedWait(node: Redis, replicas: number, timeoutMs: number): Promise<n
  * (every write before this call); rejects with ReplicasNotConfirmedError shortly
  * before `deadline` (a `performance.now()` time) otherwise, and with the connection's
  * error if WAIT itself fails.
+ *
+ * `touch` (a duplicate: `key` is its dedupe key, `touch` the value it holds): the
+ * original may have been written by another connection (another gateway, or this one
+ * while an earlier WAIT failed), which WAIT on this one does not cover. Rewriting the
+ * key with its own value (`SET XX KEEPTTL`) puts a write of this connection after the
+ * original in the replication stream, so the WAIT covers the original too: a retry of
+ * an event refused for want of replicas is not answered 2xx before they have it.
  */
 export async function waitForReplicas(
   redis: RedisConnection,
   key: string,
   replicas: number,
   deadline: number,
+  touch?: string,
 ): Promise<void> {
   if (replicas <= 0) return;
   const node = nodeFor(redis, key);
+  if (touch !== undefined) await node.call('SET', key, touch, 'XX', 'KEEPTTL');
   let confirmed = 0;
   for (;;) {
     const left = deadline - MARGIN_MS - performance.now();
