@@ -127,12 +127,13 @@ sources:
   console.log(
     `\nack-replicas bench: local master + 1 replica, ${ROUNDS} alternating rounds of ${DURATION}s, medians\n`,
   );
-  console.log('connections ackReplicas   req/s  mean ms  p50 ms  p99 ms  non-2xx  WAITs/request');
+  // ms/request: connections * 1000 / req/s (Little's law), finer than autocannon's whole-ms latencies.
+  console.log('connections ackReplicas   req/s  ms/request  p50 ms  p99 ms  non-2xx  WAITs/request');
   for (const connections of [1, CONNECTIONS]) {
     const rows = [0, 1].map((acks) => results.get(`${connections}:${acks}`)!);
     for (const [acks, runs] of rows.entries()) {
       const rps = median(runs.map(({ r }) => r.requests.average));
-      const mean = median(runs.map(({ r }) => r.latency.average));
+      const mean = (connections * 1000) / rps;
       const p50 = median(runs.map(({ r }) => r.latency.p50));
       const p99 = median(runs.map(({ r }) => r.latency.p99));
       const non2xx = runs.reduce((n, { r }) => n + r.non2xx + r.errors, 0);
@@ -140,7 +141,7 @@ sources:
         runs.reduce((n, { waits }) => n + waits, 0) /
         runs.reduce((n, { r }) => n + (r.requests.total ?? 0), 0);
       console.log(
-        `${String(connections).padStart(11)} ${String(acks).padStart(11)} ${rps.toFixed(0).padStart(7)} ${mean.toFixed(2).padStart(8)} ${String(p50).padStart(7)} ${String(p99).padStart(7)} ${String(non2xx).padStart(8)}  ${perRequest.toFixed(2).padStart(13)}`,
+        `${String(connections).padStart(11)} ${String(acks).padStart(11)} ${rps.toFixed(0).padStart(7)} ${mean.toFixed(3).padStart(11)} ${String(p50).padStart(7)} ${String(p99).padStart(7)} ${String(non2xx).padStart(8)}  ${perRequest.toFixed(2).padStart(13)}`,
       );
     }
     const [r0, r1] = rows.map((runs) => median(runs.map(({ r }) => r.requests.average)));
