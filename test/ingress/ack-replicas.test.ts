@@ -90,6 +90,10 @@ t.test('ackReplicas 1, replica stalled or stopped: 503 within enqueueTimeout, sa
       reason: 'replicas',
       err: { message: '0 of 1 replica(s) confirmed the write in time' },
     });
+    // Retried while the replica is still away: its duplicate is not answered 2xx either
+    // (the original is only on the master).
+    const early = await post(`refused-${what}`);
+    t.equal(early.statusCode, 503, `${what}: the retry as well, while the replica is away`);
     await start();
     await linked();
     // The provider's retry: the event is on the master already, so with a dedupe key
