@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Redis, type Cluster } from 'ioredis';
 import Stripe from 'stripe';
@@ -7,6 +8,7 @@ import type { Envelope } from '../../src/record/envelope.js';
 import { startCli, type RunningCli } from '../cli/run.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
+import { tlsRedisToolsMissing } from '../helpers/redis-tls.js';
 import { storedEvents } from '../helpers/stored-events.js';
 import { waitFor } from '../worker/harness.js';
 import { stripeStack } from './stack.js';
@@ -138,5 +140,67 @@ t.test(
     );
     t.pass('every 2xx event delivered');
     t.comment(`run took ${Math.round((Date.now() - started) / 1000)} s`);
+  },
+);
+
+/**
+ * The shape of ElastiCache cluster mode with replicas: TLS only, AUTH, nodes announced
+ * by host name (so CLUSTER SLOTS names `localhost`, and the WAIT must find the node
+ * connection by that name), one seed; `ackReplicas: 1` accepts and the event is on a
+ * replica by the time of the 2xx.
+ */
+t.test(
+  'ackReplicas 1 over TLS + AUTH with host-name nodes, one seed (ElastiCache cluster mode)',
+  { skip: clusterToolsMissing() ?? tlsRedisToolsMissing() },
+  async (t) => {
+    const password = 'tls-replicas-pw';
+    const cluster = await startRedisCluster(t, { password, tls: true, replicas: 1 });
+    const prefix = `{${uniquePrefix('failover-tls')}}`;
+    const { port, file } = await stripeStack(t, {
+      redis: { prefix, ackReplicas: 1, cluster: { nodes: [cluster.nodes[0]!] } },
+      secret: SECRET,
+      token: 'admin-token-for-failover-tls-tests-0',
+    });
+    const serve = await startCli(['serve', '--config', file], /hookgate serve started/, {
+      env: { NODE_EXTRA_CA_CERTS: cluster.caFile! },
+    });
+    t.teardown(() => serve.child.kill('SIGKILL'));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const payload = JSON.stringify({ id: `evt_failover_tls_${i}`, object: 'event', type: 'invoice.paid' });
+      const res = await fetch(`http://127.0.0.1:${port}/hooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET }),
+        },
+        body: payload,
+      });
+      t.equal(res.status, 204, `event ${i} accepted`);
+      ids.push(res.headers.get('hookgate-event-id')!);
+    }
+    // Every replica that holds the slot has every event (READONLY reads on each node).
+    const ca = readFileSync(cluster.caFile!);
+    let onReplicas = 0;
+    for (const p of cluster.ports) {
+      const node = new Redis(p, 'localhost', { password, tls: { ca }, maxRetriesPerRequest: 1 });
+      const role = String(((await node.call('ROLE')) as unknown[])[0]);
+      if (role === 'slave') {
+        await node.call('READONLY');
+        const [, keys] = await node.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+        if (keys.length) {
+          onReplicas++;
+          for (const id of ids)
+            t.ok(
+              keys.some((k) => k.endsWith(id)),
+              `${id} on the replica ${p}`,
+            );
+        }
+      }
+      node.disconnect();
+    }
+    t.equal(onReplicas, 1, "the slot's one replica has them");
+    serve.child.kill('SIGTERM');
+    t.equal((await serve.done).code, 0);
   },
 );
