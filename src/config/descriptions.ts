@@ -38,6 +38,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'eventLog.postgres.pool': 'Connections per process (default 4).',
   redis: 'Where events and deliveries are stored (Redis 6.2+ with persistence, noeviction).',
   'redis.url': 'redis:// or rediss:// (TLS) URL, with the password if any. Default redis://127.0.0.1:6379.',
+  'redis.ackReplicas':
+    'Replicas that must have an event before the durable ack (WAIT within server.enqueueTimeout, else 503). Default 0: the master alone; a failover can then lose acknowledged events not yet replicated.',
   'redis.prefix':
     'Prefix of every key hookgate writes (default hookgate); with redis.cluster and partitions 1 it needs a {hash tag}, e.g. "{hookgate}"; with partitions > 1 hookgate adds the tags.',
   'redis.partitions':

@@ -80,6 +80,8 @@ const redis = z
       .string()
       .regex(/^rediss?:\/\/[^/?#]/i, 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379')
       .default('redis://127.0.0.1:6379'),
+    /** The durable ack waits until this many replicas have the write (WAIT); absent or 0: the master's word. */
+    ackReplicas: int().min(0).optional(),
     prefix: z.string().min(1).default('hookgate'),
     cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
     /**

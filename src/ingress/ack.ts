@@ -62,6 +62,7 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
           eventType,
           // The whole request gets enqueueTimeout, not just the write.
           timeoutMs: ctx.config.server.enqueueTimeout - reply.elapsedTime,
+          replicas: ctx.config.redis.ackReplicas ?? 0,
         });
         if (stored.duplicate)
           req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
@@ -69,9 +70,11 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       } catch (err) {
         req.log.error(
           { source: reg.name, eventId: record.id, reason: reason(err), err: (err as Error).cause ?? err },
-          'event not stored',
+          reason(err) === 'replicas'
+            ? 'event not confirmed by redis.ackReplicas replicas in time (on the master; the provider will retry)'
+            : 'event not stored',
         );
-        throw errors.unavailable();
+        throw reason(err) === 'replicas' ? errors.replicasNotConfirmed() : errors.unavailable();
       }
     }),
   );

@@ -6,6 +6,7 @@ import { createRedis, describeRedisError, type RedisConnection } from './connect
 import { withDeadline } from './deadline.js';
 import { partitionIndexOf } from '../record/id.js';
 import { controlKeys, dedupePartition, globalPrefix, layoutOf, type Partition } from './keys.js';
+import { ReplicasNotConfirmedError, waitForReplicas } from './replicas.js';
 import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
@@ -16,6 +17,8 @@ export interface AcceptOptions {
   eventType?: string;
   /** Budget for this call; default `server.enqueueTimeout`. */
   timeoutMs?: number;
+  /** `redis.ackReplicas`: also wait (WAIT, within the budget) until this many replicas have the write. */
+  replicas?: number;
 }
 
 export interface AcceptResult {
@@ -37,7 +40,7 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed';
+export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed' | 'replicas';
 
 export class StoreUnavailableError extends Error {
   readonly reason: UnavailableReason;
@@ -214,6 +217,20 @@ class RedisEventStore implements EventStore {
             );
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
+    }
+    if (options.replicas) {
+      const duplicate = stored !== eventId && options.dedupeKey !== undefined;
+      await waitForReplicas(
+        this.redis,
+        duplicate ? keys.dedupe(options.source, options.dedupeKey!) : keys.record(eventId),
+        options.replicas,
+        deadline,
+        duplicate ? stored : undefined,
+      ).catch((err) => {
+        throw new StoreUnavailableError(err instanceof ReplicasNotConfirmedError ? 'replicas' : 'error', {
+          cause: err,
+        });
+      });
     }
     return stored === eventId ? { eventId, duplicate: false } : { eventId: stored, duplicate: true };
   }
