@@ -129,6 +129,41 @@ t.test(
       await page.getByRole('link', { name: first.id }).waitFor();
       await page.getByRole('link', { name: 'Events', exact: true }).click();
       await page.waitForURL(`${base}/admin/`);
+
+      // By source: only the proxy's record.
+      await page.getByLabel('Source', { exact: true }).fill('orders-api');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/source=orders-api/);
+      await page.getByRole('link', { name: proxied.id }).waitFor();
+      t.equal(
+        await page.getByRole('link', { name: first.id }).count(),
+        0,
+        'by source: a stripe event is not shown',
+      );
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+
+      // By status: the proxy's record was delivered, the stripe events have a dead letter.
+      await page.getByLabel('Status', { exact: true }).selectOption('delivered');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/status=delivered/);
+      await page.getByRole('link', { name: proxied.id }).waitFor();
+      t.equal(
+        await page.getByRole('link', { name: first.id }).count(),
+        0,
+        'by status: a failed event is not shown',
+      );
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+
+      // "Search" by the provider's id (the dedupe key): that one event.
+      await page.getByLabel('Search', { exact: true }).fill(first.requestContext.dedupeKey!);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/q=/);
+      await page.getByRole('link', { name: first.id }).waitFor();
+      t.equal(await page.locator('#event-rows tr').count(), 1, 'search by dedupe key: exactly that event');
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
     });
 
     await t.test('"Pause live updates" stops new rows; pressing it again brings them', async (t) => {
