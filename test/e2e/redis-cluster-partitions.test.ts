@@ -2,15 +2,12 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { validateConfig } from '../../src/config/load.js';
 import { createEventHistory } from '../../src/events/index.js';
-import { buildIngress } from '../../src/ingress/app.js';
-import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/queue/delivery-queues.js';
-import { createEventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { startWorkerRuntime } from '../../src/worker/runtime.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { clusterToolsMissing, startRedisCluster } from '../helpers/redis-cluster.js';
-import { captureLogger, stripeSignature, STRIPE_SECRET } from '../ingress/harness.js';
+import { STRIPE_SECRET, stripeGateway } from '../ingress/harness.js';
 import { FAST_RETRY, waitFor } from '../worker/harness.js';
 
 /**
@@ -40,37 +37,8 @@ t.test(
       },
       { env: {} },
     );
-    const gateways = await Promise.all(
-      [0, 1].map(async () => {
-        const store = createEventStore({
-          redis: config.redis,
-          retention: config.retention.events,
-          dedupeRetention: config.retention.dedupe,
-          enqueueTimeout: 5000,
-        });
-        const app = await buildIngress({
-          config,
-          logger: captureLogger().logger,
-          metrics: createMetrics({ defaults: false }),
-          store,
-        });
-        t.teardown(async () => {
-          await app.close();
-          await store.close();
-        });
-        return app;
-      }),
-    );
-    const send = async (gw: number, key: string) => {
-      const payload = JSON.stringify({ id: key, object: 'event', type: 'invoice.paid', data: {} });
-      const res = await gateways[gw]!.inject({
-        method: 'POST',
-        url: '/hooks/stripe',
-        headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(payload) },
-        payload,
-      });
-      return { status: res.statusCode, id: res.headers['hookgate-event-id'] as string };
-    };
+    const gateways = [await stripeGateway(t, config), await stripeGateway(t, config)];
+    const send = (gw: number, key: string) => gateways[gw]!.send(key);
 
     const worker = startWorkerRuntime(config, { sampleEveryMs: 0, sweepEveryMs: 0, controlsEveryMs: 100 });
     t.teardown(() => worker.close(2000));

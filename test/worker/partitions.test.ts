@@ -1,11 +1,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../../src/config/schema.js';
 import { createEventHistory } from '../../src/events/index.js';
-import { buildIngress } from '../../src/ingress/app.js';
-import { createMetrics } from '../../src/metrics/registry.js';
 import { destinationControls } from '../../src/queue/controls.js';
 import { openStore } from '../../src/queue/delivery-queues.js';
 import { createEventStore } from '../../src/queue/event-store.js';
@@ -16,7 +13,7 @@ import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { dropPrefix, REDIS_URL } from '../helpers/redis.js';
 import { sampleRecord } from '../destinations/record.js';
-import { captureLogger, stripeSignature, STRIPE_SECRET } from '../ingress/harness.js';
+import { STRIPE_SECRET, stripeGateway } from '../ingress/harness.js';
 import { testConfig, waitFor } from './harness.js';
 
 const idOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as Envelope).id;
@@ -50,48 +47,8 @@ function cleanup(t: Test, prefix: string): void {
   });
 }
 
-interface Gateway {
-  app: FastifyInstance;
-  send(eventId: string, type?: string): Promise<{ status: number; id: string | undefined }>;
-}
-
-/** A real ingress (buildIngress with its own EventStore), as `hookgate serve` runs it. */
-async function gateway(t: Test, config: Config): Promise<Gateway> {
-  const store = createEventStore({
-    redis: config.redis,
-    retention: config.retention.events,
-    dedupeRetention: config.retention.dedupe,
-    enqueueTimeout: 5000,
-  });
-  const app = await buildIngress({
-    config,
-    logger: captureLogger().logger,
-    metrics: createMetrics({ defaults: false }),
-    store,
-  });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-  });
-  return {
-    app,
-    async send(stripeId, type = 'invoice.paid') {
-      const payload = JSON.stringify({
-        id: stripeId,
-        object: 'event',
-        type,
-        data: { object: { id: 'in_1' } },
-      });
-      const res = await app.inject({
-        method: 'POST',
-        url: '/hooks/stripe',
-        headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(payload) },
-        payload,
-      });
-      return { status: res.statusCode, id: res.headers['hookgate-event-id'] as string | undefined };
-    },
-  };
-}
+/** A real ingress, as `hookgate serve` runs it. */
+const gateway = stripeGateway;
 
 function worker(t: Test, config: Config): WorkerRuntime {
   const w = startWorkerRuntime(config, { sampleEveryMs: 0, sweepEveryMs: 0, controlsEveryMs: 100 });
@@ -145,7 +102,7 @@ t.test(
       const retry = await (i % 2 ? b : a).send(key);
       t.equal(retry.status, 204);
       t.equal(retry.id, first.id, `${key}: the retry is answered with the first event's id`);
-      accepted.set(first.id!, key);
+      accepted.set(first.id, key);
     }
     const spread = await perPartition(redis, config, 4);
     t.equal(
@@ -241,7 +198,7 @@ t.test('pause and rateLimit hold across partitions', async (t) => {
   await destinationControls(store).pause('rx');
   worker(t, config);
   const ids: string[] = [];
-  for (let i = 0; i < 20; i++) ids.push((await gw.send(`evt_pause_${i}`)).id!);
+  for (let i = 0; i < 20; i++) ids.push((await gw.send(`evt_pause_${i}`)).id);
   const redis = new Redis(REDIS_URL);
   t.teardown(() => redis.disconnect());
   t.ok(
@@ -277,11 +234,11 @@ t.test('changing partitions on a live install loses nothing: 1 -> 4 -> 1', async
   // Events accepted under partitions: 1 that no worker has read yet.
   const old = await gateway(t, one);
   const before: string[] = [];
-  for (let i = 0; i < 30; i++) before.push((await old.send(`evt_before_${i}`)).id!);
+  for (let i = 0; i < 30; i++) before.push((await old.send(`evt_before_${i}`)).id);
   // The config changes to 4: new gateways and workers; the old layout still has its events.
   const now = await gateway(t, four);
   const after: string[] = [];
-  for (let i = 0; i < 30; i++) after.push((await now.send(`evt_after_${i}`)).id!);
+  for (let i = 0; i < 30; i++) after.push((await now.send(`evt_after_${i}`)).id);
   const w4 = worker(t, four);
   await rx.waitForRequests(60, 30_000);
   t.same(
@@ -297,7 +254,7 @@ t.test('changing partitions on a live install loses nothing: 1 -> 4 -> 1', async
   t.teardown(() => store4.close());
   // No worker of layout 4 runs now: only a layout-1 worker is left to drain them.
   await w4.close(2000);
-  for (let i = 0; i < 30; i++) pending.push((await three.send(`evt_back_${i}`)).id!);
+  for (let i = 0; i < 30; i++) pending.push((await three.send(`evt_back_${i}`)).id);
   const w1 = startWorkerRuntime(one, { sampleEveryMs: 0, sweepEveryMs: 0, controlsEveryMs: 100 });
   t.teardown(() => w1.close(2000));
   await rx.waitForRequests(90, 30_000);
