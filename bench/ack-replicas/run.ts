@@ -8,7 +8,6 @@
  *
  *   npm run bench -- ack-replicas      (BENCH_DURATION=5 per round, BENCH_ROUNDS=3)
  */
-import { createHmac } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,35 +15,14 @@ import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { Redis } from 'ioredis';
 import { freePort, startOnPort, stop } from '../spawn-server.js';
+import { signedStripeRequest } from '../stripe-request.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECRET = 'whsec_bench_ack_replicas';
 
-function stripeSignature(payload: string): string {
-  const t = Math.floor(Date.now() / 1000);
-  return `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${payload}`).digest('hex')}`;
-}
-let seq = 0;
-const request = {
-  method: 'POST',
-  path: '/hooks/stripe',
-  setupRequest: () => {
-    const body = JSON.stringify({
-      id: `evt_${process.pid}_${seq++}`,
-      object: 'event',
-      type: 'invoice.paid',
-      data: { object: { id: 'in_1', customer: 'cus_1', amount_paid: 2000, currency: 'usd' } },
-    });
-    return {
-      method: 'POST',
-      path: '/hooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(body) },
-      body,
-    };
-  },
-};
+const request = signedStripeRequest(SECRET);
 
 const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-replicas-'));
 const children: ChildProcess[] = [];

@@ -10,7 +10,6 @@
  * Besides req/s and latency it prints the CPU time each server spent per request
  * (from /proc): on a shared machine that figure moves far less than req/s does.
  */
-import { createHmac } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { eventKeys } from '../../src/queue/keys.js';
 import { cpuMs } from '../process-cpu.js';
 import { dropPrefix } from '../redis-keys.js';
 import { freePort, startOnPort as start, stop } from '../spawn-server.js';
+import { signedStripeRequest } from '../stripe-request.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -29,31 +29,7 @@ const SECRET = 'whsec_bench_secret';
 const PREFIX = `hgbench-${process.pid}`;
 const FLOOR_PREFIX = `${PREFIX}-floor`;
 
-/** The Stripe scheme (the tests check it against stripe.webhooks.generateTestHeaderString). */
-function stripeSignature(payload: string): string {
-  const t = Math.floor(Date.now() / 1000);
-  return `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${payload}`).digest('hex')}`;
-}
-
-let seq = 0;
-const signedRequest = {
-  method: 'POST',
-  path: '/hooks/stripe',
-  setupRequest: () => {
-    const body = JSON.stringify({
-      id: `evt_${process.pid}_${seq++}`,
-      object: 'event',
-      type: 'invoice.paid',
-      data: { object: { id: 'in_1', customer: 'cus_1', amount_paid: 2000, currency: 'usd' } },
-    });
-    return {
-      method: 'POST',
-      path: '/hooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(body) },
-      body,
-    };
-  },
-};
+const signedRequest = signedStripeRequest(SECRET);
 
 /** CPU time Redis has used so far, in ms (INFO cpu; every client's work, not only ours). */
 async function redisCpuMs(): Promise<number> {
