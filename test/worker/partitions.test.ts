@@ -168,7 +168,7 @@ t.test('a backlog in one partition does not starve another', async (t) => {
   };
   const backlog = Array.from({ length: 300 }, () => make(0));
   for (const r of backlog) await intake.accept(r, { source: r.source });
-  const w = worker(t, config);
+  worker(t, config);
   await rx.waitForRequests(10, 15_000);
   const late = Array.from({ length: 12 }, () => make(1));
   for (const r of late) await intake.accept(r, { source: r.source });
@@ -184,7 +184,6 @@ t.test('a backlog in one partition does not starve another', async (t) => {
   );
   await rx.waitForRequests(312, 60_000);
   t.equal(new Set(rx.requests.map((r) => idOf(r.body))).size, 312, 'then everything');
-  t.ok(w.intake.size >= 0);
 });
 
 t.test('pause and rateLimit hold across partitions', async (t) => {
