@@ -218,6 +218,23 @@ t.test('U+0000 in a body or a name: logged, the body exactly as received', async
   );
 });
 
+t.test('a lone surrogate in a body or a name: logged (as U+FFFD), not refused', async (t) => {
+  const log = openLog(t, 'surrogate');
+  const e = event(Date.now(), { dedupeKey: 'evt_\ud800x', type: 'a\udc00b' }, 'word=\ud83dfindme');
+  e.deliveries[0]!.attempts[0]!.error = 'bad\udfffpair';
+  await log.write([e]);
+  const got = await log.get(e.id);
+  t.equal(got?.envelope.requestPayload.body, 'word=\ufffdfindme');
+  t.equal(got?.dedupeKey, 'evt_\ufffdx');
+  t.equal(got?.type, 'a\ufffdb');
+  t.equal(got?.deliveries[0]?.attempts[0]?.error, 'bad\ufffdpair');
+  t.same(
+    (await log.list({ q: 'findme' }, undefined, 10)).map((r) => r.id),
+    [e.id],
+    'its words are searchable',
+  );
+});
+
 t.test('retention drops whole days, and keeps dead letters longer when asked', async (t) => {
   const log = openLog(t, 'expire');
   const now = Date.UTC(2026, 11, 20, 12);
