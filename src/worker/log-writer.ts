@@ -57,6 +57,8 @@ const CLAIM_IDLE_MS = 30_000;
  * take a state back.
  */
 const MAX_IN_FLIGHT = 2;
+/** A commit this recent (and no failure since) counts as keeping up. */
+const KEEPING_UP_MS = 5_000;
 
 /**
  * Copies event state from Redis to the event log. Every state change of
@@ -85,6 +87,9 @@ export class LogWriter {
   private readonly held = new Set<string>();
   /** Events written since start (tests and the bench read it). */
   written = 0;
+  /** When a batch last committed, and whether the last try failed (PostgreSQL away). */
+  private lastCommit = 0;
+  private failing = false;
 
   constructor(private readonly deps: LogWriterDeps) {
     this.batchSize = deps.batchSize ?? 500;
@@ -94,6 +99,16 @@ export class LogWriter {
     if (!(redis as unknown as Partial<WriterCommands>).hgRelease)
       redis.defineCommand('hgRelease', { lua: RELEASE });
     this.commands = redis as unknown as WriterCommands;
+  }
+
+  /**
+   * The log takes what is settled: the last batch committed, within KEEPING_UP_MS. The
+   * intake then settles delivered events' records uncompressed, as this writer lets go
+   * of them in a second or two; while PostgreSQL is away or far behind they are
+   * deflated as without a log, so a backlog costs Redis no more than before.
+   */
+  keepingUp(): boolean {
+    return !this.failing && !this.closing && Date.now() - this.lastCommit < KEEPING_UP_MS;
   }
 
   start(): void {
@@ -234,8 +249,11 @@ export class LogWriter {
           }
         }
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
+        this.failing = false;
+        this.lastCommit = Date.now();
         break;
       } catch (err) {
+        this.failing = true;
         if (this.closing) return;
         if (failures++ === 0)
           this.warn(err, 'event log: writing to PostgreSQL failed; retrying (ingress and delivery go on)');
