@@ -90,6 +90,8 @@ export class LogWriter {
   /** When a batch last committed, and whether the last try failed (PostgreSQL away). */
   private lastCommit = 0;
   private failing = false;
+  /** How old the oldest entry of the last committed batch was then (ms): how far behind the log is. */
+  private behindMs = Infinity;
 
   constructor(private readonly deps: LogWriterDeps) {
     this.batchSize = deps.batchSize ?? 500;
@@ -102,13 +104,19 @@ export class LogWriter {
   }
 
   /**
-   * The log takes what is settled: the last batch committed, within KEEPING_UP_MS. The
+   * The log takes what is settled: the last batch committed within KEEPING_UP_MS, and
+   * its oldest entry was younger than that (not a backlog being caught up). The
    * intake then settles delivered events' records uncompressed, as this writer lets go
    * of them in a second or two; while PostgreSQL is away or far behind they are
    * deflated as without a log, so a backlog costs Redis no more than before.
    */
   keepingUp(): boolean {
-    return !this.failing && !this.closing && Date.now() - this.lastCommit < KEEPING_UP_MS;
+    return (
+      !this.failing &&
+      !this.closing &&
+      this.behindMs < KEEPING_UP_MS &&
+      Date.now() - this.lastCommit < KEEPING_UP_MS
+    );
   }
 
   start(): void {
@@ -251,6 +259,8 @@ export class LogWriter {
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
         this.failing = false;
         this.lastCommit = Date.now();
+        // Stream ids start with the time they were added (ms).
+        this.behindMs = this.lastCommit - Number(entryIds[0]?.split('-')[0] ?? 0);
         break;
       } catch (err) {
         this.failing = true;
