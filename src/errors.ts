@@ -78,6 +78,14 @@ export const errors = {
     createError('STORE_UNAVAILABLE', 'The event could not be stored; retry later.', 503, {
       'retry-after': String(retryAfterSeconds),
     }),
+  /** `redis.ackReplicas`: the write is on the master, but not confirmed by enough replicas in time. */
+  replicasNotConfirmed: (retryAfterSeconds = 5) =>
+    createError(
+      'STORE_UNAVAILABLE',
+      'The event could not be confirmed on enough Redis replicas in time; retry later.',
+      503,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
   badRequest: (message: string) => createError('BAD_REQUEST', message, 400),
   /** Proxy mode: `..` (or `%2e%2e`) segments that would climb out of the source's path. */
   pathOutsideSource: () =>

@@ -114,7 +114,9 @@ interface Throughput {
 
 /** Events the worker has settled (read from the intake and acknowledged). */
 async function settledEvents(store: Store): Promise<number> {
-  const groups = (await store.redis.xinfo('GROUPS', store.keys.intake).catch(() => [])) as unknown[][];
+  const groups = (await store.redis
+    .xinfo('GROUPS', store.partitions[0]!.keys.intake)
+    .catch(() => [])) as unknown[][];
   for (const flat of groups) {
     const g: Record<string, unknown> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) g[String(flat[i])] = flat[i + 1];
@@ -129,7 +131,7 @@ async function finishTimes(store: Store, eventIds: readonly string[]): Promise<n
   for (let i = 0; i < eventIds.length; i += 500) {
     const pipe = store.redis.pipeline();
     for (const id of eventIds.slice(i, i + 500))
-      pipe.getBuffer(store.keys.record(id)).hgetall(store.keys.status(id));
+      pipe.getBuffer(store.partitions[0]!.keys.record(id)).hgetall(store.partitions[0]!.keys.status(id));
     const replies = (await pipe.exec()) ?? [];
     for (let k = 0; k < replies.length; k += 2) {
       const value = replies[k]?.[1] as Buffer | null;

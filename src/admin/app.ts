@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { clientErrorHandler, frameworkErrors } from '../ingress/errors.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
+import type { EventLog } from '../event-log/log.js';
 import type { EventHistory } from '../events/history.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -25,6 +26,8 @@ export interface AdminOptions {
   deadLetters: DeadLetterStore;
   events: EventHistory;
   queues: Store;
+  /** With `eventLog`: the log the history reads (the console reads proxy answers from it too). */
+  eventLog?: EventLog;
   now?: () => number;
 }
 
@@ -78,6 +81,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       events,
       deadLetters,
       queues,
+      ...(options.eventLog ? { eventLog: options.eventLog } : {}),
       ...(options.now ? { now: options.now } : {}),
     }),
   );

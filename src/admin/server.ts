@@ -54,6 +54,7 @@ export async function startAdmin(config: Config, deps: AdminDeps): Promise<Runni
       queues,
       deadLetters: createDeadLetterStore(queues, config, eventLog),
       events: createEventHistory(queues, config, eventLog),
+      ...(eventLog ? { eventLog } : {}),
     });
     await app.listen({ host: config.admin.host, port: deps.port ?? config.admin.port });
   } catch (err) {

@@ -38,8 +38,12 @@ export const DESCRIPTIONS: Record<string, string> = {
   'eventLog.postgres.pool': 'Connections per process (default 4).',
   redis: 'Where events and deliveries are stored (Redis 6.2+ with persistence, noeviction).',
   'redis.url': 'redis:// or rediss:// (TLS) URL, with the password if any. Default redis://127.0.0.1:6379.',
+  'redis.ackReplicas':
+    'Replicas that must have an event before the durable ack (WAIT within server.enqueueTimeout, else 503). Default 0: the master alone; a failover can then lose acknowledged events not yet replicated.',
   'redis.prefix':
-    'Prefix of every key hookgate writes (default hookgate); with redis.cluster it needs a {hash tag}, e.g. "{hookgate}".',
+    'Prefix of every key hookgate writes (default hookgate); with redis.cluster and partitions 1 it needs a {hash tag}, e.g. "{hookgate}"; with partitions > 1 hookgate adds the tags.',
+  'redis.partitions':
+    'Hash-tag partitions the event keys spread over ({hookgate:0} … {hookgate:N-1}; default 1), so a Redis Cluster shares the load among its shards. Changing it on a live install loses nothing: the old partitions drain.',
   'redis.cluster': 'Redis Cluster instead of redis.url: the seed nodes to learn the cluster from.',
   'redis.cluster.nodes': 'Seed node URLs (redis:// or rediss://, a password in one applies to every node).',
   retention: 'How long history is kept: in Redis, or in the event log when eventLog is set.',

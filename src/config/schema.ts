@@ -80,8 +80,16 @@ const redis = z
       .string()
       .regex(/^rediss?:\/\/[^/?#]/i, 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379')
       .default('redis://127.0.0.1:6379'),
+    /** The durable ack waits until this many replicas have the write (WAIT); absent or 0: the master's word. */
+    ackReplicas: int().min(0).optional(),
     prefix: z.string().min(1).default('hookgate'),
     cluster: z.strictObject({ nodes: z.array(z.string()).min(1) }).optional(),
+    /**
+     * Hash-tag partitions the per-event keys spread over (queue/keys.ts `layoutOf`), so
+     * a Redis Cluster shares the work and the memory among its shards. At most 1024:
+     * an event id carries its partition in 10 bits (record/id.ts).
+     */
+    partitions: int().min(1).max(1024).default(1),
   })
   .superRefine((r, ctx) => {
     // Also runs when other fields failed (see ALWAYS): `r` may be partly unparsed.
@@ -90,6 +98,9 @@ const redis = z
     // would be answered 503. Refused rather than wrapped, so the keys an operator
     // finds in Redis are under the prefix they wrote.
     if (!isRecord(r) || !isRecord(r.cluster) || typeof r.prefix !== 'string') return;
+    // With partitions hookgate writes the hash tags itself (`{hookgate:0}`, and
+    // `{hookgate}` for the keys every partition shares).
+    if (typeof r.partitions === 'number' && r.partitions > 1) return;
     if (!hasHashTag(r.prefix)) {
       ctx.addIssue({
         code: 'custom',

@@ -226,7 +226,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
       const { job, score, destination } = found;
       const [{ logs }, value] = await Promise.all([
         store.queue(destination).getJobLogs(id, 0, -1, true),
-        store.redis.getBuffer(store.keys.record(job.data.eventId)),
+        store.redis.getBuffer(store.partitionAt(job.data.p).keys.record(job.data.eventId)),
       ]);
       const out: DeadLetter = {
         ...summarize(job, score),
@@ -261,15 +261,17 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         // Attempt numbers count on from the attempts the dead letter already made.
         const made = (data.base ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
         const { dead: _dead, ...rest } = data;
+        const keys = store.partitionAt(data.p).keys;
         // Marked pending before the job runs again, so the log writer does not let go of
         // the record meanwhile; an event Redis already let go of (the log has it) is put
         // back in the same step.
         const logged =
-          log && !(await store.redis.exists(store.keys.record(data.eventId)))
+          log && !(await store.redis.exists(keys.record(data.eventId)))
             ? await log.get(data.eventId)
             : undefined;
         const marked = await markPending(
           store,
+          keys,
           data.eventId,
           [data.key],
           keep,
@@ -288,7 +290,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
           if ((await store.redis.zscore(failedKey(found.destination), id)) === null) {
             // Purged meanwhile: it is no longer pending. (Replayed by another caller: it is.)
             if (marked && !(await Job.fromId(store.queue(found.destination), id)))
-              await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keep);
+              await writeDeliveryStatus(store, keys, data.eventId, data.key, { state: 'failed' }, keep);
             result.notFound.push(id);
             continue;
           }

@@ -5,6 +5,7 @@ import { ident, type Sql } from './sql.js';
 import type {
   EventStatus,
   LogFilter,
+  LoggedAnswer,
   LoggedDelivery,
   LoggedEvent,
   LoggedSummary,
@@ -32,6 +33,11 @@ export interface EventLog {
   getByDedupeKey(key: string): Promise<LoggedEvent | undefined>;
   /** Newest first, strictly older than `after`; `limit + 1` rows are read to tell whether more follow. */
   list(filter: LogFilter, after: LogPosition | undefined, limit: number): Promise<LoggedSummary[]>;
+  /**
+   * The request and the answer of these events (by id and receipt time, as a list
+   * gave them): five fields of each record, read in one query, not the records.
+   */
+  answers(events: readonly LogPosition[]): Promise<Map<string, LoggedAnswer>>;
   /** Drops expired days and deletes expired rows in bounded batches. */
   expire(retention: { events: number; deadLetters: number }, now?: number): Promise<ExpireResult>;
   close(): Promise<void>;
@@ -280,6 +286,41 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         params,
       );
       return rows.map(summaryOf);
+    },
+
+    async answers(events) {
+      const out = new Map<string, LoggedAnswer>();
+      if (!events.length) return out;
+      await log.ready();
+      const rows = await sql.query<{
+        id: string;
+        method: string | null;
+        path: string | null;
+        status: string | null;
+        condition: string | null;
+        function_error: string | null;
+      }>(
+        `SELECT e.id,
+                e.record->'requestPayload'->'requestContext'->'http'->>'method' AS method,
+                e.record->'requestPayload'->>'rawPath' AS path,
+                e.record->'responseContext'->>'statusCode' AS status,
+                e.record->'requestContext'->>'condition' AS condition,
+                e.record->'responseContext'->>'functionError' AS function_error
+           FROM unnest($1::text[], $2::timestamptz[]) AS k(id, at)
+           JOIN ${s}.events e ON e.id = k.id AND e.received_at = k.at`,
+        [events.map((e) => text(e.id)), events.map((e) => new Date(e.receivedAt).toISOString())],
+      );
+      for (const r of rows) {
+        const answer: LoggedAnswer = {
+          method: r.method ?? '',
+          path: r.path ?? '',
+          status: Number(r.status),
+          condition: r.condition ?? '',
+        };
+        if (r.function_error !== null) answer.functionError = r.function_error;
+        out.set(r.id, answer);
+      }
+      return out;
     },
 
     async expire(retention, now = Date.now()) {

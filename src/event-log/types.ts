@@ -46,6 +46,15 @@ export interface LogFilter {
   q?: string;
 }
 
+/** What a proxy-mode record says of its request and the upstream's answer (the console's "Request → answer"). */
+export interface LoggedAnswer {
+  method: string;
+  path: string;
+  status: number;
+  condition: string;
+  functionError?: string;
+}
+
 /** A position in the newest-first order: events strictly older than it come next. */
 export interface LogPosition {
   receivedAt: number;

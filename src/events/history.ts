@@ -8,6 +8,7 @@ import { markPending, parseStatusEntry, type DeliveryStatusEntry } from '../queu
 import { deliveryId, deliveryKeyOf, parseDeliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
+import { dedupePartition, type Partition } from '../queue/keys.js';
 import {
   decodeMarks,
   decodeStored,
@@ -111,14 +112,92 @@ export interface EventHistory {
   replay(eventId: string, options?: { destination?: string }): Promise<ReplayResult>;
 }
 
-export function encodeEventCursor(streamId: string): string {
-  return Buffer.from(streamId, 'utf8').toString('base64url');
+/**
+ * Where a Redis-side listing stopped: the intake entry's stream id and, with several
+ * partitions, its partition's prefix (the same stream id occurs in several streams;
+ * entries are ordered by stream id, then prefix, both descending).
+ */
+export interface EventCursor {
+  streamId: string;
+  prefix?: string;
 }
 
-export function decodeEventCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d+-\d+$/.test(id) || encodeEventCursor(id) !== cursor) throw new InvalidCursorError();
-  return id;
+export function encodeEventCursor(at: EventCursor | string): string {
+  const { streamId, prefix } = typeof at === 'string' ? { streamId: at, prefix: undefined } : at;
+  return Buffer.from(prefix !== undefined ? `${streamId} ${prefix}` : streamId, 'utf8').toString('base64url');
+}
+
+export function decodeEventCursor(cursor: string): EventCursor {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d+-\d+)(?: (\S+))?$/.exec(text);
+  if (!m || Buffer.from(text, 'utf8').toString('base64url') !== cursor) throw new InvalidCursorError();
+  return m[2] !== undefined ? { streamId: m[1]!, prefix: m[2] } : { streamId: m[1]! };
+}
+
+/** Stream ids compared as Redis orders them (milliseconds, then sequence). */
+function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
+}
+
+interface IndexEntry {
+  partition: Partition;
+  streamId: string;
+  raw: string[];
+}
+
+/**
+ * The intake entries of every partition, newest first, merged: each partition's
+ * stream is read `batch` entries at a time as the merge needs them. Entries equal in
+ * stream id come in descending partition prefix order, which the cursor follows.
+ */
+async function* mergedIntake(
+  redis: Store['redis'],
+  partitions: readonly Partition[],
+  from: EventCursor | undefined,
+  until: number | undefined,
+  since: number | undefined,
+  batch: number,
+): AsyncGenerator<IndexEntry> {
+  const start = since !== undefined ? `${since}-0` : '-';
+  const heads = partitions.map((partition) => {
+    let end = '+';
+    if (from) {
+      // Past the cursor: at its stream id only the partitions after it (lower prefix).
+      const inclusive = from.prefix !== undefined && partition.prefix < from.prefix;
+      end = inclusive ? from.streamId : `(${from.streamId}`;
+    } else if (until !== undefined) end = `(${until}-0`;
+    return { partition, end, buffer: [] as [string, string[]][], done: false };
+  });
+  const refill = async (h: (typeof heads)[number]) => {
+    if (h.done || h.buffer.length) return;
+    const got = (await redis.xrevrange(h.partition.keys.intake, h.end, start, 'COUNT', batch)) as [
+      string,
+      string[],
+    ][];
+    if (got.length < batch) h.done = true;
+    if (got.length) {
+      h.buffer = got;
+      h.end = `(${got[got.length - 1]![0]}`;
+    }
+  };
+  for (;;) {
+    await Promise.all(heads.map(refill));
+    let best: (typeof heads)[number] | undefined;
+    for (const h of heads) {
+      if (!h.buffer.length) continue;
+      if (
+        !best ||
+        compareStreamIds(h.buffer[0]![0], best.buffer[0]![0]) > 0 ||
+        (h.buffer[0]![0] === best.buffer[0]![0] && h.partition.prefix > best.partition.prefix)
+      )
+        best = h;
+    }
+    if (!best) return;
+    const [streamId, raw] = best.buffer.shift()!;
+    yield { partition: best.partition, streamId, raw };
+  }
 }
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -169,7 +248,8 @@ function fieldsOf(fields: string[]): Record<string, string> {
 /** What the logged history and the log writer need of the Redis side besides `EventHistory`. */
 export interface RedisHistory extends EventHistory {
   /** Each event as Redis holds it now (undefined: Redis has no record of it). */
-  current(ids: readonly string[]): Promise<(EventDetail | undefined)[]>;
+  /** `at`: the partition that holds them (the log writer's), else each is located. */
+  current(ids: readonly string[], at?: Partition): Promise<(EventDetail | undefined)[]>;
   /**
    * Events Redis holds that the log may not have yet, matching `filter`, older than
    * `after`, newest first, at most `limit + 1`; `seen`: every event looked at (its
@@ -195,9 +275,10 @@ const MAX_UNLOGGED_LOADS = 2000;
 /** The history as Redis holds it (the whole of it without an event log). */
 export function createRedisHistory(store: Store, config: Config): RedisHistory {
   const routes = createRouteTable(config);
-  const { redis, keys } = store;
+  const { redis } = store;
 
-  async function load(eventId: string) {
+  async function load(eventId: string, at?: Partition) {
+    const keys = (at ?? (await store.locate(eventId))).keys;
     const [value, status] = await Promise.all([
       redis.getBuffer(keys.record(eventId)),
       redis.hgetall(keys.status(eventId)),
@@ -207,10 +288,20 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
   }
 
   async function resolveId(idOrKey: string): Promise<string | undefined> {
-    if (isEventId(idOrKey) && (await redis.exists(keys.record(idOrKey)))) return idOrKey;
+    if (isEventId(idOrKey) && (await redis.exists((await store.locate(idOrKey)).keys.record(idOrKey))))
+      return idOrKey;
     const sources = Object.keys(config.sources);
     if (!sources.length) return undefined;
-    const found = await Promise.all(sources.map((s) => redis.get(keys.dedupe(s, idOrKey))));
+    // A dedupe key lives in the partition it hashes to, in each layout.
+    const partitions = await store.allPartitions();
+    const counts = [...new Set(partitions.map((p) => p.count))];
+    const lookups = sources.flatMap((s) =>
+      counts.map((c) => {
+        const at = partitions.find((p) => p.count === c && p.index === dedupePartition(s, idOrKey, c));
+        return at ? redis.get(at.keys.dedupe(s, idOrKey)) : Promise.resolve(null);
+      }),
+    );
+    const found = await Promise.all(lookups);
     return found.find((v): v is string => !!v);
   }
 
@@ -262,8 +353,8 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
     return out;
   }
 
-  async function detail(eventId: string): Promise<EventDetail | undefined> {
-    const found = await load(eventId);
+  async function detail(eventId: string, at?: Partition): Promise<EventDetail | undefined> {
+    const found = await load(eventId, at);
     if (!found) return undefined;
     const { record, marks, status } = found;
     const deliveryKeys = [...new Set([...Object.keys(marks ?? {}), ...Object.keys(status)])];
@@ -300,36 +391,60 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
     async list(query: EventQuery = {}) {
       await store.ready();
       const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_EVENT_LIMIT), MAX_EVENT_LIMIT);
-      let end = query.cursor !== undefined ? `(${decodeEventCursor(query.cursor)}` : '+';
-      if (query.until !== undefined && end === '+') end = `(${query.until}-0`;
-      const start = query.since !== undefined ? `${query.since}-0` : '-';
+      const from = query.cursor !== undefined ? decodeEventCursor(query.cursor) : undefined;
+      const partitions = await store.allPartitions();
+      // One partition (every install before partitions, and the default): the cursor is the stream id alone.
+      const cursorOf = (e: IndexEntry): string =>
+        encodeEventCursor(
+          partitions.length > 1 ? { streamId: e.streamId, prefix: e.partition.prefix } : e.streamId,
+        );
+      const entries = mergedIntake(redis, partitions, from, query.until, query.since, SCAN_BATCH);
       const items: EventSummary[] = [];
       let scanned = 0;
-      let lastId: string | undefined;
+      let last: IndexEntry | undefined;
       const q = query.q?.toLowerCase();
       for (;;) {
-        const batch = (await redis.xrevrange(keys.intake, end, start, 'COUNT', SCAN_BATCH)) as [
-          string,
-          string[],
-        ][];
+        const batch: IndexEntry[] = [];
+        for (let n = 0; n < SCAN_BATCH; n++) {
+          const next = await entries.next();
+          if (next.done) break;
+          batch.push(next.value);
+        }
         if (!batch.length) return { items, nextCursor: null };
         const candidates = batch
-          .map(([streamId, raw]) => ({ streamId, f: fieldsOf(raw) }))
+          .map((e) => ({ e, streamId: e.streamId, f: fieldsOf(e.raw) }))
           .filter(
             ({ f }) => f.i && (!query.source || f.s === query.source) && (!query.type || f.t === query.type),
           );
-        // Marks (the start of the record) and status of each candidate, in one round trip.
-        const pipe = redis.pipeline();
-        for (const { f } of candidates) {
-          if (q && !(f.i!.toLowerCase() === q || f.k?.toLowerCase() === q)) pipe.getBuffer(keys.record(f.i!));
-          else pipe.getrangeBuffer(keys.record(f.i!), 0, 2047);
-          pipe.hgetall(keys.status(f.i!));
+        // Marks (the start of the record) and status of each candidate: one round trip
+        // per partition (a pipeline stays in one slot of a cluster).
+        const byPartition = new Map<string, typeof candidates>();
+        for (const c of candidates) {
+          const list = byPartition.get(c.e.partition.prefix);
+          if (list) list.push(c);
+          else byPartition.set(c.e.partition.prefix, [c]);
         }
-        const replies = (await pipe.exec()) ?? [];
-        for (let i = 0; i < candidates.length; i++) {
-          const { streamId, f } = candidates[i]!;
-          const value = replies[2 * i]?.[1] as Buffer | null | undefined;
-          const status = (replies[2 * i + 1]?.[1] as Record<string, string> | undefined) ?? {};
+        const replyOf = new Map<(typeof candidates)[number], [unknown, unknown]>();
+        await Promise.all(
+          [...byPartition.values()].map(async (list) => {
+            const keys = list[0]!.e.partition.keys;
+            const pipe = redis.pipeline();
+            for (const { f } of list) {
+              if (q && !(f.i!.toLowerCase() === q || f.k?.toLowerCase() === q))
+                pipe.getBuffer(keys.record(f.i!));
+              else pipe.getrangeBuffer(keys.record(f.i!), 0, 2047);
+              pipe.hgetall(keys.status(f.i!));
+            }
+            const replies = (await pipe.exec()) ?? [];
+            list.forEach((c, i) => replyOf.set(c, [replies[2 * i]?.[1], replies[2 * i + 1]?.[1]]));
+          }),
+        );
+        for (const candidate of candidates) {
+          const { streamId, f, e } = candidate;
+          const keys = e.partition.keys;
+          const [rawValue, rawStatus] = replyOf.get(candidate) ?? [];
+          const value = rawValue as Buffer | null | undefined;
+          const status = (rawStatus as Record<string, string> | undefined) ?? {};
           // Expired (retention) but not yet trimmed from the index: gone.
           if (!value || value.length === 0) continue;
           if (q && !(f.i!.toLowerCase() === q || f.k?.toLowerCase() === q)) {
@@ -353,29 +468,28 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
           if (query.status && summary.status !== query.status) continue;
           // A cursor only when another event matches: with a filter, an older entry
           // in the index is no promise of one, and the last page would come back empty.
-          if (items.length === limit) return { items, nextCursor: encodeEventCursor(lastId!) };
+          if (items.length === limit) return { items, nextCursor: cursorOf(last!) };
           items.push(summary);
-          lastId = streamId;
+          last = e;
         }
         scanned += batch.length;
-        const oldest = batch[batch.length - 1]![0];
-        end = `(${oldest}`;
         if (batch.length < SCAN_BATCH) return { items, nextCursor: null };
-        // Looked through enough for one answer: the caller continues from here.
-        if (scanned >= MAX_SCAN)
-          return { items, nextCursor: encodeEventCursor(lastId && lastId < oldest ? lastId : oldest) };
+        // Looked through enough for one answer: the caller continues from here (the
+        // oldest entry looked at, which the merge order puts last in the batch).
+        if (scanned >= MAX_SCAN) return { items, nextCursor: cursorOf(batch[batch.length - 1]!) };
       }
     },
 
     replay: (eventId, options = {}) => replayEvent(eventId, options),
 
-    current: (ids) => Promise.all(ids.map((id) => detail(id))),
+    current: (ids, at) => Promise.all(ids.map((id) => detail(id, at))),
 
     async unlogged(filter, after, limit) {
       // Events Redis has that the log may not: not settled yet (intake) or settled
       // and not yet written (log stream). Both are short while the log keeps up.
       const found = new Map<string, { id: string; at: number; f: Record<string, string> }>();
-      for (const stream of [keys.intake, keys.log]) {
+      const streams = (await store.allPartitions()).flatMap((p) => [p.keys.intake, p.keys.log]);
+      for (const stream of streams) {
         const entries = (await redis.xrevrange(stream, '+', '-', 'COUNT', MAX_UNLOGGED)) as [
           string,
           string[],
@@ -463,8 +577,10 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
         .filter((d) => d.destination === destination)
         .reduce((n, d) => n + d.attempts.length, 0),
     }));
+    const at = await store.locate(eventId);
     const ok = await markPending(
       store,
+      at.keys,
       eventId,
       planned.map((p) => p.key),
       keep,
@@ -483,6 +599,7 @@ export function createRedisHistory(store: Store, config: Config): RedisHistory {
         eventId,
         source: event.source,
         destination: p.destination,
+        ...(at.prefix !== store.prefix ? { p: at.prefix } : {}),
         key: p.key,
         base: p.base,
         replayOf: deliveryId(eventId, p.destination),

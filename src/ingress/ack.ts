@@ -2,10 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 import { buildEnvelope } from '../record/build.js';
 import type { Envelope } from '../record/envelope.js';
-import { newEventId } from '../record/id.js';
 import { StoreUnavailableError } from '../queue/event-store.js';
 import type { IngressContext, ModeRegistrar, SourceRegistration } from './context.js';
-import { requestFacts } from './facts.js';
+import { newEventIdFor, requestFacts } from './facts.js';
 import { dedupeKeyOf, eventTypeOf, RequestFields } from './request-fields.js';
 import { ackResponse, type AckResponse } from './response.js';
 import { isSlackSslCheck, slackChallenge } from './slack.js';
@@ -40,7 +39,7 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       const eventType = eventTypeOf(reg.source.eventType, reg.verifier, fields);
       const record = buildEnvelope(
         requestFacts(req, reg, ctx, {
-          id: newEventId(req.receivedAt),
+          id: newEventIdFor(ctx, reg.name, dedupeKey, req.receivedAt),
           dedupeKey,
           eventType,
           headers: incoming.headers,
@@ -63,6 +62,7 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
           eventType,
           // The whole request gets enqueueTimeout, not just the write.
           timeoutMs: ctx.config.server.enqueueTimeout - reply.elapsedTime,
+          replicas: ctx.config.redis.ackReplicas ?? 0,
         });
         if (stored.duplicate)
           req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');
@@ -70,9 +70,11 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
       } catch (err) {
         req.log.error(
           { source: reg.name, eventId: record.id, reason: reason(err), err: (err as Error).cause ?? err },
-          'event not stored',
+          reason(err) === 'replicas'
+            ? 'event not confirmed by redis.ackReplicas replicas in time (on the master; the provider will retry)'
+            : 'event not stored',
         );
-        throw errors.unavailable();
+        throw reason(err) === 'replicas' ? errors.replicasNotConfirmed() : errors.unavailable();
       }
     }),
   );

@@ -2,12 +2,11 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, HookgateError } from '../errors.js';
 import type { IngressContext, SourceRegistration } from '../ingress/context.js';
-import { requestFacts } from '../ingress/facts.js';
+import { newEventIdFor, requestFacts } from '../ingress/facts.js';
 import { eventTypeOf, RequestFields } from '../ingress/request-fields.js';
 import { verifyRequest } from '../ingress/verify.js';
 import { buildEnvelope, collectHeaders, type ResponseFacts } from '../record/build.js';
 import type { Envelope } from '../record/envelope.js';
-import { newEventId } from '../record/id.js';
 import { bodyFromHead, sendError, streamBody, upstreamStatusLine } from './answer.js';
 import { Capture, readHead } from './capture.js';
 import { credentialOf, EVENT_ID_HEADER, endToEndHeaders, upstreamRequestHeaders } from './headers.js';
@@ -90,7 +89,7 @@ export function proxyHandler(p: ProxySource, routeKeyPath: string) {
       return sendError(reply, errors.unavailable());
     }
 
-    const eventId = newEventId(req.receivedAt);
+    const eventId = newEventIdFor(ctx, reg.name, undefined, req.receivedAt);
     reply.eventId = eventId;
     const requestBody = new Capture(recordLimit);
     if (buffered) requestBody.add(buffered);

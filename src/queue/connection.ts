@@ -47,7 +47,7 @@ const keepHostName = (address: string, callback: (err: null, address: string) =>
   callback(null, address);
 
 export function createRedis(
-  redis: Config['redis'],
+  redis: Omit<Config['redis'], 'partitions'> & { partitions?: number },
   role: ConnectionRole,
   overrides: RedisOptions = {},
 ): RedisConnection {

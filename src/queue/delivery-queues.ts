@@ -8,7 +8,16 @@ import {
   type RedisConnection,
 } from './connection.js';
 import type { DeliveryJobData } from './jobs.js';
-import { controlKeys, deliveryQueueName, eventKeys, type ControlKeys, type EventKeys } from './keys.js';
+import { partitionIndexOf } from '../record/id.js';
+import {
+  controlKeys,
+  deliveryQueueName,
+  eventKeys,
+  globalPrefix,
+  layoutOf,
+  type ControlKeys,
+  type Partition,
+} from './keys.js';
 
 /**
  * hookgate's Redis: one connection, the key layout, and the BullMQ queue of each
@@ -16,14 +25,36 @@ import { controlKeys, deliveryQueueName, eventKeys, type ControlKeys, type Event
  * store, the admin API and the CLI all work through one of these.
  */
 export interface Store {
+  /** The install's global prefix: the delivery queues and `controls` (keys.ts `globalPrefix`). */
   readonly prefix: string;
   readonly redis: RedisConnection;
-  readonly keys: EventKeys;
   readonly controls: ControlKeys;
+  /** The partitions new events are written to (`redis.partitions`). */
+  readonly partitions: readonly Partition[];
+  /**
+   * The partition of an event made with the current layout (its id names it). An id
+   * from an older layout may name another: what reads an event by id alone uses
+   * `locate`.
+   */
+  partitionOf(eventId: string): Partition;
+  /** The partition whose keys start with this prefix (a delivery job's `p`; none: layout 1's). */
+  partitionAt(prefix: string | undefined): Partition;
+  /**
+   * Every partition that may hold events: the current layout's, those of older
+   * layouts in the registry (`controls.layouts`, a changed `redis.partitions`), and
+   * the single partition of layout 1 (every install before partitions). Cached a few
+   * seconds.
+   */
+  allPartitions(): Promise<Partition[]>;
+  /**
+   * The partition that holds this event's record (the one its id names in each
+   * known layout, then every partition); the current layout's guess when none has it.
+   */
+  locate(eventId: string): Promise<Partition>;
   /**
    * An event log is configured (`eventLog`): every settled state is also added to
-   * `keys.log` for the log writer, and Redis lets go of an event once the log has it
-   * and its deliveries are final.
+   * the partition's `keys.log` for the log writer, and Redis lets go of an event once
+   * the log has it and its deliveries are final.
    */
   readonly logged: boolean;
   /** The queue of a destination (configured or not: old dead letters stay readable). */
@@ -45,7 +76,39 @@ export interface Store {
  */
 export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Store {
   const redis = createRedis(config.redis, role);
-  const prefix = config.redis.prefix;
+  const prefix = globalPrefix(config.redis);
+  const partitions = layoutOf(config.redis, config.redis.partitions);
+  const byPrefix = new Map<string, Partition>();
+  for (const p of partitions) byPrefix.set(p.prefix, p);
+  const single = layoutOf(config.redis, 1)[0]!;
+  byPrefix.set(single.prefix, single);
+  const controls = controlKeys(prefix);
+  let known: { at: number; list: Promise<Partition[]> } | undefined;
+  const partitionOf = (eventId: string): Partition =>
+    partitions[partitionIndexOf(eventId, partitions.length) ?? 0]!;
+  const allPartitions = (): Promise<Partition[]> => {
+    if (known && Date.now() - known.at < 5000) return known.list;
+    const list = registeredLayouts(redis, controls).then(
+      (counts) => {
+        const out = [...partitions];
+        const seen = new Set(out.map((p) => p.prefix));
+        for (const count of [...counts, 1]) {
+          for (const p of layoutOf(config.redis, count)) {
+            if (seen.has(p.prefix)) continue;
+            seen.add(p.prefix);
+            out.push(p);
+          }
+        }
+        return out;
+      },
+      (err: unknown) => {
+        known = undefined;
+        throw err;
+      },
+    );
+    known = { at: Date.now(), list };
+    return list;
+  };
   const queues = new Map<string, Queue<DeliveryJobData>>();
   // A queue re-emits connection errors; without a listener Node would crash on them.
   const ignore = () => {};
@@ -64,8 +127,38 @@ export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Sto
   return {
     prefix,
     redis,
-    keys: eventKeys(prefix),
-    controls: controlKeys(prefix),
+    controls,
+    partitions,
+    partitionOf,
+    partitionAt(at) {
+      if (at === undefined) return single;
+      let p = byPrefix.get(at);
+      if (!p) {
+        p = { prefix: at, index: 0, count: 0, keys: eventKeys(at) };
+        byPrefix.set(at, p);
+      }
+      return p;
+    },
+    allPartitions,
+    async locate(eventId) {
+      const guess = partitionOf(eventId);
+      const all = await allPartitions();
+      // One layout of one partition (every install that never changed it): no question.
+      if (all.length === 1) return guess;
+      // The partition the id names in each layout first, then any (an id of layout 1
+      // names none): one EXISTS each, the likely ones first.
+      const counts = [...new Set(all.map((p) => p.count))];
+      const likely = counts
+        .map((c) => all.find((p) => p.count === c && p.index === partitionIndexOf(eventId, c)))
+        .filter((p): p is Partition => p !== undefined);
+      const rest = all.filter((p) => !likely.includes(p));
+      for (const group of [likely, rest]) {
+        const found = await Promise.all(group.map((p) => redis.exists(p.keys.record(eventId))));
+        const i = found.findIndex((n) => n > 0);
+        if (i >= 0) return group[i]!;
+      }
+      return guess;
+    },
     logged: config.eventLog !== undefined,
     queue,
     async destinations() {
@@ -99,6 +192,42 @@ export function openStore(config: Config, role: ConnectionRole = 'enqueue'): Sto
     },
   };
 }
+
+/** The layouts (partition counts) processes have registered, newest use first. */
+async function registeredLayouts(redis: RedisConnection, controls: ControlKeys): Promise<number[]> {
+  const seen = await redis.hgetall(controls.layouts);
+  return Object.entries(seen)
+    .map(([count, at]) => [Number(count), Number(at)] as const)
+    .filter(([count]) => Number.isInteger(count) && count >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([count]) => count);
+}
+
+/**
+ * Writes down that this process uses a layout of `count` partitions, so workers of
+ * any layout drain its partitions once the config changes (ingress and workers call
+ * it at start and every minute).
+ */
+export async function registerLayout(store: Store, config: Config, now = Date.now()): Promise<void> {
+  const { redis, controls } = store;
+  const current = store.partitions.length;
+  await redis.hset(controls.layouts, String(current), String(now));
+  // A layout no process has used for a while, whose partitions hold nothing any
+  // more, is done: forgotten, so workers stop reading its streams.
+  const seen = await redis.hgetall(controls.layouts);
+  for (const [count, at] of Object.entries(seen)) {
+    const n = Number(count);
+    if (n === current || now - Number(at) < LAYOUT_STALE_MS) continue;
+    const partitions = layoutOf(config.redis, n);
+    const lengths = await Promise.all(
+      partitions.flatMap((p) => [redis.xlen(p.keys.intake), redis.xlen(p.keys.log)]),
+    );
+    if (lengths.every((l) => l === 0)) await redis.hdel(controls.layouts, count);
+  }
+}
+
+/** A layout unused this long (no gateway or worker wrote it down) may be forgotten once empty. */
+export const LAYOUT_STALE_MS = 10 * 60_000;
 
 export class RedisUnavailableError extends Error {
   constructor(where: string, cause?: unknown) {

@@ -1,5 +1,6 @@
 import type { AttemptRecord } from './attempts.js';
 import type { Store } from './delivery-queues.js';
+import type { EventKeys } from './keys.js';
 
 /**
  * What became of a delivery after routing settled the event (a retry that finally
@@ -27,21 +28,22 @@ export function parseStatusEntry(text: string): DeliveryStatusEntry | undefined 
  */
 export async function writeDeliveryStatus(
   store: Store,
+  keys: EventKeys,
   eventId: string,
   key: string,
   entry: DeliveryStatusEntry,
   keepMs: number,
 ): Promise<void> {
-  const status = store.keys.status(eventId);
+  const status = keys.status(eventId);
   const pipe = store.redis.pipeline().hset(status, key, JSON.stringify(entry)).pexpire(status, keepMs, 'GT');
   // PEXPIRE GT leaves a key without expiry alone: give a new one its first.
   pipe.pexpire(status, keepMs, 'NX');
   if (entry.state !== 'delivered') {
-    const record = store.keys.record(eventId);
+    const record = keys.record(eventId);
     pipe.pexpire(record, keepMs, 'GT');
   }
   // The log writer reads the event's whole state again when it takes this entry.
-  if (store.logged) pipe.xadd(store.keys.log, '*', 'i', eventId);
+  if (store.logged) pipe.xadd(keys.log, '*', 'i', eventId);
   await pipe.exec();
 }
 
@@ -86,6 +88,7 @@ export interface RestoredEvent {
 
 export async function markPending(
   store: Store,
+  at: EventKeys,
   eventId: string,
   keys: readonly string[],
   keepMs: number,
@@ -97,9 +100,9 @@ export async function markPending(
   const pending = JSON.stringify({ state: 'pending' } satisfies DeliveryStatusEntry);
   const restored = restore?.statuses ?? [];
   const ok = await (redis as unknown as MarkCommands).hgMarkPending(
-    store.keys.record(eventId),
-    store.keys.status(eventId),
-    store.keys.log,
+    at.record(eventId),
+    at.status(eventId),
+    at.log,
     keepMs,
     restore?.value ?? '',
     store.logged ? '1' : '0',

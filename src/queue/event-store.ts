@@ -4,7 +4,9 @@ import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRedis, describeRedisError, type RedisConnection } from './connection.js';
 import { withDeadline } from './deadline.js';
-import { eventKeys, type EventKeys } from './keys.js';
+import { partitionIndexOf } from '../record/id.js';
+import { controlKeys, dedupePartition, globalPrefix, layoutOf, type Partition } from './keys.js';
+import { ReplicasNotConfirmedError, waitForReplicas } from './replicas.js';
 import { encodeNew } from './stored-event.js';
 
 export interface AcceptOptions {
@@ -15,6 +17,8 @@ export interface AcceptOptions {
   eventType?: string;
   /** Budget for this call; default `server.enqueueTimeout`. */
   timeoutMs?: number;
+  /** `redis.ackReplicas`: also wait (WAIT, within the budget) until this many replicas have the write. */
+  replicas?: number;
 }
 
 export interface AcceptResult {
@@ -36,7 +40,7 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed';
+export type UnavailableReason = 'timeout' | 'offline' | 'error' | 'closed' | 'replicas';
 
 export class StoreUnavailableError extends Error {
   readonly reason: UnavailableReason;
@@ -48,7 +52,8 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface EventStoreOptions {
-  redis: Config['redis'];
+  /** `partitions` defaults to 1. */
+  redis: Omit<Config['redis'], 'partitions'> & { partitions?: number };
   /** retention.events, ms: how long the record is kept. */
   retention: number;
   /** retention.dedupe, ms: how long a provider's event id is remembered (default: `retention`). */
@@ -101,7 +106,10 @@ export function intakeFields(
 class RedisEventStore implements EventStore {
   private readonly redis: RedisConnection;
   private readonly commands: AcceptCommands;
-  private readonly keys: EventKeys;
+  /** The partitions of `redis.partitions`; a new event's id names its own (record/id.ts). */
+  private readonly partitions: Partition[];
+  private readonly layoutsKey: string;
+  private layoutTimer: NodeJS.Timeout | undefined;
   private readonly retention: number;
   private readonly dedupeRetention: number;
   private readonly enqueueTimeout: number;
@@ -114,7 +122,9 @@ class RedisEventStore implements EventStore {
   private firstConnection: Promise<void> | undefined;
 
   constructor(options: EventStoreOptions) {
-    this.keys = eventKeys(options.redis.prefix);
+    const settings = { ...options.redis, partitions: options.redis.partitions ?? 1 };
+    this.partitions = layoutOf(settings, settings.partitions);
+    this.layoutsKey = controlKeys(globalPrefix(settings)).layouts;
     this.retention = options.retention;
     this.dedupeRetention = options.dedupeRetention ?? options.retention;
     this.enqueueTimeout = options.enqueueTimeout;
@@ -127,12 +137,29 @@ class RedisEventStore implements EventStore {
       if (this.outageReported) this.logger?.info('redis connection restored');
       this.everReady = true;
       this.outageReported = false;
+      this.registerLayout();
     });
     this.redis.on('error', (err: Error) => {
       // ioredis reports every failed reconnect; one line per outage is enough.
       if (!this.outageReported) this.logger?.warn({ err: describeRedisError(err) }, 'redis unavailable');
       this.outageReported = true;
     });
+  }
+
+  /**
+   * Tells the workers which layout this gateway writes with (queue/delivery-queues.ts
+   * `registerLayout`): at each connection and every minute, so after a change of
+   * `redis.partitions` they drain every partition either config writes to.
+   */
+  private registerLayout(): void {
+    const write = () => {
+      this.redis.hset(this.layoutsKey, String(this.partitions.length), String(Date.now())).catch(() => {});
+    };
+    write();
+    if (!this.layoutTimer) {
+      this.layoutTimer = setInterval(write, 60_000);
+      this.layoutTimer.unref();
+    }
   }
 
   async accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult> {
@@ -155,6 +182,14 @@ class RedisEventStore implements EventStore {
     // event the provider is going to send again.
     if (performance.now() >= deadline) throw new StoreUnavailableError('timeout');
     const eventId = record.id;
+    // The dedupe key's partition, which the ingress also put in the id; an id made
+    // elsewhere (no partition in it) still keeps dedupe in the key's partition.
+    const n = this.partitions.length;
+    const index =
+      options.dedupeKey !== undefined
+        ? dedupePartition(options.source, options.dedupeKey, n)
+        : (partitionIndexOf(eventId, n) ?? 0);
+    const keys = this.partitions[index]!.keys;
     const fields = intakeFields(eventId, options.source, options.eventType, options.dedupeKey);
     let stored: string;
     try {
@@ -163,9 +198,9 @@ class RedisEventStore implements EventStore {
       stored =
         options.dedupeKey !== undefined
           ? await this.commands.hgAccept(
-              this.keys.dedupe(options.source, options.dedupeKey),
-              this.keys.record(eventId),
-              this.keys.intake,
+              keys.dedupe(options.source, options.dedupeKey),
+              keys.record(eventId),
+              keys.intake,
               eventId,
               json,
               this.retention,
@@ -173,8 +208,8 @@ class RedisEventStore implements EventStore {
               ...fields,
             )
           : await this.commands.hgAcceptPlain(
-              this.keys.record(eventId),
-              this.keys.intake,
+              keys.record(eventId),
+              keys.intake,
               eventId,
               json,
               this.retention,
@@ -182,6 +217,20 @@ class RedisEventStore implements EventStore {
             );
     } catch (err) {
       throw new StoreUnavailableError('error', { cause: err });
+    }
+    if (options.replicas) {
+      const duplicate = stored !== eventId && options.dedupeKey !== undefined;
+      await waitForReplicas(
+        this.redis,
+        duplicate ? keys.dedupe(options.source, options.dedupeKey!) : keys.record(eventId),
+        options.replicas,
+        deadline,
+        duplicate ? stored : undefined,
+      ).catch((err) => {
+        throw new StoreUnavailableError(err instanceof ReplicasNotConfirmedError ? 'replicas' : 'error', {
+          cause: err,
+        });
+      });
     }
     return stored === eventId ? { eventId, duplicate: false } : { eventId: stored, duplicate: true };
   }
@@ -248,6 +297,7 @@ class RedisEventStore implements EventStore {
   }
 
   close(): Promise<void> {
+    clearInterval(this.layoutTimer);
     this.closing ??= (async () => {
       await withDeadline(
         Promise.allSettled([...this.inFlight]),

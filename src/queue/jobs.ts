@@ -10,6 +10,8 @@ export interface DeliveryJobData {
   eventId: string;
   source: string;
   destination: string;
+  /** The prefix of the event's partition (keys.ts `Partition`); absent: layout 1's, the global prefix. */
+  p?: string;
   /** Delivery key in the event's marks and status: the destination, or `<destination>~<replayId>`. */
   key: string;
   /** Attempts made before the job existed (the first attempt, made straight from routing). */

@@ -40,7 +40,9 @@ export async function drainLegacyLayout(
 ): Promise<LegacyDrainResult> {
   const result: LegacyDrainResult = { events: 0, deliveries: 0, deadLetters: 0 };
   await store.ready(30_000).catch(() => undefined);
-  const prefix = config.redis.prefix;
+  const prefix = store.prefix;
+  // The old layout had one partition: its events go to layout 1's keys (jobs without `p`).
+  const keys = store.partitionAt(undefined).keys;
   const [hasEvents, hasDeliveries] = await Promise.all([
     store.redis.exists(`${prefix}:${LEGACY_EVENTS_QUEUE}:meta`),
     store.redis.exists(`${prefix}:${LEGACY_DELIVERIES_QUEUE}:meta`),
@@ -57,9 +59,9 @@ export async function drainLegacyLayout(
           if (!record) return;
           await store.redis
             .multi()
-            .set(store.keys.record(record.id), encodeNew(record), 'PX', config.retention.events, 'NX')
+            .set(keys.record(record.id), encodeNew(record), 'PX', config.retention.events, 'NX')
             .xadd(
-              store.keys.intake,
+              keys.intake,
               '*',
               ...intakeFields(record.id, record.source, undefined, record.requestContext.dedupeKey),
             )
@@ -81,7 +83,7 @@ export async function drainLegacyLayout(
           if (!d?.record || !d.destination) return;
           const key = job.id && parseDeliveryId(job.id) ? deliveryKeyOf(job.id) : d.destination;
           const keep = Math.max(config.retention.events, config.retention.deadLetters);
-          await store.redis.set(store.keys.record(d.eventId), encodeNew(d.record), 'PX', keep, 'NX');
+          await store.redis.set(keys.record(d.eventId), encodeNew(d.record), 'PX', keep, 'NX');
           const { logs } = await old.getJobLogs(job.id!, 0, -1, true);
           const prior = parseAttempts(logs);
           const dead = state === 'failed';

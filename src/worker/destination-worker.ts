@@ -66,10 +66,11 @@ export function createDestinationWorker(
   const processor = async (job: Job<DeliveryJobData>, _token?: string, signal?: AbortSignal) => {
     const data = job.data;
     const id = job.id ?? deliveryId(data.eventId, data.key);
+    const keys = store.partitionAt(data.p).keys;
     const prior = data.prior ?? [];
     if (data.dead !== undefined) {
       // The first attempt failed for good; the job exists to be the dead letter.
-      await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keepMs);
+      await writeDeliveryStatus(store, keys, data.eventId, data.key, { state: 'failed' }, keepMs);
       throw new UnrecoverableError(data.dead);
     }
     let probe = false;
@@ -86,7 +87,7 @@ export function createDestinationWorker(
     const made = prior.length + job.attemptsMade;
     const attempt = (data.base ?? 0) + made + 1;
     const ran = await lane.run(async () => {
-      const value = await store.redis.getBuffer(store.keys.record(data.eventId));
+      const value = await store.redis.getBuffer(keys.record(data.eventId));
       if (!value) {
         const error = 'the stored event expired before it was delivered (retention.events)';
         await job.log(formatAttempt(expiredAttempt(attempt, error))).catch(() => {});
@@ -104,7 +105,14 @@ export function createDestinationWorker(
       reporter.attempt(destination, result, 'success', context);
       const { logs } = await store.queue(destination).getJobLogs(id, 0, -1, true);
       const attempts = [...prior, ...parseAttempts(logs), result.attempt];
-      await writeDeliveryStatus(store, data.eventId, data.key, { state: 'delivered', attempts }, keepMs);
+      await writeDeliveryStatus(
+        store,
+        keys,
+        data.eventId,
+        data.key,
+        { state: 'delivered', attempts },
+        keepMs,
+      );
       return { attempt: result.attempt };
     }
     const willRetry =
@@ -113,7 +121,7 @@ export function createDestinationWorker(
       const entry: AttemptRecord = { ...result.attempt, outcome: 'dead_letter' };
       reporter.attempt(destination, { ...result, attempt: entry }, 'dead_letter', context);
       await job.log(formatAttempt(entry)).catch(() => {});
-      await writeDeliveryStatus(store, data.eventId, data.key, { state: 'failed' }, keepMs);
+      await writeDeliveryStatus(store, keys, data.eventId, data.key, { state: 'failed' }, keepMs);
       throw result.permanent ? new UnrecoverableError(entry.error) : asError(result.error);
     }
     const delay = backoffDelay(policy, made + 1, result.error, deps.random);
@@ -132,7 +140,7 @@ export function createDestinationWorker(
     processor,
     {
       connection: deps.connection,
-      prefix: config.redis.prefix,
+      prefix: store.prefix,
       concurrency: concurrencyFor(config, destination),
       lockDuration: config.worker.lockDuration,
       stalledInterval: config.worker.stalledInterval,

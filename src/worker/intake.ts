@@ -7,7 +7,7 @@ import type { Store } from '../queue/delivery-queues.js';
 import { deliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
-import { INTAKE_GROUP } from '../queue/keys.js';
+import { INTAKE_GROUP, type Partition } from '../queue/keys.js';
 import { decodeStored, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRouteTable, type RouteTable } from '../record/routes.js';
@@ -38,6 +38,8 @@ export interface IntakeDeps {
 }
 
 interface Entry {
+  /** The partition whose intake stream the entry is in. */
+  partition: Partition;
   streamId: string;
   eventId: string;
   /** The intake entry's source, type and dedupe key, passed on to the log stream. */
@@ -82,6 +84,17 @@ return #KEYS - 2`;
 
 type IntakeCommands = { hgSettle(...args: (string | number | Buffer)[]): Promise<number> };
 
+/** One partition's intake stream as this worker reads it: its own blocking connection. */
+interface Reader {
+  partition: Partition;
+  connection: RedisConnection;
+  groupReady: boolean;
+  loop?: Promise<void>;
+}
+
+/** How often the partitions of other layouts are looked for (a changed `redis.partitions`). */
+const LAYOUTS_EVERY_MS = 60_000;
+
 /**
  * The intake consumer: reads accepted events from the intake stream (consumer group
  * `workers`, every worker a consumer), routes each, makes its first attempts
@@ -98,9 +111,11 @@ type IntakeCommands = { hgSettle(...args: (string | number | Buffer)[]): Promise
  */
 export class IntakeConsumer {
   private readonly table: RouteTable;
-  private readonly reader: RedisConnection;
   private readonly commands: IntakeCommands;
   private readonly maxEvents: number;
+  /** One per partition read: the current layout's, and older layouts' that still hold entries. */
+  private readonly readers = new Map<string, Reader>();
+  /** Keyed by partition prefix and stream id (stream ids repeat across partitions). */
   private readonly inFlight = new Map<string, Entry>();
   private readonly settled: Array<{ entry: Entry; value: Buffer; keep: number }> = [];
   private flushScheduled = false;
@@ -109,17 +124,14 @@ export class IntakeConsumer {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private roomWaiter: (() => void) | undefined;
-  private groupReady = false;
+  /** Readers waiting for room, first come first served: no partition starves under skew. */
+  private readonly roomWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: IntakeDeps) {
     // Every first attempt listens on this one shutdown signal.
     setMaxListeners(0, this.abort.signal);
     this.table = createRouteTable(deps.config);
     this.maxEvents = deps.maxEvents ?? deps.config.worker.concurrency;
-    // XREADGROUP BLOCK holds its connection: it gets its own.
-    this.reader = createRedis(deps.config.redis, 'worker');
-    this.reader.on('error', () => {});
     const redis = deps.store.redis;
     if (!(redis as unknown as Partial<IntakeCommands>).hgSettle)
       redis.defineCommand('hgSettle', { lua: SETTLE }); // key count given per call
@@ -127,8 +139,10 @@ export class IntakeConsumer {
   }
 
   start(): void {
-    const { config } = this.deps;
-    this.loop = this.run();
+    const { config, store } = this.deps;
+    for (const p of store.partitions) this.read(p);
+    this.every(LAYOUTS_EVERY_MS, () => this.findPartitions());
+    setTimeout(() => void this.findPartitions().catch(() => {}), 1000).unref();
     const lock = config.worker.lockDuration;
     this.every(Math.max(100, Math.floor(lock / 3)), () => this.keepClaims());
     this.every(Math.max(100, config.worker.stalledInterval), () => this.reclaim());
@@ -149,9 +163,9 @@ export class IntakeConsumer {
   async close(timeoutMs: number): Promise<boolean> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    this.roomWaiter?.();
-    this.reader.disconnect();
-    await this.loop?.catch(() => {});
+    this.wakeAll();
+    for (const r of this.readers.values()) r.connection.disconnect();
+    await Promise.all([...this.readers.values()].map((r) => r.loop?.catch(() => {}) ?? Promise.resolve()));
     const until = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < until) await sleep(20);
     const inTime = this.inFlight.size === 0;
@@ -175,41 +189,94 @@ export class IntakeConsumer {
     this.timers.push(t);
   }
 
-  private async ensureGroup(): Promise<void> {
-    if (this.groupReady) return;
-    await ensureGroup(this.deps.store.redis, this.deps.store.keys.intake, INTAKE_GROUP);
-    this.groupReady = true;
+  /** Starts reading a partition's intake stream (once per partition). */
+  private read(partition: Partition): void {
+    if (this.readers.has(partition.prefix) || this.closing) return;
+    // XREADGROUP BLOCK holds its connection: each partition's reader gets its own.
+    const connection = createRedis(this.deps.config.redis, 'worker');
+    connection.on('error', () => {});
+    const reader: Reader = { partition, connection, groupReady: false };
+    this.readers.set(partition.prefix, reader);
+    reader.loop = this.run(reader);
   }
 
-  private async run(): Promise<void> {
-    const { store, workerId } = this.deps;
+  /**
+   * Partitions of other layouts (`redis.partitions` changed, or layout 1 from before
+   * partitions) whose intake stream exists: read until drained, so nothing accepted
+   * under the old layout is left behind. Their groups are not made here: a stream
+   * without one was never read by workers of that layout... unless it was written by
+   * gateways of it, so a missing group is made (from the start of the stream).
+   */
+  private async findPartitions(): Promise<void> {
+    const { store } = this.deps;
+    if (this.closing) return;
+    const all = await store.allPartitions();
+    const others = all.filter((p) => !this.readers.has(p.prefix));
+    if (!others.length) return;
+    const exists = await Promise.all(others.map((p) => store.redis.exists(p.keys.intake)));
+    others.forEach((p, i) => {
+      if (exists[i]) this.read(p);
+    });
+  }
+
+  private async ensureGroup(reader: Reader): Promise<void> {
+    if (reader.groupReady) return;
+    await ensureGroup(this.deps.store.redis, reader.partition.keys.intake, INTAKE_GROUP);
+    reader.groupReady = true;
+  }
+
+  /** Room for more events in hand, or undefined after waiting for some (in turn with the other partitions). */
+  private async room(): Promise<number> {
+    for (;;) {
+      if (this.closing) return 0;
+      const room = this.maxEvents - this.inFlight.size;
+      if (room > 0 && this.roomWaiters.length === 0) return room;
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      const after = this.maxEvents - this.inFlight.size;
+      if (after > 0) return after;
+    }
+  }
+
+  /** Events left the worker's hands: the readers waiting longest go first. */
+  private wake(): void {
+    let room = this.maxEvents - this.inFlight.size;
+    while (room-- > 0 && this.roomWaiters.length) this.roomWaiters.shift()!();
+  }
+
+  private wakeAll(): void {
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  private async run(reader: Reader): Promise<void> {
+    const { workerId } = this.deps;
+    // A partition reads at most its share of the worker's events at a time, so one
+    // with a backlog cannot take all the room while the others have events waiting.
+    const quantum = Math.max(1, Math.ceil(this.maxEvents / Math.max(1, this.deps.store.partitions.length)));
     let failures = 0;
     while (!this.closing) {
-      const room = this.maxEvents - this.inFlight.size;
-      if (room <= 0) {
-        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
-        this.roomWaiter = undefined;
-        continue;
-      }
+      const room = await this.room();
+      if (this.closing) return;
       try {
-        await this.ensureGroup();
-        const res = (await this.reader.xreadgroup(
+        await this.ensureGroup(reader);
+        const res = (await reader.connection.xreadgroup(
           'GROUP',
           INTAKE_GROUP,
           workerId,
           'COUNT',
-          Math.min(room, 200),
+          Math.min(room, quantum, 200),
           'BLOCK',
           1000,
           'STREAMS',
-          store.keys.intake,
+          reader.partition.keys.intake,
           '>',
         )) as [string, [string, string[]][]][] | null;
         failures = 0;
-        if (res) await this.take(res[0]![1]);
+        if (res) await this.take(reader.partition, res[0]![1]);
+        // Room left: the next reader waiting may read too.
+        this.wake();
       } catch (err) {
         if (this.closing) return;
-        if (String((err as Error).message).includes('NOGROUP')) this.groupReady = false;
+        if (String((err as Error).message).includes('NOGROUP')) reader.groupReady = false;
         if (failures++ === 0) this.warn(err, 'intake read failed; retrying');
         await sleep(Math.min(2000, 100 * failures));
       }
@@ -217,15 +284,21 @@ export class IntakeConsumer {
   }
 
   /** Loads the records of a batch of entries in one round trip and starts each event. */
-  private async take(entries: [string, string[] | null][], reclaimed = false): Promise<void> {
+  private async take(
+    partition: Partition,
+    entries: [string, string[] | null][],
+    reclaimed = false,
+  ): Promise<void> {
     const { store, logger } = this.deps;
+    const keys = partition.keys;
     const list: Entry[] = [];
     const gone: string[] = [];
     for (const [streamId, fields] of entries) {
       const eventId = fields ? fieldOf(fields, 'i') : undefined;
       if (!eventId) gone.push(streamId);
-      else if (!this.inFlight.has(streamId))
+      else if (!this.inFlight.has(entryKey(partition, streamId)))
         list.push({
+          partition,
           streamId,
           eventId,
           source: fieldOf(fields!, 's') ?? '',
@@ -235,23 +308,23 @@ export class IntakeConsumer {
           reclaimed,
         });
     }
-    if (gone.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...gone);
+    if (gone.length) await store.redis.xack(keys.intake, INTAKE_GROUP, ...gone);
     if (!list.length) return;
-    for (const e of list) this.inFlight.set(e.streamId, e);
+    for (const e of list) this.inFlight.set(entryKey(partition, e.streamId), e);
     const pipe = store.redis.pipeline();
-    for (const e of list) pipe.getBuffer(store.keys.record(e.eventId));
+    for (const e of list) pipe.getBuffer(keys.record(e.eventId));
     let values: [Error | null, unknown][];
     try {
       values = (await pipe.exec()) ?? [];
     } catch (err) {
-      for (const e of list) this.inFlight.delete(e.streamId);
+      for (const e of list) this.inFlight.delete(entryKey(partition, e.streamId));
       throw err;
     }
     list.forEach((entry, i) => {
       const [err, value] = values[i] ?? [new Error('no reply')];
       if (err) {
         // Left pending: claimed again once idle.
-        this.inFlight.delete(entry.streamId);
+        this.inFlight.delete(entryKey(partition, entry.streamId));
         return;
       }
       if (!value) {
@@ -285,27 +358,34 @@ export class IntakeConsumer {
       const marks: Marks = {};
       // A claimed event may have been delivered once already: the receiver is told attempt 2.
       const attempt = entry.reclaimed ? 2 : 1;
-      const done = await Promise.all((destinations ?? []).map((d) => this.first(d, record, attempt)));
+      const done = await Promise.all(
+        (destinations ?? []).map((d) => this.first(d, record, attempt, entry.partition)),
+      );
       (destinations ?? []).forEach((d, i) => (marks[d] = done[i]!));
       const keep = done.some((m) => m[0] !== 'd') ? deadLetterKeepMs(this.deps.config) : 0;
       const plain = keep === 0 && (this.deps.plainRecords?.() ?? false);
       this.settleNow(entry, encodeRouted(record, marks, plain), keep);
     } catch (err) {
       // Not settled: the entry stays pending and is claimed again once idle.
-      this.inFlight.delete(entry.streamId);
-      this.roomWaiter?.();
+      this.inFlight.delete(entryKey(entry.partition, entry.streamId));
+      this.wake();
       logger?.error({ eventId: entry.eventId, err: String(err) }, 'event not routed; will be claimed again');
     }
   }
 
   /** The first attempt of one delivery, or its hand-over to the destination's queue. */
-  private async first(destination: string, record: Envelope, attempt: number): Promise<CompactMark> {
+  private async first(
+    destination: string,
+    record: Envelope,
+    attempt: number,
+    partition: Partition,
+  ): Promise<CompactMark> {
     const { config, view, lanes, pool, reporter } = this.deps;
     const lane = lanes.get(destination);
     const limited = config.destinations[destination]?.rateLimit !== undefined;
     const b = view.breaker(destination);
     const wait = async (): Promise<CompactMark> => {
-      await this.enqueue(destination, record, {});
+      await this.enqueue(destination, record, partition, {});
       return ['q'];
     };
     if (!lane || limited || view.isPaused(destination) || b.until > 0 || lane.stalled()) return wait();
@@ -341,19 +421,20 @@ export class IntakeConsumer {
     if (result.permanent || policy.attempts <= 1) {
       const entry: AttemptRecord = { ...result.attempt, outcome: 'dead_letter' };
       reporter.attempt(destination, { ...result, attempt: entry }, 'dead_letter', context);
-      await this.enqueue(destination, record, { prior: [entry], dead: entry.error ?? 'failed' });
+      await this.enqueue(destination, record, partition, { prior: [entry], dead: entry.error ?? 'failed' });
       return ['f'];
     }
     const delay = backoffDelay(policy, 1, result.error, this.deps.random);
     const entry: AttemptRecord = { ...result.attempt, retryInMs: delay };
     reporter.attempt(destination, { ...result, attempt: entry }, 'retry', context);
-    await this.enqueue(destination, record, { prior: [entry] }, delay);
+    await this.enqueue(destination, record, partition, { prior: [entry] }, delay);
     return ['q'];
   }
 
   private async enqueue(
     destination: string,
     record: Envelope,
+    partition: Partition,
     extra: Pick<DeliveryJobData, 'prior' | 'dead'>,
     delayMs = 0,
   ): Promise<void> {
@@ -361,6 +442,8 @@ export class IntakeConsumer {
       eventId: record.id,
       source: record.source,
       destination,
+      // Layout 1's events (the global prefix) need no `p`: the jobs they always had.
+      ...(partition.prefix !== this.deps.store.prefix ? { p: partition.prefix } : {}),
       key: destination,
       ...extra,
     };
@@ -379,12 +462,23 @@ export class IntakeConsumer {
     }
   }
 
-  /** One script for every event settled in this event-loop turn. */
+  /** One script per partition for every event settled in this event-loop turn. */
   private async flush(): Promise<void> {
     const batch = this.settled.splice(0);
     if (!batch.length) return;
+    const byPartition = new Map<string, typeof batch>();
+    for (const one of batch) {
+      const list = byPartition.get(one.entry.partition.prefix);
+      if (list) list.push(one);
+      else byPartition.set(one.entry.partition.prefix, [one]);
+    }
+    await Promise.all([...byPartition.values()].map((list) => this.flushPartition(list)));
+  }
+
+  private async flushPartition(batch: Array<{ entry: Entry; value: Buffer; keep: number }>): Promise<void> {
     const { store, logger } = this.deps;
-    const keys: string[] = [store.keys.intake, store.keys.log];
+    const at = batch[0]!.entry.partition;
+    const keys: string[] = [at.keys.intake, at.keys.log];
     const args: (string | number | Buffer)[] = [INTAKE_GROUP, store.logged ? '1' : '0'];
     const acks: string[] = [];
     for (const { entry, value, keep } of batch) {
@@ -392,7 +486,7 @@ export class IntakeConsumer {
         acks.push(entry.streamId);
         continue;
       }
-      keys.push(store.keys.record(entry.eventId));
+      keys.push(at.keys.record(entry.eventId));
       // The index fields only go on to the log stream, with an event log.
       if (store.logged)
         args.push(keep, value, entry.streamId, entry.eventId, entry.source, entry.type, entry.key);
@@ -400,15 +494,15 @@ export class IntakeConsumer {
     }
     try {
       if (keys.length > 2) await this.commands.hgSettle(keys.length, ...keys, ...args);
-      if (acks.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...acks);
+      if (acks.length) await store.redis.xack(at.keys.intake, INTAKE_GROUP, ...acks);
     } catch (err) {
       logger?.warn(
         { err: String(err), events: batch.length },
         'could not settle events; they will be claimed again',
       );
     } finally {
-      for (const { entry } of batch) this.inFlight.delete(entry.streamId);
-      this.roomWaiter?.();
+      for (const { entry } of batch) this.inFlight.delete(entryKey(at, entry.streamId));
+      this.wake();
     }
   }
 
@@ -416,21 +510,37 @@ export class IntakeConsumer {
   private async keepClaims(): Promise<void> {
     const { store, workerId, config } = this.deps;
     const old = Date.now() - config.worker.lockDuration / 3;
-    const ids = [...this.inFlight.values()].filter((e) => e.started < old).map((e) => e.streamId);
-    if (!ids.length) return;
-    await store.redis.call('XCLAIM', store.keys.intake, INTAKE_GROUP, workerId, '0', ...ids, 'JUSTID');
+    const byStream = new Map<string, string[]>();
+    for (const e of this.inFlight.values()) {
+      if (e.started >= old) continue;
+      const ids = byStream.get(e.partition.keys.intake);
+      if (ids) ids.push(e.streamId);
+      else byStream.set(e.partition.keys.intake, [e.streamId]);
+    }
+    await Promise.all(
+      [...byStream].map(([stream, ids]) =>
+        store.redis.call('XCLAIM', stream, INTAKE_GROUP, workerId, '0', ...ids, 'JUSTID'),
+      ),
+    );
   }
 
   /** Claims the entries of workers that died (idle past `worker.lockDuration`). */
   private async reclaim(): Promise<void> {
+    for (const reader of [...this.readers.values()]) {
+      if (this.closing) return;
+      if (reader.groupReady) await this.reclaimIn(reader.partition);
+    }
+  }
+
+  private async reclaimIn(partition: Partition): Promise<void> {
     const { store, workerId, config } = this.deps;
-    if (this.closing || !this.groupReady) return;
+    const keys = partition.keys;
     let cursor = '0-0';
     do {
       const room = this.maxEvents - this.inFlight.size;
       if (room <= 0) return;
       const res = (await store.redis.xautoclaim(
-        store.keys.intake,
+        keys.intake,
         INTAKE_GROUP,
         workerId,
         config.worker.lockDuration,
@@ -439,12 +549,12 @@ export class IntakeConsumer {
         Math.min(room, 100),
       )) as [string, [string, string[] | null][], string[]?];
       cursor = res[0];
-      const claimed = res[1].filter(([id]) => !this.inFlight.has(id));
+      const claimed = res[1].filter(([id]) => !this.inFlight.has(entryKey(partition, id)));
       const deleted = res[2] ?? [];
-      if (deleted.length) await store.redis.xack(store.keys.intake, INTAKE_GROUP, ...deleted);
+      if (deleted.length) await store.redis.xack(keys.intake, INTAKE_GROUP, ...deleted);
       if (claimed.length) {
         this.deps.logger?.info({ entries: claimed.length }, 'claimed events left by a stopped worker');
-        await this.take(claimed, true);
+        await this.take(partition, claimed, true);
       }
     } while (cursor !== '0-0' && !this.closing);
   }
@@ -455,25 +565,37 @@ export class IntakeConsumer {
    * group's oldest pending entry (or, with none pending, its last-read one).
    */
   private async trim(): Promise<void> {
+    for (const reader of [...this.readers.values()]) {
+      if (this.closing) return;
+      await this.trimIn(reader);
+    }
+  }
+
+  private async trimIn(reader: Reader): Promise<void> {
     const { store, config } = this.deps;
+    const keys = reader.partition.keys;
     if (!store.logged) {
-      await store.redis.xtrim(store.keys.intake, 'MINID', '~', String(Date.now() - config.retention.events));
+      await store.redis.xtrim(keys.intake, 'MINID', '~', String(Date.now() - config.retention.events));
       return;
     }
-    if (!this.groupReady) return;
-    const groups = (await store.redis.xinfo('GROUPS', store.keys.intake)) as unknown[][];
+    if (!reader.groupReady) return;
+    const groups = (await store.redis.xinfo('GROUPS', keys.intake)) as unknown[][];
     const group = groups.map(fieldMap).find((g) => g.name === INTAKE_GROUP);
     const lastRead = group?.['last-delivered-id'];
     if (typeof lastRead !== 'string' || lastRead === '0-0') return;
-    const pending = (await store.redis.xpending(store.keys.intake, INTAKE_GROUP)) as [
+    const pending = (await store.redis.xpending(keys.intake, INTAKE_GROUP)) as [
       number,
       string | null,
       ...unknown[],
     ];
     const oldest = pending[0] > 0 && pending[1] ? pending[1] : lastRead;
     // Exact, not `~`: a short stream lives in one node, which `~` never trims.
-    await store.redis.xtrim(store.keys.intake, 'MINID', oldest);
+    await store.redis.xtrim(keys.intake, 'MINID', oldest);
   }
+}
+
+function entryKey(partition: Partition, streamId: string): string {
+  return `${partition.prefix} ${streamId}`;
 }
 
 function fieldMap(flat: unknown[]): Record<string, unknown> {

@@ -8,11 +8,13 @@ import type { Logger } from '../log.js';
 import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { deliveryKeyOf } from '../queue/ids.js';
-import { LOG_GROUP } from '../queue/keys.js';
+import { LOG_GROUP, type Partition } from '../queue/keys.js';
 
 export interface LogWriterDeps {
   config: Config;
   store: Store;
+  /** The partition whose log stream this writer reads (runtime: one writer per partition). */
+  partition: Partition;
   log: EventLog;
   history: RedisHistory;
   workerId: string;
@@ -57,7 +59,7 @@ const CLAIM_IDLE_MS = 30_000;
  * take a state back.
  */
 const MAX_IN_FLIGHT = 2;
-/** A commit this recent (and no failure since) counts as keeping up. */
+/** A committed batch whose oldest entry was younger than this counts as keeping up. */
 const KEEPING_UP_MS = 5_000;
 
 /**
@@ -87,11 +89,10 @@ export class LogWriter {
   private readonly held = new Set<string>();
   /** Events written since start (tests and the bench read it). */
   written = 0;
-  /** When a batch last committed, and whether the last try failed (PostgreSQL away). */
-  private lastCommit = 0;
+  /** Whether the last try failed (PostgreSQL away). */
   private failing = false;
   /** How old the oldest entry of the last committed batch was then (ms): how far behind the log is. */
-  private behindMs = Infinity;
+  private behindMs = 0;
 
   constructor(private readonly deps: LogWriterDeps) {
     this.batchSize = deps.batchSize ?? 500;
@@ -104,19 +105,14 @@ export class LogWriter {
   }
 
   /**
-   * The log takes what is settled: the last batch committed within KEEPING_UP_MS, and
-   * its oldest entry was younger than that (not a backlog being caught up). The
+   * The log takes what is settled: the last try committed, and its batch's oldest
+   * entry was younger than KEEPING_UP_MS (not a backlog being caught up). The
    * intake then settles delivered events' records uncompressed, as this writer lets go
    * of them in a second or two; while PostgreSQL is away or far behind they are
    * deflated as without a log, so a backlog costs Redis no more than before.
    */
   keepingUp(): boolean {
-    return (
-      !this.failing &&
-      !this.closing &&
-      this.behindMs < KEEPING_UP_MS &&
-      Date.now() - this.lastCommit < KEEPING_UP_MS
-    );
+    return !this.failing && !this.closing && this.behindMs < KEEPING_UP_MS;
   }
 
   start(): void {
@@ -162,12 +158,12 @@ export class LogWriter {
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
-    await ensureGroup(this.deps.store.redis, this.deps.store.keys.log, LOG_GROUP);
+    await ensureGroup(this.deps.store.redis, this.deps.partition.keys.log, LOG_GROUP);
     this.groupReady = true;
   }
 
   private async run(): Promise<void> {
-    const { store, workerId } = this.deps;
+    const { partition, workerId } = this.deps;
     let failures = 0;
     while (!this.closing) {
       try {
@@ -181,7 +177,7 @@ export class LogWriter {
           'BLOCK',
           1000,
           'STREAMS',
-          store.keys.log,
+          partition.keys.log,
           '>',
         );
         failures = 0;
@@ -213,7 +209,7 @@ export class LogWriter {
 
   /** Writes one batch, retrying until PostgreSQL takes it (or the writer closes: the entries stay pending). */
   private async write(entries: [string, string[] | null][]): Promise<void> {
-    const { store, log, history } = this.deps;
+    const { log, history, partition } = this.deps;
     const entryIds = entries.map(([id]) => id);
     // The intake's index fields (type, dedupe key: what the ingress deduplicated on) ride
     // along from settling; the log gets what the Redis-side listing filters on.
@@ -236,7 +232,7 @@ export class LogWriter {
     for (;;) {
       try {
         // Read at write time: a retried batch writes the newest state, not a stale one.
-        views = await corked(store.redis, () => history.current(ids));
+        views = await corked(this.deps.store.redis, () => history.current(ids, partition));
         const rows = views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id)));
         try {
           await log.write(rows);
@@ -258,9 +254,8 @@ export class LogWriter {
         }
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
         this.failing = false;
-        this.lastCommit = Date.now();
         // Stream ids start with the time they were added (ms).
-        this.behindMs = this.lastCommit - Number(entryIds[0]?.split('-')[0] ?? 0);
+        this.behindMs = Date.now() - Number(entryIds[0]?.split('-')[0] ?? 0);
         break;
       } catch (err) {
         this.failing = true;
@@ -272,10 +267,11 @@ export class LogWriter {
     }
     // Done events are let go; an event Redis no longer has (expired, or let go by an
     // earlier entry) may still have a status key left by a late write.
-    const keys: string[] = [store.keys.log];
+    const keys: string[] = [partition.keys.log];
     views.forEach((v, i) => {
       if (refused.has(ids[i]!)) return;
-      if (!v || v.status !== 'pending') keys.push(store.keys.record(ids[i]!), store.keys.status(ids[i]!));
+      if (!v || v.status !== 'pending')
+        keys.push(partition.keys.record(ids[i]!), partition.keys.status(ids[i]!));
     });
     await this.commands.hgRelease(keys.length, ...keys, LOG_GROUP, ...entryIds);
     this.written += views.filter(Boolean).length;
@@ -283,12 +279,12 @@ export class LogWriter {
 
   /** Entries a stopped writer held (idle past CLAIM_IDLE_MS) are written by this one. */
   private async reclaim(): Promise<void> {
-    const { store, workerId } = this.deps;
+    const { store, workerId, partition } = this.deps;
     if (this.closing || !this.groupReady) return;
     let cursor = '0-0';
     do {
       const res = (await store.redis.xautoclaim(
-        store.keys.log,
+        partition.keys.log,
         LOG_GROUP,
         workerId,
         CLAIM_IDLE_MS,
@@ -298,7 +294,7 @@ export class LogWriter {
       )) as [string, [string, string[] | null][], string[]?];
       cursor = res[0];
       const deleted = res[2] ?? [];
-      if (deleted.length) await store.redis.xack(store.keys.log, LOG_GROUP, ...deleted);
+      if (deleted.length) await store.redis.xack(partition.keys.log, LOG_GROUP, ...deleted);
       // Not the ones this writer is still retrying (PostgreSQL away for longer than CLAIM_IDLE_MS).
       const claimed = res[1].filter(([id]) => !this.held.has(id));
       if (claimed.length) {

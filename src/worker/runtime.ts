@@ -9,12 +9,12 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { createRedis, describeRedisError } from '../queue/connection.js';
 import { concurrencyFor, destinationControls } from '../queue/controls.js';
-import { openStore, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
+import { openStore, registerLayout, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
 import { drainLegacyLayout } from '../queue/legacy.js';
 import { openEventLog } from '../event-log/open.js';
 import type { EventLog } from '../event-log/log.js';
 import { createRedisHistory } from '../events/history.js';
-import { LogWriter } from './log-writer.js';
+import { LogWriters } from './log-writers.js';
 import { ControlView } from './control-view.js';
 import { createDestinationWorker } from './destination-worker.js';
 import { IntakeConsumer } from './intake.js';
@@ -45,7 +45,7 @@ export interface WorkerRuntime {
   readonly store: Store;
   readonly intake: IntakeConsumer;
   /** With an event log: this worker's writer of it. */
-  readonly logWriter: LogWriter | undefined;
+  readonly logWriter: LogWriters | undefined;
   /** The BullMQ worker of each configured destination's queue. */
   readonly destinations: ReadonlyMap<string, Worker>;
   /**
@@ -118,7 +118,7 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
   intake.start();
   const eventLog = options.eventLog ?? openEventLog(config);
   const ownLog = !options.eventLog;
-  let logWriter: LogWriter | undefined;
+  let logWriter: LogWriters | undefined;
   if (eventLog) {
     // Schema made or migrated at start (the writer would on its first batch anyway);
     // PostgreSQL away holds up nothing but the log.
@@ -127,9 +127,8 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
       .catch((err: unknown) =>
         warnOnce(err, 'event log: migrating the schema failed; retrying with the next batch'),
       );
-    logWriter = new LogWriter({
+    logWriter = new LogWriters(store, {
       config,
-      store,
       log: eventLog,
       history: createRedisHistory(store, config),
       workerId,
@@ -151,6 +150,8 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     run();
     timers.push(setInterval(run, ms).unref());
   };
+  // Which layout this worker reads and writes: workers of another `redis.partitions` drain it too.
+  every(60_000, () => registerLayout(store, config), 'registering the partition layout');
   if (metrics)
     every(options.sampleEveryMs ?? 15_000, () => sampleQueueMetrics(store, metrics, config), 'sampling');
   every(

@@ -35,9 +35,18 @@ export async function sampleQueueMetrics(store: Store, metrics: Metrics, config:
   });
 }
 
-/** Seconds since the oldest entry of the log stream was added (entries leave once written). */
+/**
+ * Seconds since the oldest entry of any partition's log stream was added (entries
+ * leave once written).
+ */
 export async function eventLogLag(store: Store, now = Date.now()): Promise<number> {
-  const oldest = (await store.redis.xrange(store.keys.log, '-', '+', 'COUNT', 1)) as [string, string[]][];
-  if (!oldest.length) return 0;
-  return Math.max(0, now - Number(oldest[0]![0].split('-')[0])) / 1000;
+  const partitions = await store.allPartitions();
+  const firsts = await Promise.all(
+    partitions.map(
+      (p) => store.redis.xrange(p.keys.log, '-', '+', 'COUNT', 1) as Promise<[string, string[]][]>,
+    ),
+  );
+  let oldest = now;
+  for (const first of firsts) if (first.length) oldest = Math.min(oldest, Number(first[0]![0].split('-')[0]));
+  return Math.max(0, now - oldest) / 1000;
 }

@@ -30,7 +30,15 @@ t.test(
     const h = await adminHarness(
       t,
       {
-        sources: { stripe: { routes: [{ to: 'ok' }, { to: 'refusing' }] } },
+        sources: {
+          stripe: { routes: [{ to: 'ok' }, { to: 'refusing' }] },
+          'orders-api': {
+            mode: 'proxy',
+            path: '/api/orders',
+            upstream: { url: `${ok.url}/orders` },
+            routes: [{ to: 'ok', on: 'always' }],
+          },
+        },
         destinations: { ok: { type: 'http', url: ok.url }, refusing: { type: 'http', url: refusing.url } },
       },
       'admin-console-browser',
@@ -42,6 +50,23 @@ t.test(
       'the first dead letter',
       async () => (await h.store.get(deliveryId(first.id, 'refusing'))) !== undefined,
     );
+    // A proxy-mode record (as the proxy writes it): the call and the upstream's answer.
+    const proxied = sampleRecord({ source: 'orders-api' });
+    delete proxied.requestContext.dedupeKey;
+    proxied.requestContext.verified = false;
+    proxied.requestContext.verifier = 'none';
+    proxied.requestPayload.rawPath = '/api/orders';
+    proxied.requestPayload.routeKey = 'POST /api/orders';
+    proxied.requestPayload.requestContext.http.path = '/api/orders';
+    proxied.responseContext = { statusCode: 201 };
+    proxied.responsePayload = {
+      statusCode: 201,
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":"ord_1"}',
+      isBase64Encoded: false,
+    };
+    await h.publish(proxied);
+    await ok.waitForRequests(2);
     const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
 
     const browser: Browser = await launchChromium();
@@ -65,6 +90,19 @@ t.test(
         t.equal(await page.getByLabel(label, { exact: true }).count(), 1, `a field labelled "${label}"`);
       await page.getByRole('link', { name: first.id }).waitFor();
       t.pass('signed in; the nav, the filters and the event are there');
+      await page.getByRole('columnheader', { name: 'Request → answer' }).waitFor();
+      t.equal(
+        await page.locator(`tr[data-id="${proxied.id}"] td.answer`).textContent(),
+        'POST /api/orders → 201 Success',
+        'the proxy record as a request → answer pair',
+      );
+      await page.getByRole('link', { name: proxied.id }).click();
+      await page.getByRole('heading', { name: 'Request → answer' }).waitFor();
+      await page.getByRole('heading', { name: 'Upstream answer' }).waitFor();
+      await shot(page, 'event-proxy');
+      await page.goBack();
+      await page.waitForURL(`${base}/admin/`);
+      await page.getByRole('button', { name: 'Pause live updates' }).waitFor();
     });
 
     let liveId = '';
@@ -91,6 +129,62 @@ t.test(
       await page.getByRole('link', { name: first.id }).waitFor();
       await page.getByRole('link', { name: 'Events', exact: true }).click();
       await page.waitForURL(`${base}/admin/`);
+
+      // By source: only the proxy's record.
+      await page.getByLabel('Source', { exact: true }).fill('orders-api');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/source=orders-api/);
+      await page.getByRole('link', { name: proxied.id }).waitFor();
+      t.equal(
+        await page.getByRole('link', { name: first.id }).count(),
+        0,
+        'by source: a stripe event is not shown',
+      );
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+
+      // By status: the proxy's record was delivered, the stripe events have a dead letter.
+      await page.getByLabel('Status', { exact: true }).selectOption('delivered');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/status=delivered/);
+      await page.getByRole('link', { name: proxied.id }).waitFor();
+      t.equal(
+        await page.getByRole('link', { name: first.id }).count(),
+        0,
+        'by status: a failed event is not shown',
+      );
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+
+      // "Search" by the provider's id (the dedupe key): that one event.
+      await page.getByLabel('Search', { exact: true }).fill(first.requestContext.dedupeKey!);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/q=/);
+      await page.getByRole('link', { name: first.id }).waitFor();
+      t.equal(await page.locator('#event-rows tr').count(), 1, 'search by dedupe key: exactly that event');
+      await page.getByRole('link', { name: 'Events', exact: true }).click();
+      await page.waitForURL(`${base}/admin/`);
+    });
+
+    await t.test('"Pause live updates" stops new rows; pressing it again brings them', async (t) => {
+      const toggle = page.getByRole('button', { name: 'Pause live updates' });
+      await toggle.click();
+      t.equal(await toggle.getAttribute('aria-pressed'), 'true', 'pressed');
+      await page.getByRole('status').filter({ hasText: 'Live updates paused' }).waitFor();
+      const held = sampleRecord({ eventType: 'customer.updated' });
+      await h.publish(held);
+      await page.waitForTimeout(4500); // two polls' worth
+      t.equal(await page.getByRole('link', { name: held.id }).count(), 0, 'not shown while paused');
+      await toggle.click();
+      t.equal(await toggle.getAttribute('aria-pressed'), 'false', 'released');
+      await page.getByRole('link', { name: held.id }).waitFor({ timeout: 5000 });
+      t.equal(await page.locator('#event-rows tr').first().getAttribute('data-id'), held.id, 'on top');
+      t.equal(await page.locator('#event-rows tr.new').count(), 1, 'marked new');
+      await waitFor(
+        'its deliveries to finish',
+        async () => (await h.store.get(deliveryId(held.id, 'refusing'))) !== undefined,
+      );
+      await h.store.purge([deliveryId(held.id, 'refusing')]);
     });
 
     await t.test('open the event, "Replay to ok": the new delivery reaches the receiver', async (t) => {
@@ -130,6 +224,18 @@ t.test(
       t.pass('both replayed to the receiver');
       await waitFor('both dead again', async () => (await h.store.list()).items.length === 2);
       await page.reload();
+      // Cancel first: nothing is purged.
+      await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).check();
+      await page.getByRole('button', { name: 'Purge selected' }).click();
+      await page.getByRole('heading', { name: 'Purge dead letters?' }).waitFor();
+      await page.getByText(ids[0]!, { exact: true }).waitFor();
+      t.ok(await page.getByRole('button', { name: 'Confirm purge' }).isVisible(), 'asks to confirm');
+      await shot(page, 'purge-confirm');
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      await page.waitForURL(`${base}/admin/console/dead-letters`);
+      await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).waitFor();
+      t.ok(await h.store.get(ids[0]!), 'cancel purges nothing');
+      // Then confirm.
       await page.getByRole('checkbox', { name: `Select ${ids[0]}` }).check();
       await page.getByRole('button', { name: 'Purge selected' }).click();
       await page.getByRole('button', { name: 'Confirm purge' }).click();

@@ -146,6 +146,44 @@ t.test('console pages and actions over real Redis and a real worker', async (t) 
       filtered.json<{ items: { id: string }[] }>().items.map((i) => i.id),
       [json.id],
     );
+    // Only what is newer than the newest row shown: `newer` (its ms) and `seen` (its id).
+    const newest = Date.parse(all.json<{ items: { receivedAt: string }[] }>().items[0]!.receivedAt);
+    const none = await h.app.inject({
+      method: 'GET',
+      url: `/admin/console/live?newer=${newest}&seen=${binary.id}`,
+      headers: { cookie },
+    });
+    t.same(none.json(), { items: [], more: 0, capped: false }, 'nothing newer');
+    const later = sampleRecord({ source: 'github', eventType: 'push' });
+    await h.publish(later);
+    const one = await h.app.inject({
+      method: 'GET',
+      url: `/admin/console/live?newer=${newest}&seen=${binary.id}`,
+      headers: { cookie },
+    });
+    t.same(
+      one.json<{ items: { id: string }[] }>().items.map((i) => i.id),
+      [later.id],
+      'the new event alone',
+    );
+    const badNewer = await h.app.inject({
+      method: 'GET',
+      url: '/admin/console/live?newer=soon',
+      headers: { cookie },
+    });
+    t.equal(badNewer.statusCode, 400);
+    const page = await get('/admin/', cookie);
+    t.match(page.body, 'data-max-rows="200"', 'the table keeps at most 200 rows');
+    t.match(
+      page.body,
+      '<button type="button" id="live-toggle" aria-pressed="false" aria-controls="event-rows">Pause live updates</button>',
+    );
+    t.match(page.body, /<p id="live-more" hidden><a href="\/admin\/">0 more events \(not shown\)<\/a><\/p>/);
+    t.notMatch(page.body, 'Request → answer', 'no proxy source: no answer column');
+    t.notMatch(
+      (await h.app.inject({ method: 'GET', url: '/admin/console/app.css' })).body,
+      /animation:|@keyframes/,
+    );
     const js = await h.app.inject({ method: 'GET', url: '/admin/console/app.js' });
     t.equal(js.statusCode, 200);
     t.match(js.headers['content-type'], /javascript/);
@@ -323,4 +361,33 @@ t.test('console pages and actions over real Redis and a real worker', async (t) 
     t.match(set[0], /Path=\/admin\/queues; Max-Age=0/);
     t.match(set[1], /Path=\/admin; Max-Age=0/);
   });
+});
+
+t.test('live: a poll that finds more than 200 sends the newest 200 and counts the rest', async (t) => {
+  const h = await adminHarness(
+    t,
+    {
+      sources: { stripe: { routes: [{ to: 'ok' }] } },
+      destinations: { ok: { type: 'http', url: 'http://127.0.0.1:9/' } },
+    },
+    'admin-console-live',
+  );
+  const records = Array.from({ length: 230 }, () => sampleRecord({ eventType: 'invoice.paid' }));
+  for (const r of records) await h.publish(r);
+  const signIn = await h.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: FORM,
+    payload: form([
+      ['token', TOKEN],
+      ['next', '/admin/'],
+    ]),
+  });
+  const cookie = cookieOf(signIn);
+  const res = await h.app.inject({ method: 'GET', url: '/admin/console/live?newer=0', headers: { cookie } });
+  const body = res.json<{ items: { id: string }[]; more: number; capped: boolean }>();
+  t.equal(body.items.length, 200);
+  t.equal(body.items[0]!.id, records[229]!.id, 'the newest first');
+  t.equal(body.more, 30, 'the rest counted');
+  t.equal(body.capped, false);
 });

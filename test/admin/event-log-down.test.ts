@@ -43,7 +43,12 @@ t.test(
     };
     t.equal(await lagOf(), 0, 'caught up: 0');
     // A state change the writer has not written (no worker runs here, PostgreSQL is away).
-    await logged.queues.redis.xadd(logged.queues.keys.log, `${Date.now() - 30_000}-0`, 'i', 'x');
+    await logged.queues.redis.xadd(
+      logged.queues.partitions[0]!.keys.log,
+      `${Date.now() - 30_000}-0`,
+      'i',
+      'x',
+    );
     const lag = await lagOf();
     t.ok(lag !== undefined && lag >= 29 && lag < 60, `the oldest entry's age: ${lag}`);
 

@@ -36,6 +36,7 @@ export async function adminHarness(
     deadLetters: h.store,
     events: h.events,
     queues: h.queues,
+    ...(h.log ? { eventLog: h.log } : {}),
     ...deps,
   });
   t.teardown(() => app.close());

@@ -49,7 +49,9 @@ t.test('a worker SIGKILLed mid-delivery loses nothing: a restarted worker comple
   await rx.waitForRequests(1);
   // In flight when killed: the event is not settled, its intake entry held by the worker.
   t.equal((await h.events.get(record.id))?.status, 'pending', 'in flight when killed');
-  const [held] = (await h.queues.redis.xpending(h.queues.keys.intake, INTAKE_GROUP)) as [number];
+  const [held] = (await h.queues.redis.xpending(h.queues.partitions[0]!.keys.intake, INTAKE_GROUP)) as [
+    number,
+  ];
   t.equal(held, 1, 'its intake entry is pending with the worker');
   first.child.kill('SIGKILL');
   t.equal((await first.done).signal, 'SIGKILL');

@@ -91,3 +91,69 @@ t.test('the event log config is valid with the task environment', async (t) => {
   t.equal(config.redis.url, `rediss://:${taskEnv.REDIS_AUTH_TOKEN}@${taskEnv.REDIS_HOST}:6380`);
   t.equal(config.retention.events, 30 * 86_400_000, 'history in PostgreSQL for 30 days');
 });
+
+// ElastiCache cluster mode (-c redisShards=N): the same configs with redis.cluster on
+// the configuration endpoint, partitions and ackReplicas from the task environment.
+const clusterText = readFileSync(join(repo, 'deploy/aws-cdk/hookgate.ecs.cluster.yaml'), 'utf8');
+const clusterEventLogText = readFileSync(
+  join(repo, 'deploy/aws-cdk/hookgate.ecs.cluster.eventlog.yaml'),
+  'utf8',
+);
+const clusterEnv = {
+  ...taskEnv,
+  REDIS_HOST: 'clustercfg.hookgate.abc123.use1.cache.amazonaws.com',
+  REDIS_PARTITIONS: '6',
+  REDIS_ACK_REPLICAS: '1',
+};
+
+t.test('the cluster-mode configs are the plain ones with another redis block', async (t) => {
+  for (const [plain, cluster] of [
+    [text, clusterText],
+    [eventLogText, clusterEventLogText],
+  ] as const) {
+    const { redis: plainRedis, ...rest } = parse(plain) as Record<string, unknown>;
+    const { redis, ...clusterRest } = parse(cluster) as Record<string, unknown>;
+    t.same(clusterRest, rest, 'everything but redis as in the plain file');
+    t.same(Object.keys(parse(cluster) as object), Object.keys(parse(plain) as object), 'same order');
+    t.same(redis, {
+      cluster: { nodes: ['rediss://:${REDIS_AUTH_TOKEN}@${REDIS_HOST}:${REDIS_PORT}'] },
+      prefix: (plainRedis as { prefix: string }).prefix,
+      partitions: '${REDIS_PARTITIONS}',
+      ackReplicas: '${REDIS_ACK_REPLICAS}',
+    });
+  }
+});
+
+// redis.partitions comes with the partitions work (issue #12); until this branch has
+// it, the loader refuses the key and the check waits for it.
+let partitionsKnown = true;
+try {
+  parseConfig('redis: { partitions: 2 }', { env: {} });
+} catch {
+  partitionsKnown = false;
+}
+
+t.test(
+  'the cluster-mode configs are valid with the task environment',
+  { skip: partitionsKnown ? false : 'redis.partitions is not in the config schema yet' },
+  async (t) => {
+    for (const [file, env] of [
+      [clusterText, clusterEnv],
+      [clusterEventLogText, { ...clusterEnv, ...pgEnv }],
+    ] as const) {
+      const config = parseConfig(file, { env });
+      t.same(config.redis.cluster?.nodes, [
+        `rediss://:${taskEnv.REDIS_AUTH_TOKEN}@${clusterEnv.REDIS_HOST}:6380`,
+      ]);
+      t.equal((config.redis as { partitions?: number }).partitions, 6);
+      t.equal(config.redis.ackReplicas, 1);
+    }
+  },
+);
+
+t.test('redis.ackReplicas from the environment is a number', async (t) => {
+  const config = parseConfig(text.replace('prefix: hookgate', 'prefix: hookgate\n  ackReplicas: ${N}'), {
+    env: { ...taskEnv, N: '1' },
+  });
+  t.equal(config.redis.ackReplicas, 1);
+});

@@ -194,9 +194,9 @@ t.test('a webhook answered 2xx is never lost: Redis restart + worker SIGKILL + s
   const busy = ['waiting', 'active', 'delayed', 'prioritized'] as const;
   /** Events a worker holds unsettled (intake entries read, not acked). */
   const heldEvents = async () => {
-    const summary = (await watch.redis.xpending(watch.keys.intake, INTAKE_GROUP).catch(() => [0])) as [
-      number,
-    ];
+    const summary = (await watch.redis
+      .xpending(watch.partitions[0]!.keys.intake, INTAKE_GROUP)
+      .catch(() => [0])) as [number];
     return Number(summary[0] ?? 0);
   };
   /** Jobs in each destination's queue that are not final. */
@@ -349,7 +349,13 @@ t.test('a webhook answered 2xx is never lost: Redis restart + worker SIGKILL + s
   let records = 0;
   let cursor = '0';
   do {
-    const [next, keys] = await watch.redis.scan(cursor, 'MATCH', watch.keys.record('*'), 'COUNT', 1000);
+    const [next, keys] = await watch.redis.scan(
+      cursor,
+      'MATCH',
+      watch.partitions[0]!.keys.record('*'),
+      'COUNT',
+      1000,
+    );
     cursor = next;
     records += keys.length;
   } while (cursor !== '0');

@@ -9,9 +9,10 @@ import { makeCertificates } from './redis-tls.js';
 
 /**
  * A throwaway Redis Cluster: `size` masters (`redis-server --cluster-enabled yes`, no
- * persistence, no replicas) joined by `redis-cli --cluster create`, in their own temp
- * dir. Resolves once every node reports `cluster_state:ok`; torn down (SIGKILL, temp
- * dir removed) at the test's teardown.
+ * persistence, `replicas` replicas each, default none) joined by
+ * `redis-cli --cluster create`, in their own temp dir. Resolves once every node reports
+ * `cluster_state:ok` (and every replica is linked to its master); torn down (SIGKILL,
+ * temp dir removed) at the test's teardown.
  *
  *   const skip = clusterToolsMissing();
  *   t.test('...', { skip }, async (t) => { const c = await startRedisCluster(t); c.nodes; });
@@ -32,6 +33,10 @@ export interface RedisCluster {
   readonly nodes: string[];
   /** With `tls`: PEM of the CA that signed the nodes' certificate. */
   readonly caFile?: string;
+  /** SIGKILLs the node on `port` (a crash); resolves once it has exited. */
+  kill(port: number): Promise<void>;
+  /** Starts the node on `port` again (after kill), with the cluster state it had. */
+  restart(port: number): Promise<void>;
 }
 
 export interface RedisClusterOptions {
@@ -41,6 +46,10 @@ export interface RedisClusterOptions {
   password?: string;
   /** TLS only, host-name certificate and announced host names (see above). */
   tls?: boolean;
+  /** Replicas per master (default 0): `size * (1 + replicas)` nodes. */
+  replicas?: number;
+  /** `cluster-node-timeout`, ms (Redis's default 15000): how soon a dead master's replica takes over. */
+  nodeTimeout?: number;
 }
 
 interface Teardown {
@@ -96,7 +105,15 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
   });
 }
 
-async function clusterInfo(port: number, password?: string, ca?: Buffer): Promise<string> {
+function clusterInfo(port: number, password?: string, ca?: Buffer): Promise<string> {
+  return ask(port, ['CLUSTER', 'INFO'], password, ca);
+}
+
+function nodeInfo(port: number, password?: string, ca?: Buffer): Promise<string> {
+  return ask(port, ['INFO', 'replication'], password, ca);
+}
+
+async function ask(port: number, command: string[], password?: string, ca?: Buffer): Promise<string> {
   const redis = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -106,7 +123,7 @@ async function clusterInfo(port: number, password?: string, ca?: Buffer): Promis
   redis.on('error', () => {});
   try {
     await redis.connect();
-    return String(await redis.call('CLUSTER', 'INFO'));
+    return String(await redis.call(command[0]!, ...command.slice(1)));
   } finally {
     redis.disconnect();
   }
@@ -116,10 +133,11 @@ export async function startRedisCluster(
   t: Teardown,
   options: RedisClusterOptions = {},
 ): Promise<RedisCluster> {
-  const { size = 3, password, tls = false } = options;
+  const { size = 3, password, tls = false, replicas = 0, nodeTimeout } = options;
   const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const dir = mkdtempSync(join(tmpdir(), 'hookgate-redis-cluster-'));
   const children: ChildProcess[] = [];
+  const byPort = new Map<number, ChildProcess>();
   t.teardown(async () => {
     await Promise.all(
       children.map(
@@ -164,12 +182,12 @@ export async function startRedisCluster(
 
   const taken = new Set<number>();
   const ports: number[] = [];
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < size * (1 + replicas); i++) {
     const port = await freeClusterPort(taken);
     taken.add(port).add(port + 10000);
     ports.push(port);
   }
-  for (const port of ports) {
+  const spawnNode = (port: number) => {
     const child = spawn(
       'redis-server',
       [
@@ -186,12 +204,16 @@ export async function startRedisCluster(
         '',
         '--appendonly',
         'no',
+        ...(nodeTimeout !== undefined ? ['--cluster-node-timeout', String(nodeTimeout)] : []),
+        ...(replicas > 0 ? ['--repl-diskless-sync-delay', '0'] : []),
         ...auth,
       ],
       { stdio: 'ignore' },
     );
     children.push(child);
-  }
+    byPort.set(port, child);
+  };
+  for (const port of ports) spawnNode(port);
   for (const port of ports) {
     await until(`node ${port} to answer`, async () =>
       (await clusterInfo(port, password, ca)).includes('cluster_'),
@@ -205,7 +227,7 @@ export async function startRedisCluster(
     'create',
     ...ports.map((p) => `127.0.0.1:${p}`),
     '--cluster-replicas',
-    '0',
+    String(replicas),
     '--cluster-yes',
   ]);
   if (create.code !== 0) throw new Error(`redis-cli --cluster create failed:\n${create.output}`);
@@ -214,13 +236,38 @@ export async function startRedisCluster(
       (await clusterInfo(port, password, ca)).includes('cluster_state:ok'),
     );
   }
+  if (replicas > 0) {
+    for (const port of ports) {
+      await until(`node ${port}: a master, or a replica linked to its master`, async () => {
+        const info = await nodeInfo(port, password, ca);
+        return info.includes('role:master') || info.includes('master_link_status:up');
+      });
+    }
+  }
+  const kill = (port: number) =>
+    new Promise<void>((resolve) => {
+      const c = byPort.get(port);
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  // The node's nodes.conf survives: it rejoins the cluster (a replica, if it was failed over).
+  const restart = async (port: number) => {
+    await kill(port);
+    spawnNode(port);
+    await until(`node ${port} to answer again`, async () =>
+      (await clusterInfo(port, password, ca)).includes('cluster_'),
+    );
+  };
   const userinfo = password ? `:${encodeURIComponent(password)}@` : '';
   if (certs) {
     return {
       ports,
       nodes: ports.map((p) => `rediss://${userinfo}localhost:${p}`),
       caFile: certs.ca,
+      kill,
+      restart,
     };
   }
-  return { ports, nodes: ports.map((p) => `redis://${userinfo}127.0.0.1:${p}`) };
+  return { ports, nodes: ports.map((p) => `redis://${userinfo}127.0.0.1:${p}`), kill, restart };
 }

@@ -53,7 +53,12 @@ function pingOnce(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** More `redis-server` arguments, e.g. `['--replicaof', '127.0.0.1', '6380']`. */
+  args?: string[];
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hookgate-redis-'));
   let child: ChildProcess | undefined;
@@ -75,6 +80,7 @@ export async function startRedisServer(): Promise<RedisServer> {
         'yes',
         '--appendfsync',
         'always',
+        ...(options.args ?? []),
       ],
       { stdio: 'ignore' },
     );

@@ -119,6 +119,54 @@ export async function ingress(
   };
 }
 
+export interface StripeGateway {
+  app: FastifyInstance;
+  /** POSTs a Stripe-signed event with this Stripe id to `/hooks/stripe`: the status and hookgate's event id. */
+  send(stripeId: string, type?: string): Promise<{ status: number; id: string }>;
+}
+
+/**
+ * A gateway as `hookgate serve` runs it (buildIngress with its own event store) over
+ * a validated `config` whose `stripe` source verifies with STRIPE_SECRET; closed at
+ * teardown. Several over one config are several gateways behind a load balancer.
+ */
+export async function stripeGateway(t: Teardown, config: Config): Promise<StripeGateway> {
+  const store = createEventStore({
+    redis: config.redis,
+    retention: config.retention.events,
+    dedupeRetention: config.retention.dedupe,
+    enqueueTimeout: 5000,
+  });
+  const app = await buildIngress({
+    config,
+    logger: captureLogger().logger,
+    metrics: createMetrics({ defaults: false }),
+    store,
+  });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  return {
+    app,
+    async send(stripeId, type = 'invoice.paid') {
+      const payload = JSON.stringify({
+        id: stripeId,
+        object: 'event',
+        type,
+        data: { object: { id: 'in_1' } },
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/hooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(payload) },
+        payload,
+      });
+      return { status: res.statusCode, id: res.headers['hookgate-event-id'] as string };
+    },
+  };
+}
+
 /** Polls until `fn` returns a value other than undefined (no timed assertion: the test timeout bounds it). */
 export async function eventually<T>(fn: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
   for (;;) {

@@ -116,7 +116,7 @@ t.test('an event a dead worker left unsettled is claimed by another and delivere
   await h.publish(record);
   // A consumer that reads the entry and dies before settling it: it stays pending.
   const { INTAKE_GROUP } = await import('../../src/queue/keys.js');
-  await h.queues.redis.xgroup('CREATE', h.queues.keys.intake, INTAKE_GROUP, '0', 'MKSTREAM');
+  await h.queues.redis.xgroup('CREATE', h.queues.partitions[0]!.keys.intake, INTAKE_GROUP, '0', 'MKSTREAM');
   const read = await h.queues.redis.xreadgroup(
     'GROUP',
     INTAKE_GROUP,
@@ -124,7 +124,7 @@ t.test('an event a dead worker left unsettled is claimed by another and delivere
     'COUNT',
     10,
     'STREAMS',
-    h.queues.keys.intake,
+    h.queues.partitions[0]!.keys.intake,
     '>',
   );
   t.ok(read, 'the dead worker took the entry');
@@ -138,7 +138,7 @@ t.test('an event a dead worker left unsettled is claimed by another and delivere
     event.deliveries.map((d) => d.id),
     [deliveryId(record.id, 'a'), deliveryId(record.id, 'b')],
   );
-  const pending = (await h.queues.redis.xpending(h.queues.keys.intake, INTAKE_GROUP)) as [
+  const pending = (await h.queues.redis.xpending(h.queues.partitions[0]!.keys.intake, INTAKE_GROUP)) as [
     number,
     ...unknown[],
   ];

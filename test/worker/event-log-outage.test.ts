@@ -41,24 +41,27 @@ t.test(
     await waitFor('the log lags', async () => ((await eventLogLag(h.queues)) > 0.2 ? true : undefined));
     const inFlight = await h.events.get(during[7]!.id);
     t.equal(inFlight?.status, 'delivered', 'an event not yet in the log is found in Redis');
-    t.ok((await h.queues.redis.xlen(h.queues.keys.log)) > 0, 'state changes wait in the log stream');
+    t.ok(
+      (await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log)) > 0,
+      'state changes wait in the log stream',
+    );
     // The writer failing: records are settled deflated again (a backlog costs Redis no more than without a log).
     await waitFor('the writer is not keeping up', () => !worker.logWriter!.keepingUp() || undefined);
     const late = record(300);
     await h.publish(late);
     await rx.waitForRequests(201);
     await waitFor('late event settled', async () => {
-      const v = await h.queues.redis.getBuffer(h.queues.keys.record(late.id));
+      const v = await h.queues.redis.getBuffer(h.queues.partitions[0]!.keys.record(late.id));
       return v && v[0] !== 0x7b ? v : undefined;
     });
-    const lateValue = await h.queues.redis.getBuffer(h.queues.keys.record(late.id));
+    const lateValue = await h.queues.redis.getBuffer(h.queues.partitions[0]!.keys.record(late.id));
     t.equal(lateValue?.[0], 0x01, 'settled deflated while PostgreSQL is away');
     during.push(late);
 
     await pgServer.start();
     await waitFor(
       'caught up',
-      async () => ((await h.queues.redis.xlen(h.queues.keys.log)) === 0 ? true : undefined),
+      async () => ((await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log)) === 0 ? true : undefined),
       30_000,
     );
     t.equal(await eventLogLag(h.queues), 0, 'lag back to 0');
@@ -76,7 +79,7 @@ t.test(
     t.ok(rows.every((r) => r.status === 'delivered'));
     await waitFor('records let go', async () => {
       const left = await Promise.all(
-        [...before, ...during].map((r) => h.queues.redis.exists(h.queues.keys.record(r.id))),
+        [...before, ...during].map((r) => h.queues.redis.exists(h.queues.partitions[0]!.keys.record(r.id))),
       );
       return left.every((n) => n === 0) || undefined;
     });

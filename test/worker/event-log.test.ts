@@ -72,14 +72,14 @@ t.test('with an event log, history moves to PostgreSQL and Redis keeps only the 
 
   await waitFor(
     'intake trimmed',
-    async () => (await h.queues.redis.xlen(h.queues.keys.intake)) <= 1 || undefined,
+    async () => (await h.queues.redis.xlen(h.queues.partitions[0]!.keys.intake)) <= 1 || undefined,
     10_000,
   );
   const kinds = await keyKinds(h);
   t.equal(kinds.get('hg:dd'), 40, 'dedupe keys stay for retention.dedupe');
   t.notOk(kinds.get('hg:e'), 'no record left in Redis');
   t.notOk(kinds.get('hg:s'), 'no status key left');
-  t.equal(await h.queues.redis.xlen(h.queues.keys.log), 0, 'log stream drained');
+  t.equal(await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log), 0, 'log stream drained');
 
   // Read back through the history: from the log now.
   const one = await h.events.get(records[3]!.id);
@@ -159,7 +159,7 @@ t.test(
     // The event is final (failed): once logged Redis lets go of its record; the job stays as the dead letter.
     await waitFor(
       'record let go',
-      async () => (await h.queues.redis.exists(h.queues.keys.record(r.id))) === 0 || undefined,
+      async () => (await h.queues.redis.exists(h.queues.partitions[0]!.keys.record(r.id))) === 0 || undefined,
     );
     const dead = await h.store.get(dlqId);
     t.equal(dead?.envelope?.id, r.id, 'dlq show: the envelope from the log');
@@ -195,7 +195,7 @@ t.test(
     });
     await waitFor(
       'let go again',
-      async () => (await h.queues.redis.exists(h.queues.keys.record(r.id))) === 0 || undefined,
+      async () => (await h.queues.redis.exists(h.queues.partitions[0]!.keys.record(r.id))) === 0 || undefined,
     );
     t.equal((await h.events.get(r.id))?.status, 'delivered', 'and read back from the log');
   },
@@ -207,7 +207,10 @@ t.test('an event Redis lost (expired) is still shown from the log', async (t) =>
   const r = stripeRecord(2);
   await h.publish(r);
   await waitFor('logged', () => worker.logWriter!.written >= 1 || undefined);
-  await h.queues.redis.del(h.queues.keys.record(r.id), h.queues.keys.status(r.id));
+  await h.queues.redis.del(
+    h.queues.partitions[0]!.keys.record(r.id),
+    h.queues.partitions[0]!.keys.status(r.id),
+  );
   const e = await h.events.get(r.id);
   t.equal(e?.id, r.id);
   t.equal(e?.status, 'delivered');

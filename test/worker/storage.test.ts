@@ -40,7 +40,7 @@ t.test(
       (await Promise.all(records.map((r) => h.events.get(r.id)))).every((e) => e?.status === 'delivered'),
     );
     const keys = await keyKinds(h);
-    const stream = h.queues.keys.intake;
+    const stream = h.queues.partitions[0]!.keys.intake;
     t.equal(keys.get('hg:e'), 50, 'one record per event');
     t.equal(keys.get('hg:dd'), 50, 'one dedupe key per event');
     t.notOk(keys.get('hg:s'), 'no status key: both first attempts delivered, folded into the record');
@@ -58,13 +58,16 @@ t.test(
         `no job left in ${name}'s queue`,
       );
     }
-    const stored = await h.queues.redis.getBuffer(h.queues.keys.record(records[0]!.id));
+    const stored = await h.queues.redis.getBuffer(h.queues.partitions[0]!.keys.record(records[0]!.id));
     const json = JSON.stringify(records[0]);
     t.ok(stored!.length < json.length / 2, `stored ${stored!.length} B for a ${json.length} B record`);
     const decoded = decodeStored(stored!);
     t.same(decoded.record, records[0], 'the record comes back byte for byte');
     t.match(decoded.marks, { a: ['d'], b: ['d'] });
-    t.ok((await h.queues.redis.pttl(h.queues.keys.record(records[0]!.id))) > 0, 'the record still expires');
+    t.ok(
+      (await h.queues.redis.pttl(h.queues.partitions[0]!.keys.record(records[0]!.id))) > 0,
+      'the record still expires',
+    );
   },
 );
 

@@ -168,18 +168,27 @@ export class HookgateStack extends cdk.Stack {
       subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
     });
     const family = `redis${props.redis.engineVersion.split('.')[0]}`;
+    const clusterMode = props.redis.cluster;
     const params = new elasticache.CfnParameterGroup(this, 'RedisParams', {
       cacheParameterGroupFamily: family,
-      description: 'hookgate: BullMQ requires maxmemory-policy noeviction',
+      description: clusterMode
+        ? 'hookgate: cluster mode, and BullMQ requires maxmemory-policy noeviction'
+        : 'hookgate: BullMQ requires maxmemory-policy noeviction',
       // The default (volatile-lru) may evict queue keys under memory pressure: lost events.
-      properties: { 'maxmemory-policy': 'noeviction' },
+      properties: {
+        'maxmemory-policy': 'noeviction',
+        ...(clusterMode && { 'cluster-enabled': 'yes' }),
+      },
     });
     const redis = new elasticache.CfnReplicationGroup(this, 'Redis', {
       replicationGroupDescription: 'hookgate queues and event store',
       engine: 'redis',
       engineVersion: props.redis.engineVersion,
       cacheNodeType: props.redis.nodeType,
-      numCacheClusters: props.redis.replicas,
+      // Cluster mode: shards of a primary and replicas (at least one: failover, multi-AZ).
+      ...(clusterMode
+        ? { numNodeGroups: clusterMode.shards, replicasPerNodeGroup: clusterMode.replicasPerShard }
+        : { numCacheClusters: props.redis.replicas }),
       automaticFailoverEnabled: true,
       multiAzEnabled: true,
       port: REDIS_PORT,
@@ -211,8 +220,18 @@ export class HookgateStack extends cdk.Stack {
     const environment: Record<string, string> = {
       ...props.environment,
       AWS_REGION: props.region,
-      REDIS_HOST: redis.attrPrimaryEndPointAddress,
-      REDIS_PORT: redis.attrPrimaryEndPointPort,
+      // Cluster mode: the configuration endpoint, the seed of redis.cluster.nodes.
+      ...(clusterMode
+        ? {
+            REDIS_HOST: redis.attrConfigurationEndPointAddress,
+            REDIS_PORT: redis.attrConfigurationEndPointPort,
+            REDIS_PARTITIONS: String(clusterMode.partitions),
+            REDIS_ACK_REPLICAS: String(clusterMode.ackReplicas),
+          }
+        : {
+            REDIS_HOST: redis.attrPrimaryEndPointAddress,
+            REDIS_PORT: redis.attrPrimaryEndPointPort,
+          }),
       // libpq's names, so the config composes eventLog.postgres.url from them
       // (hookgate.ecs.eventlog.yaml); the password is a secret, below.
       ...(eventLog && {
@@ -486,6 +505,16 @@ export class HookgateStack extends cdk.Stack {
       throw new Error(
         `context eventLog: the baked config ${props.configFile} has no eventLog section ` +
           '(start from deploy/aws-cdk/hookgate.ecs.eventlog.yaml)',
+      );
+    }
+    // Likewise cluster mode and a config with redis.cluster.
+    const hasCluster = /^\s+cluster:/m.test(readFileSync(join(REPO_ROOT, props.configFile), 'utf8'));
+    if (Boolean(props.redis.cluster) !== hasCluster) {
+      throw new Error(
+        props.redis.cluster
+          ? `context redisShards: the baked config ${props.configFile} has no redis.cluster ` +
+              '(start from deploy/aws-cdk/hookgate.ecs.cluster.yaml)'
+          : `context configFile: ${props.configFile} has redis.cluster; deploy it with -c redisShards=N`,
       );
     }
     if (!props.eventLog && hasEventLog) {

@@ -37,7 +37,19 @@ export interface HookgateProps {
   eventBusArns: string[];
   gateway: ServiceSize;
   worker: ServiceSize;
-  redis: { nodeType: string; replicas: number; engineVersion: string };
+  /**
+   * `replicas`: nodes of the one shard (a primary and replicas) without cluster mode.
+   * `cluster` (context redisShards): ElastiCache cluster mode instead, `shards` node
+   * groups of a primary and `replicasPerShard` replicas each; hookgate then uses
+   * `redis.cluster` (the configuration endpoint), `partitions` hash tags and
+   * `ackReplicas`.
+   */
+  redis: {
+    nodeType: string;
+    replicas: number;
+    engineVersion: string;
+    cluster?: { shards: number; replicasPerShard: number; partitions: number; ackReplicas: number };
+  };
   /**
    * The optional PostgreSQL event log on RDS. Unset: no database; history
    * stays in Redis. Set: the baked config must have `eventLog` (configFile defaults to
@@ -105,6 +117,29 @@ function record(ctx: Context, key: string): Record<string, string> {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
+/**
+ * `-c redisShards=3 -c redisReplicas=1`: ElastiCache cluster mode. Unset (or 0): one
+ * shard, no cluster mode (redisNodes). Partitions default to 2 per shard, so a later
+ * resharding still finds several slots to spread; ackReplicas to 1 (a failover loses no
+ * acknowledged event).
+ */
+function redisCluster(ctx: Context): HookgateProps['redis']['cluster'] {
+  const shards = num(ctx, 'redisShards', 0);
+  if (shards === 0) return undefined;
+  if (!Number.isInteger(shards) || shards < 1 || shards > 500)
+    throw new Error(`context redisShards: ${shards} is not a shard count (1-500)`);
+  const replicasPerShard = num(ctx, 'redisReplicas', 1);
+  if (!Number.isInteger(replicasPerShard) || replicasPerShard < 1 || replicasPerShard > 5)
+    throw new Error('context redisReplicas: 1 to 5 replicas per shard (multi-AZ failover needs one)');
+  const partitions = num(ctx, 'redisPartitions', shards * 2);
+  if (!Number.isInteger(partitions) || partitions < shards)
+    throw new Error(`context redisPartitions: at least one per shard (${shards}), a whole number`);
+  const ackReplicas = num(ctx, 'redisAckReplicas', 1);
+  if (!Number.isInteger(ackReplicas) || ackReplicas < 0 || ackReplicas > replicasPerShard)
+    throw new Error(`context redisAckReplicas: 0 to redisReplicas (${replicasPerShard})`);
+  return { shards, replicasPerShard, partitions, ackReplicas };
+}
+
 export function propsFromContext(ctx: Context): HookgateProps {
   const region = str(ctx, 'region') ?? 'us-east-1';
   const secretEnv = list(ctx, 'secretEnv', ['STRIPE_WEBHOOK_SECRET']);
@@ -121,7 +156,7 @@ export function propsFromContext(ctx: Context): HookgateProps {
     imageUri: str(ctx, 'imageUri'),
     configFile:
       str(ctx, 'configFile') ??
-      (eventLog ? 'deploy/aws-cdk/hookgate.ecs.eventlog.yaml' : 'deploy/aws-cdk/hookgate.ecs.yaml'),
+      `deploy/aws-cdk/hookgate.ecs${redisCluster(ctx) ? '.cluster' : ''}${eventLog ? '.eventlog' : ''}.yaml`,
     certificateArn: str(ctx, 'certificateArn'),
     adminAccessCidr: str(ctx, 'adminAccessCidr'),
     secretEnv,
@@ -146,6 +181,7 @@ export function propsFromContext(ctx: Context): HookgateProps {
       nodeType: str(ctx, 'redisNodeType') ?? 'cache.t4g.small',
       replicas: num(ctx, 'redisNodes', 2),
       engineVersion: str(ctx, 'redisEngineVersion') ?? '7.1',
+      cluster: redisCluster(ctx),
     },
     eventLog: eventLog
       ? {

@@ -586,6 +586,100 @@ describe('event log (context eventLog=true): RDS PostgreSQL', () => {
   });
 });
 
+describe('ElastiCache cluster mode (context redisShards, redisReplicas)', () => {
+  const { app, stack } = build({ redisShards: '3', redisReplicas: '1' });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+
+  test('cdk-nag AwsSolutions left no finding unacknowledged', () => {
+    assert.deepEqual(nagViolations(assembly), []);
+  });
+
+  test('3 shards of a primary and 1 replica, multi-AZ with automatic failover, TLS and AUTH', () => {
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 1,
+      NumCacheClusters: Match.absent(),
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      AuthToken: Match.anyValue(),
+      Port: REDIS_PORT,
+    });
+    template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      Properties: { 'maxmemory-policy': 'noeviction', 'cluster-enabled': 'yes' },
+    });
+  });
+
+  test('hookgate: the configuration endpoint, 6 partitions (2 per shard), ackReplicas 1', () => {
+    const { serve, worker } = containers(template);
+    for (const c of [serve, worker]) {
+      const env = Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
+      assert.match(JSON.stringify(env.REDIS_HOST), /ConfigurationEndPoint\.Address/);
+      assert.match(JSON.stringify(env.REDIS_PORT), /ConfigurationEndPoint\.Port/);
+      assert.equal(env.REDIS_PARTITIONS, '6');
+      assert.equal(env.REDIS_ACK_REPLICAS, '1');
+      assert.deepEqual(unsetVariables('deploy/aws-cdk/hookgate.ecs.cluster.yaml', c), []);
+    }
+    const assets = JSON.parse(readFileSync(join(assembly.directory, 'Hookgate.assets.json'), 'utf8')) as {
+      dockerImages: Record<string, { source: { dockerBuildArgs?: Record<string, string> } }>;
+    };
+    const [image] = Object.values(assets.dockerImages);
+    assert.equal(
+      image?.source.dockerBuildArgs?.HOOKGATE_CONFIG_SRC,
+      'deploy/aws-cdk/hookgate.ecs.cluster.yaml',
+    );
+  });
+
+  test('with the event log too, and other sizes; nag-clean', () => {
+    const both = build({ redisShards: 2, redisReplicas: 2, redisPartitions: 8, eventLog: 'true' });
+    const bothAssembly = both.app.synth();
+    assert.deepEqual(nagViolations(bothAssembly), []);
+    const t = Template.fromStack(both.stack);
+    t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumNodeGroups: 2,
+      ReplicasPerNodeGroup: 2,
+    });
+    const { serve } = containers(t);
+    const env = Object.fromEntries((serve.Environment ?? []).map((e) => [e.Name, e.Value]));
+    assert.equal(env.REDIS_PARTITIONS, '8');
+    assert.deepEqual(unsetVariables('deploy/aws-cdk/hookgate.ecs.cluster.eventlog.yaml', serve), []);
+  });
+
+  test('bad cluster context is refused with the key named', () => {
+    assert.throws(() => build({ redisShards: 3, redisReplicas: 0 }), /redisReplicas: 1 to 5/);
+    assert.throws(
+      () => build({ redisShards: 3, redisPartitions: 2 }),
+      /redisPartitions: at least one per shard/,
+    );
+    assert.throws(
+      () => build({ redisShards: 3, redisAckReplicas: 2 }),
+      /redisAckReplicas: 0 to redisReplicas/,
+    );
+    assert.throws(
+      () => build({ redisShards: 3, configFile: 'deploy/aws-cdk/hookgate.ecs.yaml' }),
+      /has no redis\.cluster/,
+    );
+    assert.throws(
+      () => build({ configFile: 'deploy/aws-cdk/hookgate.ecs.cluster.yaml' }),
+      /has redis\.cluster; deploy it with -c redisShards=N/,
+    );
+  });
+
+  test('without redisShards: no cluster mode, as before', () => {
+    const plain = Template.fromStack(build().stack);
+    plain.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: 2,
+      NumNodeGroups: Match.absent(),
+    });
+    plain.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      Properties: Match.objectEquals({ 'maxmemory-policy': 'noeviction' }),
+    });
+  });
+});
+
 describe('options', () => {
   test('HTTPS with a certificate, HTTP redirects; admin reachable from one CIDR only', () => {
     const { app, stack } = build({

@@ -38,14 +38,25 @@ pre.body { background: color-mix(in srgb, var(--fg) 6%, transparent); padding: .
 .state-paused, .status-pending, .outcome-retry { color: #9a6700; }
 .actions { margin: .8rem 0; }
 .delivery { border: 1px solid var(--line); border-radius: 6px; padding: .2rem .8rem .6rem; margin: .6rem 0; }
-tr.new { animation: flash 2s ease-out; }
-@keyframes flash { from { background: color-mix(in srgb, var(--accent) 20%, transparent); } to { background: transparent; } }
+/* New live rows: a background only, no keyframes (a thousand rows a second would each run one). */
+tr.new { background: color-mix(in srgb, var(--accent) 14%, transparent); }
+.live-bar { display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: center; }
+.live-bar p { margin: .3rem 0; }
+button[aria-pressed="true"] { background: color-mix(in srgb, var(--accent) 22%, transparent); }
+td.answer { font-family: ui-monospace, monospace; font-size: .9em; }
+.condition-Success { color: var(--good); }
+.condition-Failure { color: var(--bad); }
+.pair-line { font-size: 1.05rem; }
 `;
 
 /**
- * Events page: polls the same filters as JSON every 2 s and puts new events on top
- * (status changes are updated in place). At most 500 rows stay, so a burst of
- * events cannot freeze the tab. Dead letters page: "Select all".
+ * Events page, live: every 2 s it asks for the events received since the newest row
+ * it shows (`newer`, plus `seen`: that row's millisecond-mates), with the page's
+ * filters. New rows go on top in one insertion, marked `new` until the next poll (a
+ * background, no animation); at most data-max-rows (200) stay. A poll that finds more
+ * than fit shows the newest and counts the rest in "N more events (not shown)", a
+ * link to the list. "Pause live updates" (aria-pressed) stops polling; a hidden tab
+ * does not poll either. Dead letters page: "Select all".
  */
 export const CONSOLE_JS = `(function () {
   'use strict';
@@ -53,7 +64,32 @@ export const CONSOLE_JS = `(function () {
   if (tbody && tbody.getAttribute('data-live')) {
     var url = tbody.getAttribute('data-live');
     var base = tbody.getAttribute('data-event-base');
+    var maxRows = Number(tbody.getAttribute('data-max-rows')) || 200;
+    var answers = tbody.getAttribute('data-answers') === '1';
     var status = document.getElementById('live-status');
+    var toggle = document.getElementById('live-toggle');
+    var more = document.getElementById('live-more');
+    var paused = false;
+    var timer = 0;
+    var inFlight = false;
+    var notShown = 0;
+    var capped = false;
+    var fresh = [];
+    var shown = new Set();
+    var newest = 0;
+    var atNewest = [];
+    var note = function (ms, id) {
+      if (ms > newest) { newest = ms; atNewest = [id]; }
+      else if (ms === newest) atNewest.push(id);
+    };
+    for (var r = 0; r < tbody.rows.length; r++) {
+      var tr0 = tbody.rows[r];
+      var id0 = tr0.getAttribute('data-id');
+      if (!id0) continue;
+      shown.add(id0);
+      var t0 = tr0.querySelector('time');
+      if (t0) note(Date.parse(t0.getAttribute('datetime')), id0);
+    }
     var cell = function (text, cls) {
       var td = document.createElement('td');
       if (cls) td.className = cls;
@@ -73,6 +109,7 @@ export const CONSOLE_JS = `(function () {
       tr.appendChild(cell(e.source));
       tr.appendChild(cell(e.type));
       tr.appendChild(cell(e.status, 'status status-' + e.status));
+      if (answers) tr.appendChild(cell(e.answer, 'answer' + (e.condition ? ' condition-' + e.condition : '')));
       var idCell = document.createElement('td');
       var a = document.createElement('a');
       a.href = base + encodeURIComponent(e.id);
@@ -81,31 +118,59 @@ export const CONSOLE_JS = `(function () {
       tr.appendChild(idCell);
       return tr;
     };
-    var poll = function () {
-      fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-        .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status)); })
-        .then(function (page) {
-          var empty = document.getElementById('no-events');
-          var added = 0;
-          for (var i = page.items.length - 1; i >= 0; i--) {
-            var e = page.items[i];
-            var existing = tbody.querySelector('tr[data-id="' + CSS.escape(e.id) + '"]');
-            if (existing) {
-              var s = existing.querySelector('.status');
-              if (s && s.textContent !== e.status) { s.textContent = e.status; s.className = 'status status-' + e.status; }
-              continue;
-            }
-            if (empty) { empty.remove(); empty = null; }
-            tbody.insertBefore(row(e), tbody.firstChild);
-            added++;
-          }
-          while (tbody.rows.length > 500) tbody.deleteRow(tbody.rows.length - 1);
-          if (status) status.textContent = added ? added + ' new event' + (added === 1 ? '' : 's') : 'Live';
-        })
-        .catch(function () { if (status) status.textContent = 'Live updates paused (retrying)'; })
-        .then(function () { setTimeout(poll, 2000); });
+    var say = function (text) { if (status && status.textContent !== text) status.textContent = text; };
+    var schedule = function (ms) { clearTimeout(timer); timer = setTimeout(poll, ms); };
+    var apply = function (page) {
+      var items = page.items.filter(function (e) { return !shown.has(e.id); });
+      for (var f = 0; f < fresh.length; f++) fresh[f].className = '';
+      fresh = [];
+      if (items.length) {
+        var empty = document.getElementById('no-events');
+        if (empty) empty.remove();
+        var frag = document.createDocumentFragment();
+        for (var i = 0; i < items.length; i++) {
+          var tr = row(items[i]);
+          fresh.push(tr);
+          frag.appendChild(tr);
+          shown.add(items[i].id);
+          note(Date.parse(items[i].receivedAt), items[i].id);
+        }
+        tbody.insertBefore(frag, tbody.firstChild);
+        while (tbody.rows.length > maxRows) {
+          var last = tbody.rows[tbody.rows.length - 1];
+          shown.delete(last.getAttribute('data-id'));
+          last.remove();
+        }
+      }
+      if (page.more > 0) {
+        notShown += page.more;
+        capped = capped || page.capped;
+        var link = more.querySelector('a');
+        link.textContent = notShown.toLocaleString('en') + (capped ? '+' : '') + ' more event' + (notShown === 1 && !capped ? '' : 's') + ' (not shown)';
+        more.hidden = false;
+      }
+      say(items.length ? 'Live: ' + items.length + ' new event' + (items.length === 1 ? '' : 's') : 'Live');
     };
-    setTimeout(poll, 2000);
+    var poll = function () {
+      if (paused || inFlight) return;
+      if (document.hidden) return schedule(2000);
+      inFlight = true;
+      var q = url + (url.indexOf('?') < 0 ? '?' : '&') + 'newer=' + newest + '&seen=' + encodeURIComponent(atNewest.slice(0, 100).join(','));
+      fetch(q, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status)); })
+        .then(function (page) { if (!paused) apply(page); })
+        .catch(function () { if (!paused) say('Live updates stalled (retrying)'); })
+        .then(function () { inFlight = false; if (!paused) schedule(2000); });
+    };
+    if (toggle) {
+      toggle.addEventListener('click', function () {
+        paused = !paused;
+        toggle.setAttribute('aria-pressed', paused ? 'true' : 'false');
+        if (paused) { clearTimeout(timer); say('Live updates paused'); }
+        else { say('Live'); schedule(0); }
+      });
+    }
+    schedule(2000);
   }
   var all = document.getElementById('select-all');
   if (all) {

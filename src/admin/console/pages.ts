@@ -1,7 +1,17 @@
 import type { DeadLetterSummary } from '../../dead-letter/store.js';
 import { EVENT_STATUSES, type EventDetail, type EventSummary } from '../../events/history.js';
 import type { DestinationInfo } from '../../queue/controls.js';
+import { answerText, type ProxyAnswer } from './answers.js';
 import { actionForm, bodyView, CONSOLE_BASE, csrfField, esc, headersTable } from './html.js';
+
+/** Rows the live Events table keeps at most (new ones on top, the oldest dropped). */
+export const LIVE_ROWS = 200;
+
+/** The "Request → answer" column: shown when a source is in proxy mode; `of`: by event id. */
+export interface AnswerColumn {
+  column: boolean;
+  of: Map<string, ProxyAnswer>;
+}
 
 export const eventHref = (id: string) => `${CONSOLE_BASE}/events/${encodeURIComponent(id)}`;
 
@@ -42,6 +52,7 @@ export function eventsBody(
   sources: string[],
   nextCursor: string | null,
   live: boolean,
+  answers: AnswerColumn = { column: false, of: new Map() },
 ): string {
   const query = new URLSearchParams(
     Object.entries(filters).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
@@ -56,32 +67,59 @@ ${textField('until', 'Until', filters.until, ' placeholder="ISO time or epoch ms
 ${textField('q', 'Search', filters.q, ' type="search" placeholder="event id, dedupe key or body text"')}
 <button type="submit">Filter</button> <a href="/admin/">Clear</a>
 </form>`;
-  const rows = items.map(eventRow).join('');
+  const rows = items.map((e) => eventRow(e, answers)).join('');
+  const columns = answers.column ? 6 : 5;
   const empty =
-    items.length === 0 ? '<tr id="no-events"><td colspan="5" class="muted">No events.</td></tr>' : '';
+    items.length === 0
+      ? `<tr id="no-events"><td colspan="${columns}" class="muted">No events.</td></tr>`
+      : '';
   const liveAttr = live
-    ? ` data-live="${esc(`${CONSOLE_BASE}/live${query.size ? `?${query}` : ''}`)}" data-event-base="${CONSOLE_BASE}/events/"`
+    ? ` data-live="${esc(`${CONSOLE_BASE}/live${query.size ? `?${query}` : ''}`)}" data-event-base="${CONSOLE_BASE}/events/" data-max-rows="${LIVE_ROWS}"${answers.column ? ' data-answers="1"' : ''}`
     : '';
+  const controls = live
+    ? `<div class="live-bar"><p id="live-status" class="muted" role="status">Live</p>
+<button type="button" id="live-toggle" aria-pressed="false" aria-controls="event-rows">Pause live updates</button>
+<p id="live-more" hidden><a href="/admin/${query.size ? `?${esc(query.toString())}` : ''}">0 more events (not shown)</a></p></div>`
+    : '<p id="live-status" class="muted" role="status">Not live on an older page</p>';
   const older = nextCursor
     ? `<p><a href="/admin/?${esc(new URLSearchParams([...query, ['cursor', nextCursor]]).toString())}">Older events</a></p>`
     : '';
   return `${form}
-<p id="live-status" class="muted" role="status">${live ? 'Live' : 'Not live on an older page'}</p>
+${controls}
 <table><caption>Events, newest first</caption>
-<thead><tr><th scope="col">Received</th><th scope="col">Source</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Event id</th></tr></thead>
+<thead><tr><th scope="col">Received</th><th scope="col">Source</th><th scope="col">Type</th><th scope="col">Status</th>${answers.column ? '<th scope="col">Request → answer</th>' : ''}<th scope="col">Event id</th></tr></thead>
 <tbody id="event-rows"${liveAttr}>${rows}${empty}</tbody></table>${older}`;
 }
 
-function eventRow(e: EventSummary): string {
-  return `<tr data-id="${esc(e.id)}"><td>${time(e.receivedAt)}</td><td>${esc(e.source)}</td><td>${esc(e.type ?? '')}</td><td class="status status-${esc(e.status)}">${esc(e.status)}</td><td><a href="${esc(eventHref(e.id))}">${esc(e.id)}</a></td></tr>`;
+function eventRow(e: EventSummary, answers: AnswerColumn): string {
+  const a = answers.of.get(e.id);
+  const answer = answers.column
+    ? `<td class="answer${a ? ` condition-${esc(a.condition)}` : ''}">${a ? esc(answerText(a)) : ''}</td>`
+    : '';
+  return `<tr data-id="${esc(e.id)}"><td>${time(e.receivedAt)}</td><td>${esc(e.source)}</td><td>${esc(e.type ?? '')}</td><td class="status status-${esc(e.status)}">${esc(e.status)}</td>${answer}<td><a href="${esc(eventHref(e.id))}">${esc(e.id)}</a></td></tr>`;
 }
 
-/** What the live view needs of each event (the list's summaries as they are). */
-export function liveItems(items: EventSummary[]) {
-  return items.map(({ id, receivedAt, source, type, status }) => ({ id, receivedAt, source, type, status }));
+/** What the live view needs of each event: the list's summaries, and a proxy record's request → answer. */
+export function liveItems(items: EventSummary[], answers: Map<string, ProxyAnswer>) {
+  return items.map(({ id, receivedAt, source, type, status }) => {
+    const a = answers.get(id);
+    return {
+      id,
+      receivedAt,
+      source,
+      type,
+      status,
+      ...(a ? { answer: answerText(a), condition: a.condition } : {}),
+    };
+  });
 }
 
-export function eventBody(event: EventDetail, csrf: string, replayTargets: string[]): string {
+export function eventBody(
+  event: EventDetail,
+  csrf: string,
+  replayTargets: string[],
+  proxy?: ProxyAnswer,
+): string {
   const env = event.envelope;
   const req = env.requestPayload;
   const res = env.responsePayload;
@@ -112,14 +150,26 @@ export function eventBody(event: EventDetail, csrf: string, replayTargets: strin
 ${headersTable(req.headers, 'Request headers')}
 ${bodyView(req.body, req.isBase64Encoded, 'Request body')}</section>`;
   const fnError = env.responseContext.functionError;
-  const answer = `<section aria-labelledby="ans"><h2 id="ans">Answer</h2>
+  // A proxy record is a call to an API and what the API answered: that pair first.
+  const pair = proxy
+    ? `<section aria-labelledby="pair" class="pair"><h2 id="pair">Request → answer</h2>
+<table class="kv"><caption>The call through the proxy and the upstream's answer</caption><tbody>
+<tr><th scope="row">Method</th><td>${esc(proxy.method)}</td></tr>
+<tr><th scope="row">Path</th><td><code>${esc(path)}</code></td></tr>
+<tr><th scope="row">Status</th><td>${esc(proxy.status)}</td></tr>
+<tr><th scope="row">Condition</th><td class="condition-${esc(proxy.condition)}">${esc(proxy.condition)}</td></tr>
+<tr><th scope="row">functionError</th><td>${esc(proxy.functionError ?? 'none')}</td></tr>
+</tbody></table>
+<p class="pair-line"><code>${esc(answerText(proxy))}</code></p></section>`
+    : '';
+  const answer = `<section aria-labelledby="ans"><h2 id="ans">${proxy ? 'Upstream answer' : 'Answer'}</h2>
 <p>Status <strong>${esc(res.statusCode)}</strong>, condition <strong>${esc(ctx.condition)}</strong>${fnError ? `, functionError <strong>${esc(fnError)}</strong>` : ''}${res.truncated ? ' (body truncated)' : ''}</p>
 ${headersTable(res.headers, 'Answer headers')}
 ${bodyView(res.body, res.isBase64Encoded, 'Answer body')}</section>`;
   const deliveries = event.deliveries.length
     ? event.deliveries.map(deliveryView).join('')
     : '<p class="muted">No deliveries (no route matched).</p>';
-  return `${summary}${actions}${request}${answer}<section aria-labelledby="dels"><h2 id="dels">Deliveries</h2>${deliveries}</section>`;
+  return `${summary}${actions}${pair}${request}${answer}<section aria-labelledby="dels"><h2 id="dels">Deliveries</h2>${deliveries}</section>`;
 }
 
 function deliveryView(d: EventDetail['deliveries'][number]): string {

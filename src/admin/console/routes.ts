@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import type { DeadLetterFilter, DeadLetterStore } from '../../dead-letter/store.js';
+import type { EventLog } from '../../event-log/log.js';
 import { InvalidCursorError, InvalidParameterError } from '../../errors.js';
 import {
   EVENT_STATUSES,
@@ -15,6 +16,7 @@ import { hasSession } from '../auth.js';
 import { adminErrors, sendError } from '../errors.js';
 import { consoleNext } from '../login.js';
 import { parseSince, parseUntil } from '../params.js';
+import { answerOf, createAnswerReader } from './answers.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { csrfProblem, csrfToken, sessionValue } from './csrf.js';
 import { CONSOLE_BASE, CSP, page, type Frame } from './html.js';
@@ -24,6 +26,7 @@ import {
   eventBody,
   eventHref,
   eventsBody,
+  LIVE_ROWS,
   liveItems,
   purgeConfirmBody,
   type DeadLetterFilters,
@@ -36,10 +39,15 @@ export interface ConsoleOptions {
   events: EventHistory;
   deadLetters: DeadLetterStore;
   queues: Store;
+  /** With `eventLog`: where the answers of proxy records Redis let go of are read. */
+  eventLog?: EventLog;
   now?: () => number;
 }
 
 type Form = Record<string, string | string[]>;
+
+/** Events one live poll reads at most: the rows it sends (LIVE_ROWS) and a count of the rest. */
+const LIVE_COUNT = 1000;
 type Query = Record<string, unknown>;
 
 /** Notices after an action: fixed texts keyed by the redirect's `done`, so nothing is echoed. */
@@ -76,6 +84,7 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   const controls = destinationControls(queues);
   const sources = Object.keys(config.sources).sort();
   const destinations = Object.keys(config.destinations).sort();
+  const answers = createAnswerReader(config, queues, options.eventLog);
 
   // Assets carry no data: no session needed (the login page may want them one day).
   app.get(`${CONSOLE_BASE}/app.js`, async (_req, reply) =>
@@ -169,7 +178,10 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
           title: 'Events',
           current: 'events',
           ...(n ? { notice: n } : {}),
-          body: eventsBody(filters, result.items, sources, result.nextCursor, cursor === undefined),
+          body: eventsBody(filters, result.items, sources, result.nextCursor, cursor === undefined, {
+            column: answers.enabled,
+            of: await answers.answers(result.items),
+          }),
         });
       } catch (err) {
         const message = filterError(err);
@@ -180,18 +192,37 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
             title: 'Events',
             current: 'events',
             error: message,
-            body: eventsBody(filters, [], sources, null, false),
+            body: eventsBody(filters, [], sources, null, false, { column: answers.enabled, of: new Map() }),
           },
           400,
         );
       }
     });
 
+    // The live view's poll: only events received at or after `newer` (epoch ms, the
+    // newest row the page shows), less `seen` (the page's rows received in that very
+    // ms). At most LIVE_ROWS come back, newest first; `more` counts the others it found
+    // (up to LIVE_COUNT; `capped`: there are more still), which the page does not show.
     scope.get<{ Querystring: Query }>(`${CONSOLE_BASE}/live`, async (req, reply) => {
       try {
         const { query } = eventQuery(req.query);
-        const result = await events.list({ ...query, limit: 50 });
-        return { items: liveItems(result.items) };
+        const newer = str(req.query.newer);
+        if (newer !== undefined) {
+          if (!/^\d{1,15}$/.test(newer)) throw new InvalidParameterError('newer', 'must be epoch ms');
+          query.since = Math.max(query.since ?? 0, Number(newer));
+        }
+        const seen = new Set((str(req.query.seen) ?? '').split(',').slice(0, 100));
+        const result = await events.list({ ...query, limit: LIVE_COUNT });
+        // Redis lists `since` by when the intake got the event, a row shows when it was
+        // received (its id): an event received before `newer` can be listed after it.
+        const from = newer === undefined ? 0 : Number(newer);
+        const found = result.items.filter((e) => !seen.has(e.id) && Date.parse(e.receivedAt) >= from);
+        const shown = found.slice(0, LIVE_ROWS);
+        return {
+          items: liveItems(shown, await answers.answers(shown)),
+          more: found.length - shown.length,
+          capped: result.nextCursor !== null,
+        };
       } catch (err) {
         const message = filterError(err);
         if (message === undefined) throw err;
@@ -209,6 +240,7 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
             { title: 'Event not found', body: '<p><a href="/admin/">Back to events</a></p>' },
             404,
           );
+        const proxy = answers.isProxy(event.source) ? answerOf(event.envelope) : undefined;
         const used = [...new Set(event.deliveries.map((d) => d.destination))].filter((d) =>
           Object.hasOwn(config.destinations, d),
         );
@@ -217,7 +249,7 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
           title: `Event ${event.id}`,
           current: 'events',
           ...(n ? { notice: n } : {}),
-          body: eventBody(event, csrfOf(req), used.length ? used.sort() : destinations),
+          body: eventBody(event, csrfOf(req), used.length ? used.sort() : destinations, proxy),
         });
       },
     );
