@@ -7,7 +7,10 @@
  *
  * Env: DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_LOG_EVENTS
  * (1000000), BENCH_LOG_DAYS (7), BENCH_LOG_RUNS (50 per filter), BENCH_LOG_WRITES
- * (20000, in batches of BENCH_LOG_BATCH=500), BENCH_LOG_KEEP=1 keeps the schema for
+ * (20000, in batches of BENCH_LOG_BATCH=500; BENCH_LOG_EVENTS=0: only these, on an empty
+ * schema, a quick figure for the writer alone; BENCH_LOG_SETUP: SQL statements, `;;`
+ * apart, `{s}` the schema, run after the migration in that mode, to measure the writer
+ * without an index or with a column changed), BENCH_LOG_KEEP=1 keeps the schema for
  * EXPLAIN afterwards (drop it yourself: DROP SCHEMA hgbench_… CASCADE),
  * BENCH_LOG_EXPLAIN=1 prints EXPLAIN ANALYZE of every filter (not only the slow ones).
  *
@@ -305,15 +308,24 @@ async function measureDisk(): Promise<void> {
 const now = Date.now();
 log(`schema ${SCHEMA}, ${EVENTS} events, ${TYPE_COUNT} types`);
 try {
-  await seed(now);
-  log('writer');
-  await measureWriter(now);
-  log('ANALYZE');
-  await q(`ANALYZE ${S}.events`);
-  await q(`ANALYZE ${S}.deliveries`);
-  await measureDisk();
-  log('list');
-  await measureList(now);
+  if (EVENTS === 0) {
+    // The writer alone, on an empty schema (BENCH_LOG_EVENTS=0): a quick figure, no seeding.
+    await eventLog.migrate();
+    if (process.env.BENCH_LOG_SETUP)
+      for (const st of process.env.BENCH_LOG_SETUP.split(';;')) await q(st.replace(/\{s\}/g, S));
+    log('writer');
+    await measureWriter(now);
+  } else {
+    await seed(now);
+    log('writer');
+    await measureWriter(now);
+    log('ANALYZE');
+    await q(`ANALYZE ${S}.events`);
+    await q(`ANALYZE ${S}.deliveries`);
+    await measureDisk();
+    log('list');
+    await measureList(now);
+  }
 } finally {
   if (KEEP) log(`kept schema ${SCHEMA}: DROP SCHEMA ${SCHEMA} CASCADE when done`);
   else await q(`DROP SCHEMA IF EXISTS ${S} CASCADE`);

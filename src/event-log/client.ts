@@ -3,7 +3,7 @@ import { EventLogUnavailableError, sqlState, type Queryable, type Sql } from './
 
 /**
  * The PostgreSQL client: `pg` (node-postgres), chosen by measurement
- * (bench/pg-client): with the log's one multi-row `unnest` upsert per batch it
+ * (bench/pg-client): with the log's one multi-row upsert per batch (then from `unnest`) it
  * spent about 1.5× less CPU per event written than postgres.js at the same rate
  * (PostgreSQL's own ~90 µs per event is the limit either way).
  *

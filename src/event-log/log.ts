@@ -149,77 +149,64 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         await ensureDays(sql, schema, needed);
         for (const d of needed) days.add(d);
       }
-      const ev = {
-        id: [] as string[],
-        at: [] as string[],
-        source: [] as string[],
-        type: [] as (string | null)[],
-        key: [] as (string | null)[],
-        status: [] as string[],
-        record: [] as string[],
-        body: [] as (string | null)[],
-      };
-      const dl = {
-        id: [] as string[],
-        at: [] as string[],
-        key: [] as string[],
-        destination: [] as string[],
-        state: [] as string[],
-        attempts: [] as string[],
-        error: [] as (string | null)[],
-        replayOf: [] as (string | null)[],
-      };
+      // One json parameter per table, built from serialized pieces: PostgreSQL parses
+      // one document (json_to_recordset) instead of eight text[] literals, and the
+      // client neither escapes each element into an array literal (pg's per-element
+      // regex) nor stringifies a value twice. Text values: no U+0000 (text()) and no
+      // lone surrogates (as written to the socket before: U+FFFD), or PostgreSQL
+      // refuses the \u escape.
+      const J = (v: string) => JSON.stringify(wellFormed(text(v)));
+      const Jn = (v: string | undefined | null) => (v === undefined || v === null ? 'null' : J(v));
+      const evRows: string[] = [];
+      const dlRows: string[] = [];
       for (const e of events) {
-        const at = new Date(e.receivedAt).toISOString();
-        ev.id.push(e.id);
-        ev.at.push(at);
-        ev.source.push(text(e.source));
-        ev.type.push(e.type === undefined ? null : text(e.type));
-        ev.key.push(e.dedupeKey === undefined ? null : text(e.dedupeKey));
-        ev.status.push(e.status);
+        const at = `"${new Date(e.receivedAt).toISOString()}"`;
+        const id = J(e.id);
         // The body has its own column (text search); the record keeps its key order (json, not jsonb).
         // PostgreSQL text cannot hold U+0000: such a body stays inside the json record
         // (where it is the escape \u0000), exactly as received, and is not searchable.
         const body = e.envelope.requestPayload.body;
         const own = body !== null && !body.includes('\u0000');
-        ev.record.push(
-          own
-            ? JSON.stringify({ ...e.envelope, requestPayload: { ...e.envelope.requestPayload, body: null } })
-            : JSON.stringify(e.envelope),
+        const record = own
+          ? JSON.stringify({ ...e.envelope, requestPayload: { ...e.envelope.requestPayload, body: null } })
+          : JSON.stringify(e.envelope);
+        // As a nested value (parsed once), unless it holds a \u0000, which json_to_recordset
+        // refuses there: then as a string (q), cast to json as the array literal was.
+        const nested = !record.includes('\\u0000');
+        evRows.push(
+          `{"i":${id},"a":${at},"s":${J(e.source)},"t":${Jn(e.type)},"k":${Jn(e.dedupeKey)},"u":${J(e.status)},` +
+            `${nested ? `"r":${record}` : `"q":${JSON.stringify(record)}`},"b":${own ? JSON.stringify(wellFormed(body)) : 'null'}}`,
         );
-        ev.body.push(own ? body : null);
         for (const d of e.deliveries) {
-          dl.id.push(e.id);
-          dl.at.push(at);
-          dl.key.push(d.key);
-          dl.destination.push(d.destination);
-          dl.state.push(d.state);
-          dl.attempts.push(
-            JSON.stringify(d.attempts, (_k, v: unknown) => (typeof v === 'string' ? text(v) : v)),
+          const attempts = JSON.stringify(d.attempts, (_k, v: unknown) =>
+            typeof v === 'string' ? wellFormed(text(v)) : v,
           );
-          dl.error.push(d.error === undefined ? null : text(d.error));
-          dl.replayOf.push(d.replayOf ?? null);
+          dlRows.push(
+            `{"i":${id},"a":${at},"k":${J(d.key)},"d":${J(d.destination)},"u":${J(d.state)},"p":${attempts},"e":${Jn(d.error)},"r":${Jn(d.replayOf)}}`,
+          );
         }
       }
       await sql.transaction(async (tx) => {
         // A final status is not taken back by a late write of an earlier one.
         await tx.query(
           `INSERT INTO ${s}.events AS e (id, received_at, source, event_type, dedupe_key, status, record, body)
-           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::text[])
+           SELECT i, a, s, t, k, u, coalesce(r, q::json), b
+             FROM json_to_recordset($1::json) AS x(i text, a timestamptz, s text, t text, k text, u text, r json, q text, b text)
            ON CONFLICT (id, received_at) DO UPDATE SET status = EXCLUDED.status, logged_at = now()
              WHERE e.status = 'pending' OR EXCLUDED.status <> 'pending'`,
-          [ev.id, ev.at, ev.source, ev.type, ev.key, ev.status, ev.record, ev.body],
+          [`[${evRows.join(',')}]`],
         );
-        if (!dl.id.length) return;
+        if (!dlRows.length) return;
         await tx.query(
           `INSERT INTO ${s}.deliveries AS d (event_id, received_at, delivery_key, destination, state, attempts, error, replay_of)
-           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
+           SELECT i, a, k, d, u, p, e, r
+             FROM json_to_recordset($1::json) AS x(i text, a timestamptz, k text, d text, u text, p jsonb, e text, r text)
            ON CONFLICT (event_id, delivery_key, received_at) DO UPDATE
              SET state = EXCLUDED.state, attempts = EXCLUDED.attempts, error = EXCLUDED.error, updated_at = now()
              WHERE jsonb_array_length(EXCLUDED.attempts) > jsonb_array_length(d.attempts)
                 OR (jsonb_array_length(EXCLUDED.attempts) = jsonb_array_length(d.attempts)
                     AND (d.state = 'pending' OR EXCLUDED.state <> 'pending'))`,
-          [dl.id, dl.at, dl.key, dl.destination, dl.state, dl.attempts, dl.error, dl.replayOf],
+          [`[${dlRows.join(',')}]`],
         );
       });
     },
@@ -357,6 +344,11 @@ function deliveryOf(row: DeliveryRow): LoggedDelivery {
   if (row.error !== null) out.error = row.error;
   if (row.replay_of !== null) out.replayOf = row.replay_of;
   return out;
+}
+
+/** Lone surrogates as U+FFFD (what UTF-8 on the wire made of them): a \\u escape of one is refused. */
+function wellFormed(value: string): string {
+  return (value as string & { toWellFormed(): string }).toWellFormed();
 }
 
 /** PostgreSQL text (and jsonb) cannot hold U+0000: it becomes U+FFFD in names, keys and errors. */

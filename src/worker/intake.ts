@@ -33,6 +33,8 @@ export interface IntakeDeps {
   maxEvents?: number;
   /** Where Redis errors go (the runtime logs each distinct one once per outage). */
   onError?: (err: unknown, what: string) => void;
+  /** True: a delivered event's record is settled uncompressed (the log writer keeps up and lets go of it soon). */
+  plainRecords?: () => boolean;
 }
 
 interface Entry {
@@ -361,7 +363,8 @@ export class IntakeConsumer {
       );
       (destinations ?? []).forEach((d, i) => (marks[d] = done[i]!));
       const keep = done.some((m) => m[0] !== 'd') ? deadLetterKeepMs(this.deps.config) : 0;
-      this.settleNow(entry, encodeRouted(record, marks), keep);
+      const plain = keep === 0 && (this.deps.plainRecords?.() ?? false);
+      this.settleNow(entry, encodeRouted(record, marks, plain), keep);
     } catch (err) {
       // Not settled: the entry stays pending and is claimed again once idle.
       this.inFlight.delete(entryKey(entry.partition, entry.streamId));

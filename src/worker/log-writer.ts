@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { EventLog } from '../event-log/log.js';
 import { EventLogUnavailableError, sqlState } from '../event-log/sql.js';
@@ -58,6 +59,8 @@ const CLAIM_IDLE_MS = 30_000;
  * take a state back.
  */
 const MAX_IN_FLIGHT = 2;
+/** A committed batch whose oldest entry was younger than this counts as keeping up. */
+const KEEPING_UP_MS = 5_000;
 
 /**
  * Copies event state from Redis to the event log. Every state change of
@@ -86,6 +89,10 @@ export class LogWriter {
   private readonly held = new Set<string>();
   /** Events written since start (tests and the bench read it). */
   written = 0;
+  /** Whether the last try failed (PostgreSQL away). */
+  private failing = false;
+  /** How old the oldest entry of the last committed batch was then (ms): how far behind the log is. */
+  private behindMs = 0;
 
   constructor(private readonly deps: LogWriterDeps) {
     this.batchSize = deps.batchSize ?? 500;
@@ -95,6 +102,17 @@ export class LogWriter {
     if (!(redis as unknown as Partial<WriterCommands>).hgRelease)
       redis.defineCommand('hgRelease', { lua: RELEASE });
     this.commands = redis as unknown as WriterCommands;
+  }
+
+  /**
+   * The log takes what is settled: the last try committed, and its batch's oldest
+   * entry was younger than KEEPING_UP_MS (not a backlog being caught up). The
+   * intake then settles delivered events' records uncompressed, as this writer lets go
+   * of them in a second or two; while PostgreSQL is away or far behind they are
+   * deflated as without a log, so a backlog costs Redis no more than before.
+   */
+  keepingUp(): boolean {
+    return !this.failing && !this.closing && this.behindMs < KEEPING_UP_MS;
   }
 
   start(): void {
@@ -214,7 +232,7 @@ export class LogWriter {
     for (;;) {
       try {
         // Read at write time: a retried batch writes the newest state, not a stale one.
-        views = await history.current(ids, partition);
+        views = await corked(this.deps.store.redis, () => history.current(ids, partition));
         const rows = views.filter((v): v is EventDetail => !!v).map((v) => loggedOf(v, index.get(v.id)));
         try {
           await log.write(rows);
@@ -235,8 +253,12 @@ export class LogWriter {
           }
         }
         if (failures > 0) this.deps.logger?.info({ events: ids.length }, 'event log: writing again');
+        this.failing = false;
+        // Stream ids start with the time they were added (ms).
+        this.behindMs = Date.now() - Number(entryIds[0]?.split('-')[0] ?? 0);
         break;
       } catch (err) {
+        this.failing = true;
         if (this.closing) return;
         if (failures++ === 0)
           this.warn(err, 'event log: writing to PostgreSQL failed; retrying (ingress and delivery go on)');
@@ -336,6 +358,23 @@ export function loggedOf(event: EventDetail, indexed: { t?: string; k?: string }
   if (type !== undefined) out.type = type;
   if (dedupeKey !== undefined) out.dedupeKey = dedupeKey;
   return out;
+}
+
+/**
+ * Runs `read` with the connection's socket corked until its synchronous part is
+ * done: the two reads per event it issues (record, status) leave in one write
+ * instead of a syscall each, the largest part of the writer's Redis cost. Replies
+ * still arrive as they come; nothing else changes.
+ */
+function corked<T>(redis: RedisConnection, read: () => Promise<T>): Promise<T> {
+  const stream = redis instanceof Redis ? redis.stream : undefined;
+  if (!stream || stream.destroyed || redis.status !== 'ready') return read();
+  stream.cork();
+  try {
+    return read();
+  } finally {
+    stream.uncork();
+  }
 }
 
 function fieldOf(fields: string[], name: string): string | undefined {

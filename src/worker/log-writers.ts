@@ -28,6 +28,12 @@ export class LogWriters {
     return n;
   }
 
+  /** Every partition's writer keeps up (see LogWriter.keepingUp): records may settle uncompressed. */
+  keepingUp(): boolean {
+    for (const w of this.writers.values()) if (!w.keepingUp()) return false;
+    return this.writers.size > 0;
+  }
+
   start(): void {
     for (const p of this.store.partitions) this.add(p);
     const find = () => void this.findPartitions().catch(() => {});

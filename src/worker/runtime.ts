@@ -113,6 +113,7 @@ export function startWorkerRuntime(config: Config, options: WorkerRuntimeOptions
     logger,
     random: options.random,
     onError: warnOnce,
+    plainRecords: () => logWriter?.keepingUp() ?? false,
   });
   intake.start();
   const eventLog = options.eventLog ?? openEventLog(config);

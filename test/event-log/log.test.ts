@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { createSql } from '../../src/event-log/client.js';
 import { createEventLog, type EventLog } from '../../src/event-log/log.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/event-log/migrations.js';
-import { DELETE_BATCH } from '../../src/event-log/partitions.js';
+import { dayOf, DELETE_BATCH, ensureDays } from '../../src/event-log/partitions.js';
 import type { LoggedEvent } from '../../src/event-log/types.js';
 import { newEventId } from '../../src/record/id.js';
 import { sampleRecord } from '../destinations/record.js';
@@ -197,6 +197,41 @@ t.test('filters: source, type, status, since, until, q', async (t) => {
   t.equal((await log.getByDedupeKey('evt_1'))?.id, e1);
 });
 
+t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days made after', async (t) => {
+  const schema = uniqueSchema('lz4');
+  const sql = createSql(PG_URL, 2);
+  t.teardown(async () => {
+    await sql.end();
+    await dropSchema(schema);
+  });
+  // A schema at version 1 with one day already made, as an earlier hookgate left it.
+  await sql.transaction(async (tx) => {
+    await tx.query(`CREATE SCHEMA "${schema}"`);
+    await MIGRATIONS[0]!.up(tx, schema);
+    await tx.query(
+      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await tx.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (1, 'v1')`);
+  });
+  const old = Date.UTC(2026, 0, 5, 12);
+  await ensureDays(sql, schema, [dayOf(old)]);
+  const log = createEventLog(sql, schema);
+  t.same((await log.migrate()).applied, [2]);
+  const written = [event(old, {}, '{"id":"evt_old"}'), event(Date.now(), {}, '{"id":"evt_new"}')];
+  await log.write(written);
+  const cols = await pgQuery<{ rel: string; c: string }>(
+    `SELECT c.relname AS rel, string_agg(a.attcompression::text, '' ORDER BY a.attname) AS c
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname LIKE 'events%' AND c.relkind IN ('r', 'p') AND a.attname IN ('record', 'body')
+      GROUP BY 1 ORDER BY 1`,
+    [schema],
+  );
+  t.equal(cols.length, 3, 'the parent and two days');
+  for (const r of cols) t.equal(r.c, 'll', `${r.rel}: record and body lz4`);
+  for (const e of written)
+    t.same((await log.get(e.id))?.envelope, e.envelope, 'the record and body read back as written');
+});
+
 t.test('U+0000 in a body or a name: logged, the body exactly as received', async (t) => {
   const log = openLog(t, 'nul');
   const now = Date.now();
@@ -215,6 +250,23 @@ t.test('U+0000 in a body or a name: logged, the body exactly as received', async
     (await log.list({ q: 'a\u0000b' }, undefined, 10)).map((r) => r.id),
     [],
     'a search with U+0000 is answered, not refused',
+  );
+});
+
+t.test('a lone surrogate in a body or a name: logged (as U+FFFD), not refused', async (t) => {
+  const log = openLog(t, 'surrogate');
+  const e = event(Date.now(), { dedupeKey: 'evt_\ud800x', type: 'a\udc00b' }, 'word=\ud83dfindme');
+  e.deliveries[0]!.attempts[0]!.error = 'bad\udfffpair';
+  await log.write([e]);
+  const got = await log.get(e.id);
+  t.equal(got?.envelope.requestPayload.body, 'word=\ufffdfindme');
+  t.equal(got?.dedupeKey, 'evt_\ufffdx');
+  t.equal(got?.type, 'a\ufffdb');
+  t.equal(got?.deliveries[0]?.attempts[0]?.error, 'bad\ufffdpair');
+  t.same(
+    (await log.list({ q: 'findme' }, undefined, 10)).map((r) => r.id),
+    [e.id],
+    'its words are searchable',
   );
 });
 

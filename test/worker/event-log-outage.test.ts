@@ -45,6 +45,18 @@ t.test(
       (await h.queues.redis.xlen(h.queues.partitions[0]!.keys.log)) > 0,
       'state changes wait in the log stream',
     );
+    // The writer failing: records are settled deflated again (a backlog costs Redis no more than without a log).
+    await waitFor('the writer is not keeping up', () => !worker.logWriter!.keepingUp() || undefined);
+    const late = record(300);
+    await h.publish(late);
+    await rx.waitForRequests(201);
+    await waitFor('late event settled', async () => {
+      const v = await h.queues.redis.getBuffer(h.queues.partitions[0]!.keys.record(late.id));
+      return v && v[0] !== 0x7b ? v : undefined;
+    });
+    const lateValue = await h.queues.redis.getBuffer(h.queues.partitions[0]!.keys.record(late.id));
+    t.equal(lateValue?.[0], 0x01, 'settled deflated while PostgreSQL is away');
+    during.push(late);
 
     await pgServer.start();
     await waitFor(
@@ -58,7 +70,7 @@ t.test(
       [],
       pgServer.url,
     );
-    t.equal(rows.length, 200, 'every event in the log');
+    t.equal(rows.length, 201, 'every event in the log');
     t.same(
       new Set(rows.map((r) => r.id)),
       new Set([...before, ...during].map((r) => r.id)),

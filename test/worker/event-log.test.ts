@@ -52,6 +52,7 @@ t.test('with an event log, history moves to PostgreSQL and Redis keeps only the 
   for (const r of records) await h.publish(r);
   await rx.waitForRequests(80);
   await waitFor('every event in the log', () => worker.logWriter!.written >= 40 || undefined);
+  t.ok(worker.logWriter!.keepingUp(), 'the writer keeps up (records are settled uncompressed)');
   const schema = h.config.eventLog!.postgres.schema;
   await waitFor('records let go', async () => !(await keyKinds(h)).get('hg:e') || undefined);
 

@@ -3,7 +3,7 @@ import t from 'tap';
 import { deliveryId } from '../../src/queue/ids.js';
 import { LEGACY_DELIVERIES_QUEUE, LEGACY_EVENTS_QUEUE } from '../../src/queue/jobs.js';
 import { drainLegacyLayout } from '../../src/queue/legacy.js';
-import { decodeStored } from '../../src/queue/stored-event.js';
+import { decodeMarks, decodeStored, encodeRouted, type CompactMark } from '../../src/queue/stored-event.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
@@ -150,3 +150,17 @@ t.test(
     t.equal(idOf(rx.requests[2]!.body), dead.id, 'the moved dead letter replays');
   },
 );
+
+t.test('a record settled plain (the event log keeps up) reads back like a deflated one', async (t) => {
+  const record = sampleRecord({ body: '{"id":"evt_plain","text":"é ü \\u0000 x"}' });
+  const marks = { a: ['d', 1, 2] as CompactMark };
+  const plain = encodeRouted(record, marks, true);
+  const deflated = encodeRouted(record, marks);
+  t.equal(plain[0], 0x02);
+  t.equal(deflated[0], 0x01);
+  for (const value of [plain, deflated]) {
+    t.same(decodeStored(value), { record, marks });
+    t.same(decodeMarks(value), marks, 'marks without the record');
+    t.same(decodeMarks(value.subarray(0, 40)), marks, 'from the first bytes alone (listing reads 2 KB)');
+  }
+});
