@@ -118,8 +118,16 @@ function trickle(
     const timer = setInterval(() => {
       if (sent < slow.length) socket.write(slow[sent++]!);
     }, everyMs);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
+    socket.on('data', (d: Buffer) => {
+      // Answered: stop sending, as a client does. A byte written after the server closed
+      // would draw a reset that can reach the socket before the answer is read.
+      clearInterval(timer);
+      chunks.push(d);
+    });
+    // A reset after the answer arrived ends the exchange like a close (which follows).
+    socket.on('error', (err) => {
+      if (!chunks.length) reject(err);
+    });
     socket.on('close', () => {
       clearInterval(timer);
       resolve({ ...parseAnswer(Buffer.concat(chunks).toString('latin1')), sent });
