@@ -133,7 +133,11 @@ async function masters(ports: number[], tags: string[]): Promise<Master[]> {
 }
 
 async function nodeFigures(m: Master): Promise<NodeFigures> {
-  const [cpu, memory, keys] = await Promise.all([m.client.info('cpu'), m.client.info('memory'), m.client.dbsize()]);
+  const [cpu, memory, keys] = await Promise.all([
+    m.client.info('cpu'),
+    m.client.info('memory'),
+    m.client.dbsize(),
+  ]);
   const field = (text: string, name: string) =>
     Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
@@ -204,9 +208,7 @@ async function measure(variant: Variant, receiver: Receiver): Promise<Figures> {
       sources: {
         stripe: { verify: { type: 'stripe', secrets: [SECRET] }, routes: ROUTES.map((to) => ({ to })) },
       },
-      destinations: Object.fromEntries(
-        ROUTES.map((r) => [r, { type: 'http', url: `${receiver.url}/${r}` }]),
-      ),
+      destinations: Object.fromEntries(ROUTES.map((r) => [r, { type: 'http', url: `${receiver.url}/${r}` }])),
     };
     writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
     const spawnCli = (cmd: string) =>
@@ -298,8 +300,7 @@ const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('e
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /** Within ±20% of a third of the masters' total. */
-const even = (share: number, count: number) =>
-  Math.abs(share - 1 / count) <= 0.2 / count ? 'yes' : 'no';
+const even = (share: number, count: number) => (Math.abs(share - 1 / count) <= 0.2 / count ? 'yes' : 'no');
 
 function median(xs: number[]): number {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -342,8 +343,9 @@ function printTable(runs: Figures[]): void {
   row('delivered events/s', (fs) => int(median(fs.map((f) => f.rate))));
   row('ingress CPU / event', (fs) => `${int(median(fs.map((f) => f.ingressCpuUs)))} µs`);
   row('worker CPU / event (two deliveries)', (fs) => `${int(median(fs.map((f) => f.workerCpuUs)))} µs`);
-  row('Redis CPU / event, all masters', (fs) =>
-    `${int(median(fs.map((f) => f.nodes.reduce((a, n) => a + n.cpuUs, 0))))} µs`,
+  row(
+    'Redis CPU / event, all masters',
+    (fs) => `${int(median(fs.map((f) => f.nodes.reduce((a, n) => a + n.cpuUs, 0))))} µs`,
   );
   // Masters ordered by their share in each run (busiest first): the nodes are new in every run.
   for (let k = 0; k < 3; k++) {
@@ -361,9 +363,11 @@ function printTable(runs: Figures[]): void {
   row('used_memory per master after the drain', (fs) =>
     fs.map((f) => f.nodes.map((n) => mb(n.memory)).join(' / ')).join('; '),
   );
-  row("every 2xx'd event on both routes", (fs) =>
-    (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
-    ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`,
+  row(
+    "every 2xx'd event on both routes",
+    (fs) =>
+      (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
+      ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`,
   );
 }
 

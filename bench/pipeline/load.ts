@@ -66,7 +66,6 @@ export async function startReceiver(): Promise<Receiver> {
   };
 }
 
-
 export interface Sent {
   /** Event id -> when its 2xx was read (ms since epoch). */
   ok: Map<string, number>;
