@@ -103,6 +103,8 @@ interface NodeFigures {
   cpuMs: number;
   memory: number;
   keys: number;
+  /** INFO commandstats: calls per command. */
+  calls: Map<string, number>;
 }
 
 interface Master {
@@ -133,17 +135,29 @@ async function masters(ports: number[], tags: string[]): Promise<Master[]> {
 }
 
 async function nodeFigures(m: Master): Promise<NodeFigures> {
-  const [cpu, memory, keys] = await Promise.all([
+  const [cpu, memory, keys, stats] = await Promise.all([
     m.client.info('cpu'),
     m.client.info('memory'),
     m.client.dbsize(),
+    m.client.info('commandstats'),
   ]);
+  const calls = new Map<string, number>();
+  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(name!, Number(n));
   const field = (text: string, name: string) =>
     Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
     cpuMs: (field(cpu, 'used_cpu_user') + field(cpu, 'used_cpu_sys')) * 1000,
     memory: field(memory, 'used_memory'),
     keys,
+    calls,
+  };
+}
+
+function commands(before: Map<string, number>, after: Map<string, number>, n: number) {
+  const delta = [...after].map(([name, c]) => [name, (c - (before.get(name) ?? 0)) / n] as [string, number]);
+  return {
+    callsPerEvent: delta.reduce((a, [, c]) => a + c, 0),
+    top: delta.sort((a, b) => b[1] - a[1]).slice(0, 3),
   };
 }
 
@@ -185,6 +199,10 @@ interface Figures {
     memory: number;
     memoryDelta: number;
     byTag: Map<string, number>;
+    /** Commands per event over the measurement (the bench's own INFO calls included, a few). */
+    callsPerEvent: number;
+    /** The three commands called most, per event. */
+    top: [string, number][];
   }[];
 }
 
@@ -283,6 +301,7 @@ async function measure(variant: Variant, receiver: Receiver): Promise<Figures> {
         memory: after[i]!.memory,
         memoryDelta: after[i]!.memory - before[i]!.memory,
         byTag: byTag[i]!,
+        ...commands(before[i]!.calls, after[i]!.calls, n),
       })),
     };
   } finally {
@@ -329,7 +348,8 @@ function printRun(f: Figures, pair: number): void {
       `    master :${node.port} slots of ${node.tags.join(' ') || '(none of the tags)'}: Redis CPU ` +
         `${int(node.cpuUs)} µs/event, ${pct(node.share)} of the masters' (within ±20% of a third: ` +
         `${even(node.share, count)}), idle ${node.idleMsPerS.toFixed(1)} ms/s; ${int(node.keys)} keys ` +
-        `(${tags || 'none'}), used_memory ${mb(node.memory)} (+${mb(node.memoryDelta)} over the load)`,
+        `(${tags || 'none'}), used_memory ${mb(node.memory)} (+${mb(node.memoryDelta)} over the load); ` +
+        `${node.callsPerEvent.toFixed(1)} commands/event (${node.top.map(([c, k]) => `${c} ${k.toFixed(2)}`).join(', ')})`,
     );
   }
 }
@@ -357,6 +377,9 @@ function printTable(runs: Figures[]): void {
         .join('; '),
     );
   }
+  row('Redis commands / event, all masters (INFO commandstats)', (fs) =>
+    median(fs.map((f) => f.nodes.reduce((a, n) => a + n.callsPerEvent, 0))).toFixed(1),
+  );
   row('keys per master after the drain (DBSIZE)', (fs) =>
     fs.map((f) => f.nodes.map((n) => int(n.keys)).join(' / ')).join('; '),
   );
@@ -369,6 +392,16 @@ function printTable(runs: Figures[]): void {
       (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
       ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`,
   );
+  // Ratios within each pair (same machine state): runs come in pairs, one of each variant.
+  const [one, many] = VARIANTS.map(of);
+  const redis = (f: Figures) => f.nodes.reduce((a, n) => a + n.cpuUs, 0);
+  const ratios = (value: (f: Figures) => number) =>
+    one!.map((f, i) => `${(value(many![i]!) / value(f)).toFixed(2)}×`).join('  ');
+  console.log(`\n${VARIANTS[1]!.name} ÷ ${VARIANTS[0]!.name}, per pair:`);
+  console.log(`  delivered events/s        ${ratios((f) => f.rate)}`);
+  console.log(`  ingress CPU / event       ${ratios((f) => f.ingressCpuUs)}`);
+  console.log(`  worker CPU / event        ${ratios((f) => f.workerCpuUs)}`);
+  console.log(`  Redis CPU / event (all)   ${ratios(redis)}`);
 }
 
 // ---------------------------------------------------------------- main
