@@ -89,8 +89,17 @@ interface Reader {
   partition: Partition;
   connection: RedisConnection;
   groupReady: boolean;
+  /**
+   * A read or a load failed: entries may be this worker's (delivered to it, the reply
+   * lost in a failover) without being in hand. They are read again from its own
+   * pending list before new ones, rather than after `lockDuration`.
+   */
+  recover: boolean;
   loop?: Promise<void>;
 }
+
+/** Settle attempts of one batch before its entries are left to be claimed again (about 15 s). */
+const SETTLE_TRIES = 8;
 
 /** How often the partitions of other layouts are looked for (a changed `redis.partitions`). */
 const LAYOUTS_EVERY_MS = 60_000;
@@ -195,7 +204,7 @@ export class IntakeConsumer {
     // XREADGROUP BLOCK holds its connection: each partition's reader gets its own.
     const connection = createRedis(this.deps.config.redis, 'worker');
     connection.on('error', () => {});
-    const reader: Reader = { partition, connection, groupReady: false };
+    const reader: Reader = { partition, connection, groupReady: false, recover: false };
     this.readers.set(partition.prefix, reader);
     reader.loop = this.run(reader);
   }
@@ -258,6 +267,7 @@ export class IntakeConsumer {
       if (this.closing) return;
       try {
         await this.ensureGroup(reader);
+        if (reader.recover) await this.recover(reader);
         const res = (await reader.connection.xreadgroup(
           'GROUP',
           INTAKE_GROUP,
@@ -277,10 +287,34 @@ export class IntakeConsumer {
       } catch (err) {
         if (this.closing) return;
         if (String((err as Error).message).includes('NOGROUP')) reader.groupReady = false;
+        reader.recover = true;
         if (failures++ === 0) this.warn(err, 'intake read failed; retrying');
         await sleep(Math.min(2000, 100 * failures));
       }
     }
+  }
+
+  /** Takes up the entries delivered to this worker that it does not have in hand (XREADGROUP from 0). */
+  private async recover(reader: Reader): Promise<void> {
+    let from = '0';
+    for (;;) {
+      const res = (await reader.connection.xreadgroup(
+        'GROUP',
+        INTAKE_GROUP,
+        this.deps.workerId,
+        'COUNT',
+        200,
+        'STREAMS',
+        reader.partition.keys.intake,
+        from,
+      ));
+      const entries = res?.[0]?.[1] ?? [];
+      if (!entries.length) break;
+      // A redelivery: its attempts may have reached the receivers (attempt 2).
+      await this.take(reader.partition, entries, true);
+      from = entries[entries.length - 1]![0];
+    }
+    reader.recover = false;
   }
 
   /** Loads the records of a batch of entries in one round trip and starts each event. */
@@ -318,13 +352,17 @@ export class IntakeConsumer {
       values = (await pipe.exec()) ?? [];
     } catch (err) {
       for (const e of list) this.inFlight.delete(entryKey(partition, e.streamId));
+      const reader = this.readers.get(partition.prefix);
+      if (reader) reader.recover = true;
       throw err;
     }
     list.forEach((entry, i) => {
       const [err, value] = values[i] ?? [new Error('no reply')];
       if (err) {
-        // Left pending: claimed again once idle.
+        // Left pending: taken up again by the next read of this partition.
         this.inFlight.delete(entryKey(partition, entry.streamId));
+        const reader = this.readers.get(partition.prefix);
+        if (reader) reader.recover = true;
         return;
       }
       if (!value) {
@@ -475,7 +513,10 @@ export class IntakeConsumer {
     await Promise.all([...byPartition.values()].map((list) => this.flushPartition(list)));
   }
 
-  private async flushPartition(batch: Array<{ entry: Entry; value: Buffer; keep: number }>): Promise<void> {
+  private async flushPartition(
+    batch: Array<{ entry: Entry; value: Buffer; keep: number }>,
+    tries = 0,
+  ): Promise<void> {
     const { store, logger } = this.deps;
     const at = batch[0]!.entry.partition;
     const keys: string[] = [at.keys.intake, at.keys.log];
@@ -496,14 +537,29 @@ export class IntakeConsumer {
       if (keys.length > 2) await this.commands.hgSettle(keys.length, ...keys, ...args);
       if (acks.length) await store.redis.xack(at.keys.intake, INTAKE_GROUP, ...acks);
     } catch (err) {
+      // Redis away for a moment (a failover, a reconnect): settle again from what is in
+      // hand, the entries still claimed (keepClaims), rather than route them again once
+      // they have been idle `lockDuration`. Settling twice is harmless: the same record,
+      // an ack already made, a second log entry the writer merges.
+      if (!this.closing && tries < SETTLE_TRIES) {
+        if (tries === 0)
+          logger?.warn({ err: String(err), events: batch.length }, 'could not settle events; retrying');
+        const retry = setTimeout(
+          () => void this.flushPartition(batch, tries + 1),
+          250 * 2 ** Math.min(tries, 3),
+        );
+        retry.unref();
+        return;
+      }
       logger?.warn(
         { err: String(err), events: batch.length },
-        'could not settle events; they will be claimed again',
+        'could not settle events; they will be read again',
       );
-    } finally {
-      for (const { entry } of batch) this.inFlight.delete(entryKey(at, entry.streamId));
-      this.wake();
+      const reader = this.readers.get(at.prefix);
+      if (reader) reader.recover = true;
     }
+    for (const { entry } of batch) this.inFlight.delete(entryKey(at, entry.streamId));
+    this.wake();
   }
 
   /** Resets the idle time of the entries in hand, so no other worker claims them. */
