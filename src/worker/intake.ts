@@ -298,7 +298,7 @@ export class IntakeConsumer {
   private async recover(reader: Reader): Promise<void> {
     let from = '0';
     for (;;) {
-      const res = (await reader.connection.xreadgroup(
+      const res = await reader.connection.xreadgroup(
         'GROUP',
         INTAKE_GROUP,
         this.deps.workerId,
@@ -307,7 +307,7 @@ export class IntakeConsumer {
         'STREAMS',
         reader.partition.keys.intake,
         from,
-      ));
+      );
       const entries = res?.[0]?.[1] ?? [];
       if (!entries.length) break;
       // A redelivery: its attempts may have reached the receivers (attempt 2).
