@@ -28,15 +28,26 @@ export async function startReplicatedRedis(t: Teardown): Promise<ReplicatedRedis
   const onReplica = new Redis(replica.url, { maxRetriesPerRequest: 1 });
   onReplica.on('error', () => {});
   t.teardown(() => onReplica.disconnect());
+  const onMaster = new Redis(master.url, { maxRetriesPerRequest: 1 });
+  onMaster.on('error', () => {});
+  t.teardown(() => onMaster.disconnect());
+  // Linked as the replica sees it, and as the master's WAIT does: a replica that says
+  // `up` may not have acknowledged an offset yet (on a loaded machine the first WAIT
+  // of a test then missed its budget).
   const linked = async (timeoutMs = 10_000) => {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const info = await onReplica.info('replication').catch(() => '');
-      if (info.includes('master_link_status:up')) return;
+      const acked =
+        info.includes('master_link_status:up') &&
+        Number(await onMaster.call('WAIT', '1', '200').catch(() => 0)) >= 1;
+      if (acked) return;
       if (Date.now() > end) throw new Error('the replica did not link to its master');
       await new Promise((r) => setTimeout(r, 50));
     }
   };
   await linked();
+  // Tests count the WAITs hookgate sends: not these.
+  await onMaster.call('CONFIG', 'RESETSTAT');
   return { master, replica, onReplica, linked };
 }
