@@ -38,15 +38,9 @@ import { clusterToolsMissing, startRedisCluster } from '../../test/helpers/redis
 import { cpuMs } from '../process-cpu.js';
 import { freePort } from '../spawn-server.js';
 import { EventSource } from '../pipeline/events.js';
-import { drain, send, sleep, startReceiver, waitHealthy, type Receiver } from '../pipeline/load.js';
+import { drain, send, setting, sleep, startReceiver, waitHealthy, type Receiver } from '../pipeline/load.js';
 import { removeDir, spawnTracked, stopChild, trackDir } from '../pipeline/processes.js';
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw}: not a number`);
-  return value;
-}
 const SECONDS = setting('BENCH_SECONDS', 8);
 const PAIRS = setting('BENCH_PAIRS', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);

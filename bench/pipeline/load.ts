@@ -15,6 +15,14 @@ import { spawnTracked } from './processes.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
+/** A numeric BENCH_* setting from the environment (the fallback when unset), refused when not a number. */
+export function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw}: not a number`);
+  return value;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitHealthy(base: string, child: ChildProcess, what: string): Promise<void> {

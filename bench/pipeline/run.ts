@@ -79,16 +79,19 @@ import {
   type LogCheck,
 } from './event-log.js';
 import { EventSource } from './events.js';
-import { drain, send, sleep, startReceiver, waitHealthy, type Progress, type Receiver } from './load.js';
+import {
+  drain,
+  send,
+  setting,
+  sleep,
+  startReceiver,
+  waitHealthy,
+  type Progress,
+  type Receiver,
+} from './load.js';
 import { removeDir, spawnTracked, stopChild, trackDir } from './processes.js';
 import { startRedis, type BenchRedis, type RedisFigures } from './redis.js';
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw}: not a number`);
-  return value;
-}
 const SECONDS = setting('BENCH_SECONDS', 8);
 const PAIRS = setting('BENCH_PAIRS', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 50);
