@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from './connection.js';
 
@@ -107,26 +108,11 @@ function nodeFor(redis: RedisConnection, key: string): Redis {
   return node;
 }
 
-/** CRC16 (XMODEM), Redis Cluster's key hash. */
-const CRC16 = (() => {
-  const table = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 8;
-    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
-    table[i] = c;
-  }
-  return table;
-})();
-
-/** The cluster slot of a key, hash tags (`{...}`) included, as CLUSTER KEYSLOT computes it. */
+/**
+ * The cluster slot of a key, hash tags (`{...}`) included, as CLUSTER KEYSLOT computes
+ * it: the same function ioredis's Cluster routed the write with, so the WAIT goes to
+ * the node that took it.
+ */
 export function keySlot(key: string): number {
-  let bytes = Buffer.from(key);
-  const open = bytes.indexOf(0x7b); // {
-  if (open !== -1) {
-    const close = bytes.indexOf(0x7d, open + 1); // }
-    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
-  }
-  let crc = 0;
-  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ b) & 0xff]!;
-  return crc & 16383;
+  return calculateSlot(key);
 }
