@@ -226,6 +226,40 @@ export async function registerLayout(store: Store, config: Config, now = Date.no
   }
 }
 
+/** How often workers look for the partitions of other layouts (a changed `redis.partitions`). */
+const LAYOUTS_EVERY_MS = 60_000;
+
+/**
+ * Watches for partitions of other layouts (`redis.partitions` changed, or layout 1
+ * from before partitions) whose stream `streamOf` exists and that `known` does not
+ * have yet: `add` is called for each, so a worker drains what was accepted under the
+ * old layout. A second after start, then every minute; the returned function stops it.
+ */
+export function watchOtherLayouts(
+  store: Store,
+  streamOf: (p: Partition) => string,
+  known: (p: Partition) => boolean,
+  add: (p: Partition) => void,
+): () => void {
+  const find = async () => {
+    const others = (await store.allPartitions()).filter((p) => !known(p));
+    if (!others.length) return;
+    const exists = await Promise.all(others.map((p) => store.redis.exists(streamOf(p))));
+    others.forEach((p, i) => {
+      if (exists[i]) add(p);
+    });
+  };
+  const run = () => void find().catch(() => {});
+  const first = setTimeout(run, 1000);
+  const every = setInterval(run, LAYOUTS_EVERY_MS);
+  first.unref();
+  every.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
+}
+
 /** A layout unused this long (no gateway or worker wrote it down) may be forgotten once empty. */
 export const LAYOUT_STALE_MS = 10 * 60_000;
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
-import type { Store } from '../queue/delivery-queues.js';
+import { watchOtherLayouts, type Store } from '../queue/delivery-queues.js';
 import { deliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
@@ -101,9 +101,6 @@ interface Reader {
 /** Settle attempts of one batch before its entries are left to be claimed again (about 15 s). */
 const SETTLE_TRIES = 8;
 
-/** How often the partitions of other layouts are looked for (a changed `redis.partitions`). */
-const LAYOUTS_EVERY_MS = 60_000;
-
 /**
  * The intake consumer: reads accepted events from the intake stream (consumer group
  * `workers`, every worker a consumer), routes each, makes its first attempts
@@ -135,6 +132,7 @@ export class IntakeConsumer {
   private timers: NodeJS.Timeout[] = [];
   /** Readers waiting for room, first come first served: no partition starves under skew. */
   private readonly roomWaiters: Array<() => void> = [];
+  private stopWatching: (() => void) | undefined;
 
   constructor(private readonly deps: IntakeDeps) {
     // Every first attempt listens on this one shutdown signal.
@@ -150,8 +148,13 @@ export class IntakeConsumer {
   start(): void {
     const { config, store } = this.deps;
     for (const p of store.partitions) this.read(p);
-    this.every(LAYOUTS_EVERY_MS, () => this.findPartitions());
-    setTimeout(() => void this.findPartitions().catch(() => {}), 1000).unref();
+    // Older layouts' partitions whose intake stream exists are read until drained.
+    this.stopWatching = watchOtherLayouts(
+      store,
+      (p) => p.keys.intake,
+      (p) => this.readers.has(p.prefix),
+      (p) => this.read(p),
+    );
     const lock = config.worker.lockDuration;
     this.every(Math.max(100, Math.floor(lock / 3)), () => this.keepClaims());
     this.every(Math.max(100, config.worker.stalledInterval), () => this.reclaim());
@@ -172,6 +175,7 @@ export class IntakeConsumer {
   async close(timeoutMs: number): Promise<boolean> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
+    this.stopWatching?.();
     this.wakeAll();
     for (const r of this.readers.values()) r.connection.disconnect();
     await Promise.all([...this.readers.values()].map((r) => r.loop?.catch(() => {}) ?? Promise.resolve()));
@@ -207,25 +211,6 @@ export class IntakeConsumer {
     const reader: Reader = { partition, connection, groupReady: false, recover: false };
     this.readers.set(partition.prefix, reader);
     reader.loop = this.run(reader);
-  }
-
-  /**
-   * Partitions of other layouts (`redis.partitions` changed, or layout 1 from before
-   * partitions) whose intake stream exists: read until drained, so nothing accepted
-   * under the old layout is left behind. Their groups are not made here: a stream
-   * without one was never read by workers of that layout... unless it was written by
-   * gateways of it, so a missing group is made (from the start of the stream).
-   */
-  private async findPartitions(): Promise<void> {
-    const { store } = this.deps;
-    if (this.closing) return;
-    const all = await store.allPartitions();
-    const others = all.filter((p) => !this.readers.has(p.prefix));
-    if (!others.length) return;
-    const exists = await Promise.all(others.map((p) => store.redis.exists(p.keys.intake)));
-    others.forEach((p, i) => {
-      if (exists[i]) this.read(p);
-    });
   }
 
   private async ensureGroup(reader: Reader): Promise<void> {

@@ -1,9 +1,6 @@
-import type { Store } from '../queue/delivery-queues.js';
+import { watchOtherLayouts, type Store } from '../queue/delivery-queues.js';
 import type { Partition } from '../queue/keys.js';
 import { LogWriter, type LogWriterDeps } from './log-writer.js';
-
-/** How often the partitions of other layouts are looked for (a changed `redis.partitions`). */
-const LAYOUTS_EVERY_MS = 60_000;
 
 /**
  * The event-log writers of one worker: one per partition (each reads its own log
@@ -13,7 +10,7 @@ const LAYOUTS_EVERY_MS = 60_000;
  */
 export class LogWriters {
   private readonly writers = new Map<string, LogWriter>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -36,15 +33,17 @@ export class LogWriters {
 
   start(): void {
     for (const p of this.store.partitions) this.add(p);
-    const find = () => void this.findPartitions().catch(() => {});
-    setTimeout(find, 1000).unref();
-    this.timer = setInterval(find, LAYOUTS_EVERY_MS);
-    this.timer.unref();
+    this.stopWatching = watchOtherLayouts(
+      this.store,
+      (p) => p.keys.log,
+      (p) => this.writers.has(p.prefix),
+      (p) => this.add(p),
+    );
   }
 
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopWatching?.();
     await Promise.all([...this.writers.values()].map((w) => w.close(timeoutMs)));
   }
 
@@ -59,14 +58,5 @@ export class LogWriters {
     });
     this.writers.set(partition.prefix, writer);
     writer.start();
-  }
-
-  private async findPartitions(): Promise<void> {
-    const others = (await this.store.allPartitions()).filter((p) => !this.writers.has(p.prefix));
-    if (!others.length) return;
-    const exists = await Promise.all(others.map((p) => this.store.redis.exists(p.keys.log)));
-    others.forEach((p, i) => {
-      if (exists[i]) this.add(p);
-    });
   }
 }
