@@ -37,6 +37,12 @@ async function setup(t: Test, ackReplicas: number) {
 
 t.test('ackReplicas 1: every 2xx event is on the replica when the answer arrives', async (t) => {
   const { post, onReplica, h, master } = await setup(t, 1);
+  // The gateway's first request also waits for its first connection: on a loaded
+  // machine that and a first WAIT can miss the 600 ms budget. Retried as a provider
+  // would, it is stored once (dedupe), and the events below are measured warm.
+  let warm = await post('warm-up');
+  for (let i = 0; i < 10 && warm.statusCode !== 204; i++) warm = await post('warm-up');
+  t.equal(warm.statusCode, 204, 'warm-up event accepted');
   // One at a time, and 50 at once: each answer checked against the replica at once.
   for (let i = 0; i < 10; i++) {
     const res = await post();
@@ -50,7 +56,7 @@ t.test('ackReplicas 1: every 2xx event is on the replica when the answer arrives
     }),
   );
   t.equal(checks.filter(Boolean).length, 50, '50 concurrent: all 204 and all on the replica');
-  t.equal((await h.stored()).length, 60);
+  t.equal((await h.stored()).length, 61, 'the 60 events and the warm-up, each once');
 
   // A duplicate is answered as before (its original was confirmed when it was accepted).
   const dup = await post('d-0');
@@ -59,7 +65,7 @@ t.test('ackReplicas 1: every 2xx event is on the replica when the answer arrives
   // One WAIT covers every write before it on the connection: concurrent acks share them.
   const stats = await h.redis.info('commandstats');
   const waits = Number(/cmdstat_wait:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-  t.ok(waits >= 1 && waits < 60, `${waits} WAIT calls for 60 events`);
+  t.ok(waits >= 1 && waits < 61, `${waits} WAIT calls for 61 events`);
   void master;
 });
 
