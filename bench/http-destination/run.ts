@@ -1,15 +1,17 @@
 /**
  * HTTP destination CPU benchmark: the client CPU one delivery costs in this process,
- * `HttpDestination` (node:http with a keep-alive agent) against the implementation it
- * replaced (global `fetch`), same run, alternating.
+ * `HttpDestination` (an undici Pool driven through `dispatch`) against the two
+ * implementations before it (global `fetch`, then node:http with a keep-alive agent),
+ * same run, alternating.
  *
  *   npm run bench   (BENCH_HTTP_DELIVERIES=5000, BENCH_HTTP_CONCURRENCY=50, BENCH_HTTP_ROUNDS=3,
- *                    BENCH_HTTP_BASELINE=<git revision whose src/destinations/http.ts uses fetch>)
+ *                    BENCH_HTTP_FETCH=<git revision whose src/destinations/http.ts uses fetch>,
+ *                    BENCH_HTTP_NODE=<git revision whose http.ts uses node:http>)
  *
  * The receiver runs in another process, so only the sender's CPU (`process.cpuUsage`,
  * user + system) is counted: record formatting, headers, the request and reading the
- * answer. The fetch implementation is taken from git (`git show`) into a temporary
- * file for the run; it is not part of the source tree.
+ * answer. The older implementations are taken from git (`git show`) into temporary
+ * files for the run; they are not part of the source tree.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +29,9 @@ const DELIVERIES = Number(process.env.BENCH_HTTP_DELIVERIES ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_HTTP_CONCURRENCY ?? 50);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 // The last commit before the node:http rewrite (main, 2026-12-01).
-const BASELINE = process.env.BENCH_HTTP_BASELINE ?? 'f1bba1a';
+const FETCH = process.env.BENCH_HTTP_FETCH ?? 'f1bba1a';
+// The last commit before the undici rewrite (main, 2026-12-03).
+const NODE_HTTP = process.env.BENCH_HTTP_NODE ?? '4b3d5df';
 const TIMEOUT_MS = 10_000;
 
 type DestinationClass = new (
@@ -39,8 +43,8 @@ type DestinationClass = new (
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The baseline's http.ts, its relative imports pointed at this checkout's src/. */
-async function loadBaseline(dir: string): Promise<DestinationClass> {
-  const source = execFileSync('git', ['show', `${BASELINE}:src/destinations/http.ts`], {
+async function loadBaseline(dir: string, revision: string): Promise<DestinationClass> {
+  const source = execFileSync('git', ['show', `${revision}:src/destinations/http.ts`], {
     cwd: root,
   }).toString();
   const srcDir = pathToFileURL(join(root, 'src/destinations/')).href;
@@ -48,7 +52,7 @@ async function loadBaseline(dir: string): Promise<DestinationClass> {
     /from '(\.\.?\/[^']+)'/g,
     (_, path: string) => `from '${new URL(path, srcDir).href}'`,
   );
-  const file = join(dir, 'http-fetch.ts');
+  const file = join(dir, `http-${revision}.ts`);
   writeFileSync(file, rewritten);
   const mod = (await import(pathToFileURL(file).href)) as { HttpDestination: DestinationClass };
   return mod.HttpDestination;
@@ -122,11 +126,13 @@ async function received(url: string): Promise<number> {
 const dir = mkdtempSync(join(tmpdir(), 'hookgate-bench-http-'));
 const receiver = await startReceiver();
 try {
-  const FetchDestination = await loadBaseline(dir);
+  const FetchDestination = await loadBaseline(dir, FETCH);
+  const NodeHttpDestination = await loadBaseline(dir, NODE_HTTP);
   const options = httpOptions.parse({ type: 'http', url: `${receiver.url}/webhooks` });
   const targets: [string, Destination][] = [
-    [`fetch (${BASELINE})`, new FetchDestination('bench', options, TIMEOUT_MS)],
-    ['node:http', new HttpDestination('bench', options, TIMEOUT_MS)],
+    [`fetch (${FETCH})`, new FetchDestination('bench', options, TIMEOUT_MS)],
+    [`node:http (${NODE_HTTP})`, new NodeHttpDestination('bench', options, TIMEOUT_MS)],
+    ['undici', new HttpDestination('bench', options, TIMEOUT_MS)],
   ];
   const pool = records();
   // Warm-up: JIT, connection pools.
@@ -144,7 +150,7 @@ try {
       expected += DELIVERIES;
       results.get(name)!.push(m);
       console.log(
-        `  round ${round}  ${name.padEnd(18)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU  ${Math.round(
+        `  round ${round}  ${name.padEnd(20)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU  ${Math.round(
           m.perSecond,
         )
           .toLocaleString('en')
@@ -154,12 +160,12 @@ try {
   }
   const got = await received(receiver.url);
   if (got !== expected) throw new Error(`receiver took ${got} deliveries, expected ${expected}`);
-  const [old, current] = targets.map(([name]) => results.get(name)!);
-  const ratios = old!.map((o, i) => current![i]!.cpuUs / o.cpuUs);
-  console.log(
-    `  node:http / fetch CPU per delivery: ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} ` +
-      `(every delivery reached the receiver: ${got})`,
-  );
+  const [withFetch, withNodeHttp, current] = targets.map(([name]) => results.get(name)!);
+  const ratios = (base: Measured[]) =>
+    base.map((o, i) => `${(current![i]!.cpuUs / o.cpuUs).toFixed(2)}×`).join(', ');
+  console.log(`  undici / fetch CPU per delivery, per round: ${ratios(withFetch!)}`);
+  console.log(`  undici / node:http CPU per delivery, per round: ${ratios(withNodeHttp!)}`);
+  console.log(`  every delivery reached the receiver: ${got}`);
   for (const [, destination] of targets) await destination.close();
 } finally {
   await stop(receiver.child);

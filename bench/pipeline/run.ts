@@ -49,7 +49,8 @@
  *                  that never answers, timeout 5s, worker concurrency 10)
  *   BENCH_BUILD=0: skip `npm run build` (the bench runs dist/, so it builds first)
  *   BENCH_EVENT_LOG=1: also the "hookgate + event log" system, alternated in every pair
- *   BENCH_CPU_PROF=<dir>: `--cpu-prof` for the event-log system's worker (profiles in <dir>)
+ *   BENCH_CPU_PROF=<dir>: `--cpu-prof` for every hookgate system's ingress and worker (profiles in
+ *     <dir>/<system>-<ingress|worker>/)
  *
  * Only the CLI, a config file and HTTP are used, so the same bench measures any engine.
  */
@@ -192,10 +193,11 @@ function hookgateSystem(name: string, eventLog: boolean): System {
       };
       writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
       const cli = join(DIST, 'src/cli/main.js');
-      const ingress = spawnNode(cli, ['serve', '--config', file]);
-      // Node 20 refuses --cpu-prof in NODE_OPTIONS: a flag of the worker's node.
-      const prof = schema && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-      const worker = spawnNode(cli, ['worker', '--config', file], {}, prof);
+      // Node 20 refuses --cpu-prof in NODE_OPTIONS: a flag of each process's node.
+      const prof = (role: string) =>
+        CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF, `${name}-${role}`)}`] : [];
+      const ingress = spawnNode(cli, ['serve', '--config', file], {}, prof('ingress'));
+      const worker = spawnNode(cli, ['worker', '--config', file], {}, prof('worker'));
       const origin = `http://127.0.0.1:${port}`;
       const stop = async () => {
         await Promise.all([stopChild(ingress), stopChild(worker)]);
