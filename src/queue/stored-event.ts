@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Envelope } from '../record/envelope.js';
+import { keepStoredJson, storedJsonOf } from '../record/format.js';
 import type { AttemptRecord } from './attempts.js';
 
 /**
@@ -72,9 +73,8 @@ export function encodeNew(record: Envelope): string {
 /** `plain`: the record not deflated (an event the log writer is about to let go of). */
 export function encodeRouted(record: Envelope, marks: Marks, plain = false): Buffer {
   const head = Buffer.from(JSON.stringify(marks));
-  const body = plain
-    ? Buffer.from(JSON.stringify(record))
-    : deflateRawSync(JSON.stringify(record), { dictionary: DICTIONARY });
+  const json = storedJsonOf(record) ?? Buffer.from(JSON.stringify(record));
+  const body = plain ? json : deflateRawSync(json, { dictionary: DICTIONARY });
   const out = Buffer.allocUnsafe(head.length + body.length + 2);
   out[0] = plain ? ROUTED_PLAIN : ROUTED;
   head.copy(out, 1);
@@ -99,15 +99,32 @@ export function decodeMarks(value: Buffer): Marks | undefined {
 }
 
 export function decodeStored(value: Buffer): StoredEvent {
+  return decode(value).stored;
+}
+
+/**
+ * decodeStored for the worker, which never changes the record it read: the record's
+ * JSON is kept with it (record/format.ts keepStoredJson), so delivering it in
+ * `envelope` format and settling it send and compress those bytes instead of
+ * serialising the record again.
+ */
+export function decodeForDelivery(value: Buffer): StoredEvent {
+  const { stored, json } = decode(value);
+  keepStoredJson(stored.record, json);
+  return stored;
+}
+
+function decode(value: Buffer): { stored: StoredEvent; json: Buffer } {
   if (value[0] !== ROUTED && value[0] !== ROUTED_PLAIN)
-    return { record: JSON.parse(value.toString('utf8')) as Envelope };
+    return { stored: { record: JSON.parse(value.toString('utf8')) as Envelope }, json: value };
   const end = value.indexOf(0, 1);
   if (end < 0) throw new CorruptRecordError('no end of marks');
   const marks = JSON.parse(value.toString('utf8', 1, end)) as Marks;
-  if (value[0] === ROUTED_PLAIN)
-    return { record: JSON.parse(value.toString('utf8', end + 1)) as Envelope, marks };
-  const json = inflateRawSync(value.subarray(end + 1), { dictionary: DICTIONARY }).toString('utf8');
-  return { record: JSON.parse(json) as Envelope, marks };
+  const json =
+    value[0] === ROUTED_PLAIN
+      ? value.subarray(end + 1)
+      : inflateRawSync(value.subarray(end + 1), { dictionary: DICTIONARY });
+  return { stored: { record: JSON.parse(json.toString('utf8')) as Envelope, marks }, json };
 }
 
 /** The first attempt a `d` mark stands for. */

@@ -6,7 +6,8 @@ import { recordView } from './template.js';
 interface CompiledRoute {
   to: string;
   on: RouteConfig['on'];
-  test: Predicate;
+  /** Undefined: the route has no filter (every event of its condition matches). */
+  test?: Predicate;
 }
 
 /** Which destinations an event goes to, with every filter compiled once per config. */
@@ -20,7 +21,11 @@ export function createRouteTable(config: Config): RouteTable {
   for (const [name, source] of Object.entries(config.sources)) {
     table.set(
       name,
-      source.routes.map((r) => ({ to: r.to, on: r.on, test: compileFilter(r.filter) })),
+      source.routes.map((r) => ({
+        to: r.to,
+        on: r.on,
+        ...(r.filter && Object.keys(r.filter).length ? { test: compileFilter(r.filter) } : {}),
+      })),
     );
   }
   return {
@@ -35,8 +40,10 @@ export function createRouteTable(config: Config): RouteTable {
         if (out.includes(route.to)) continue;
         if (route.on === 'success' && condition !== 'Success') continue;
         if (route.on === 'failure' && condition !== 'Failure') continue;
-        view ??= recordView(record);
-        if (!route.test(view)) continue;
+        if (route.test) {
+          view ??= recordView(record);
+          if (!route.test(view)) continue;
+        }
         out.push(route.to);
       }
       return out;

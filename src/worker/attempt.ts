@@ -35,10 +35,12 @@ export async function attemptOnce(
   timeoutMs: number,
   options: { signal?: AbortSignal; replay?: boolean } = {},
 ): Promise<AttemptResult> {
-  const record: Envelope = {
-    ...stored,
-    requestContext: { ...stored.requestContext, approximateInvokeCount: attempt },
-  };
+  // The stored record itself when it already says this attempt (a first attempt):
+  // formatted once for all its destinations (record/format.ts).
+  const record: Envelope =
+    stored.requestContext.approximateInvokeCount === attempt
+      ? stored
+      : { ...stored, requestContext: { ...stored.requestContext, approximateInvokeCount: attempt } };
   const started = Date.now();
   const entry = (extra: Partial<AttemptRecord>): AttemptRecord => ({
     attempt,

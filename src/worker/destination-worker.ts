@@ -8,7 +8,7 @@ import { writeDeliveryStatus } from '../queue/event-status.js';
 import { deliveryId } from '../queue/ids.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import { deliveryQueueName } from '../queue/keys.js';
-import { decodeStored } from '../queue/stored-event.js';
+import { decodeForDelivery } from '../queue/stored-event.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { attemptOnce, messageOf } from './attempt.js';
 import type { ControlView } from './control-view.js';
@@ -93,7 +93,7 @@ export function createDestinationWorker(
         await job.log(formatAttempt(expiredAttempt(attempt, error))).catch(() => {});
         throw new UnrecoverableError(error);
       }
-      const { record } = decodeStored(value);
+      const { record } = decodeForDelivery(value);
       return attemptOnce(() => pool.get(destination), record, attempt, timeout, {
         signal,
         replay: data.replayOf !== undefined || (data.base ?? 0) > 0,

@@ -8,7 +8,7 @@ import { deliveryId } from '../queue/ids.js';
 import { addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import { INTAKE_GROUP, type Partition } from '../queue/keys.js';
-import { decodeStored, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
+import { decodeForDelivery, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
 import { createRouteTable, type RouteTable } from '../record/routes.js';
 import { attemptOnce } from './attempt.js';
@@ -365,7 +365,7 @@ export class IntakeConsumer {
   private async process(entry: Entry, value: Buffer): Promise<void> {
     const { logger } = this.deps;
     try {
-      const stored = decodeStored(value);
+      const stored = decodeForDelivery(value);
       // Settled already (a reclaimed entry whose settle script ran): only the ack is missing.
       if (stored.marks) return this.settleNow(entry, undefined, 0);
       const record = stored.record;

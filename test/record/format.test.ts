@@ -1,5 +1,6 @@
 import t from 'tap';
 import { formatRecord } from '../../src/record/format.js';
+import { decodeForDelivery, decodeStored, encodeRouted } from '../../src/queue/stored-event.js';
 import { sampleRecord } from '../destinations/record.js';
 
 t.test('envelope: the whole record as JSON', async (t) => {
@@ -30,4 +31,28 @@ t.test('body: binary bodies decode to their bytes; the text form is base64', asy
   t.ok(f.bytes.equals(bytes));
   t.equal(f.base64, true);
   t.equal(f.text, bytes.toString('base64'));
+});
+
+t.test('a record read for delivery: its stored JSON is sent as stored, each format made once', async (t) => {
+  const stored = Buffer.from(JSON.stringify(sampleRecord()));
+  const { record } = decodeForDelivery(stored);
+  const envelope = formatRecord(record, 'envelope');
+  t.ok(envelope.bytes.equals(stored), 'the stored bytes, not a new serialisation');
+  t.equal(envelope.text, stored.toString('utf8'));
+  t.equal(formatRecord(record, 'envelope'), envelope, 'made once for every destination');
+  t.equal(formatRecord(record, 'request'), formatRecord(record, 'request'));
+  t.same(JSON.parse(formatRecord(record, 'request').text), record.requestPayload);
+  // Settling compresses the same bytes: what is read back is the record as stored.
+  const settled = encodeRouted(record, { out: ['d', 1, 2] });
+  t.same(decodeStored(settled).record, JSON.parse(stored.toString('utf8')));
+  t.same(decodeStored(settled).marks, { out: ['d', 1, 2] });
+});
+
+t.test('a record not read for delivery is formatted afresh: a change shows', async (t) => {
+  const record = sampleRecord();
+  const before = formatRecord(record, 'envelope');
+  record.requestContext.approximateInvokeCount = 3;
+  const after = formatRecord(record, 'envelope');
+  t.not(after, before);
+  t.equal((JSON.parse(after.text) as typeof record).requestContext.approximateInvokeCount, 3);
 });
