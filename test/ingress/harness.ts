@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { buildIngress } from '../../src/ingress/app.js';
-import { redactPaths, type Logger } from '../../src/log.js';
+import { logRedaction, type Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
 import type { Envelope } from '../../src/record/envelope.js';
@@ -37,7 +37,7 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
       cb();
     },
   });
-  const logger = pino({ level: 'trace', redact: { paths: redactPaths, censor: '[redacted]' } }, stream);
+  const logger = pino({ level: 'trace', ...logRedaction }, stream);
   return { logger, lines };
 }
 
