@@ -84,18 +84,7 @@ export function createLogger(
     ...logRedaction,
     ...options,
   };
-  return pino(settings, destination ?? stdoutInBatches());
-}
-
-/**
- * stdout, written in batches: lines collect until 4 KB or 200 ms, then go out in one
- * write(2), instead of one per line (the ingress logs a line per request, the worker
- * one per delivery; on a 2-core box that write was ~6% of the ingress's CPU). pino
- * flushes what is left when the process exits, a crash included; a SIGKILL or an
- * out-of-memory kill loses at most the last 200 ms of lines.
- */
-function stdoutInBatches(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 200 });
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 const LEVELS: Record<number, [name: string, color: number]> = {

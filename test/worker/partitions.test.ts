@@ -209,16 +209,15 @@ t.test('pause and rateLimit hold across partitions', async (t) => {
   await destinationControls(store).resume('rx');
   await rx.waitForRequests(20, 30_000);
   t.same(new Set(rx.requests.map((r) => idOf(r.body))), new Set(ids), 'resumed: every event delivered');
-  // The limiter is the destination's, whatever partition an event came from.
-  const first = rx.requests[0]!.at;
-  const perWindow = new Map<number, number>();
-  for (const r of rx.requests) {
-    const w = Math.floor((r.at - first) / 1000);
-    perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
-  }
+  // The limiter is the destination's, whatever partition an event came from: no 6
+  // arrivals within one window. The limiter counts starts, the receiver arrivals, so
+  // 100 ms of delivery jitter is allowed (the first request of a run also opens its
+  // connection, and arrives late against the limiter's window).
+  const at = rx.requests.map((r) => r.at).sort((a, b) => a - b);
+  const spans = at.slice(5).map((t6, i) => t6 - at[i]!);
   t.ok(
-    [...perWindow.values()].every((n) => n <= 5),
-    `at most 5 per 1 s window (${JSON.stringify([...perWindow])})`,
+    spans.every((ms) => ms >= 900),
+    `any 6 arrivals span at least 900 ms of the 1 s window (shortest ${Math.min(...spans)} ms)`,
   );
 });
 
