@@ -129,6 +129,9 @@ t.test(
     h.startWorker();
     await rx.waitForRequests(2);
     t.same(new Set(rx.requests.map((r) => idOf(r.body))), new Set([unrouted.id, waiting.id]));
+    // Listed once the started worker has settled what it took over (seen missing right
+    // after the two deliveries in 1 of 3 runs since the undici destination: not yet explained).
+    await waitFor('the dead letter listed', async () => (await h.store.list()).items.length === 1);
     const letters = await h.store.list();
     t.equal(letters.items.length, 1);
     t.equal(letters.items[0]!.id, deliveryId(dead.id, 'rx'));
