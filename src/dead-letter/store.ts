@@ -65,6 +65,7 @@ export interface BulkResult {
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
+/** Ids read per step of a walk over a failed set (and jobs loaded together). */
 const BATCH = 200;
 
 export interface DeadLetterStore {
@@ -135,12 +136,16 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
     return out;
   };
 
-  /** One destination's failed set, newest first, after `cursor`. */
-  async function* walkOne(destination: string, filter: DeadLetterFilter, cursor?: Cursor) {
+  /**
+   * One destination's failed set, newest first, after `cursor`. Ids are read `size` at a
+   * time and their jobs loaded together: the reads leave back to back, so a page costs one
+   * round trip rather than one per dead letter.
+   */
+  async function* walkOne(destination: string, filter: DeadLetterFilter, size: number, cursor?: Cursor) {
     const min = sinceMs(filter.since) ?? '-inf';
     const max = cursor ? cursor.score : '+inf';
     const queue = store.queue(destination);
-    for (let offset = 0; ; offset += BATCH) {
+    for (let offset = 0; ; offset += size) {
       const flat = await store.redis.zrevrangebyscore(
         failedKey(destination),
         max,
@@ -148,25 +153,28 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         'WITHSCORES',
         'LIMIT',
         offset,
-        BATCH,
+        size,
       );
+      const page: Cursor[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i]!;
-        const score = Number(flat[i + 1]);
-        if (cursor && !before(cursor, { score, id })) continue;
-        const job = await Job.fromId<DeliveryJobData>(queue, id);
+        const at = { score: Number(flat[i + 1]), id: flat[i]! };
+        if (!cursor || before(cursor, at)) page.push(at);
+      }
+      const jobs = await Promise.all(page.map(({ id }) => Job.fromId<DeliveryJobData>(queue, id)));
+      for (let i = 0; i < page.length; i++) {
+        const job = jobs[i];
         if (!job?.data?.eventId) continue;
         if (filter.source && job.data.source !== filter.source) continue;
-        yield { job, score };
+        yield { job, score: page[i]!.score };
       }
-      if (flat.length < BATCH * 2) return;
+      if (flat.length < size * 2) return;
     }
   }
 
-  /** Every destination's failed set merged, newest first. */
-  async function* walk(filter: DeadLetterFilter, cursor?: Cursor) {
+  /** Every destination's failed set merged, newest first; `size` ids per read of each. */
+  async function* walk(filter: DeadLetterFilter, size: number, cursor?: Cursor) {
     const destinations = filter.destination ? [filter.destination] : await store.destinations();
-    const walkers = destinations.map((d) => walkOne(d, filter, cursor)[Symbol.asyncIterator]());
+    const walkers = destinations.map((d) => walkOne(d, filter, size, cursor)[Symbol.asyncIterator]());
     const heads = await Promise.all(walkers.map((w) => w.next()));
     for (;;) {
       let best = -1;
@@ -208,7 +216,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
       const items: DeadLetterSummary[] = [];
       let last: Cursor | undefined;
       let more = false;
-      for await (const { job, score } of walk(query, cursor)) {
+      for await (const { job, score } of walk(query, Math.min(limit + 1, BATCH), cursor)) {
         if (items.length === limit) {
           more = true;
           break;
@@ -243,7 +251,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
     async ids(filter = {}) {
       await store.ready();
       const out: string[] = [];
-      for await (const { job } of walk(filter)) out.push(job.id!);
+      for await (const { job } of walk(filter, BATCH)) out.push(job.id!);
       return out;
     },
 

@@ -183,3 +183,84 @@ t.test('aged dead letters are swept even with no new failures', async (t) => {
   t.equal(await sweepDeadLetters(h.queues, 1), 1, 'older than retention: removed');
   t.same(await h.store.ids(), []);
 });
+
+t.test('list: every dead letter has its own fields, across reads of many ids at once', async (t) => {
+  // More dead letters than one read of ids (a page's jobs are loaded together), in three
+  // destinations with different attempt counts and errors: a job matched to the wrong id
+  // or score shows up as a wrong field, a wrong time or a missing or repeated id.
+  const rejecting = await startHttpReceiver({ fallback: { status: 422, body: 'no' } });
+  const gone = await startHttpReceiver({ fallback: { status: 410, body: 'gone' } });
+  const down = await startHttpReceiver({ fallback: { status: 500 } });
+  t.teardown(() => Promise.all([rejecting.close(), gone.close(), down.close()]));
+  const h = harness(
+    t,
+    testConfig(
+      {
+        sources: {
+          stripe: { routes: [{ to: 'rejecting' }, { to: 'gone' }] },
+          github: { routes: [{ to: 'rejecting' }, { to: 'down' }] },
+        },
+        destinations: {
+          rejecting: { type: 'http', url: rejecting.url, concurrency: 20 },
+          gone: { type: 'http', url: gone.url, concurrency: 20 },
+          down: { type: 'http', url: down.url, retry: { attempts: 2 } },
+        },
+      },
+      'dlq-fields',
+    ),
+  );
+  const worker = h.startWorker();
+  const sourceOf = new Map<string, string>();
+  for (let i = 0; i < 110; i++) {
+    const r = sampleRecord({ source: i % 11 === 0 ? 'github' : 'stripe' });
+    sourceOf.set(r.id, r.source);
+    await h.publish(r);
+  }
+  const routes: Record<string, string[]> = { stripe: ['rejecting', 'gone'], github: ['rejecting', 'down'] };
+  const expected = [...sourceOf].flatMap(([id, s]) => routes[s]!.map((d) => deliveryId(id, d)));
+  t.equal(expected.length, 220);
+  await waitFor('220 dead letters', async () => (await h.store.ids()).length === 220, 30_000);
+  const attemptsOf: Record<string, number> = { rejecting: 1, gone: 1, down: 2 };
+  const errorOf: Record<string, RegExp> = { rejecting: /422/, gone: /410/, down: /500/ };
+
+  const all = await h.store.list({ limit: 1000 });
+  t.notOk(all.nextCursor);
+  t.same([...all.items.map((i) => i.id)].sort(), [...expected].sort(), 'every dead letter once');
+  let wrong = 0;
+  for (const item of all.items) {
+    const single = (await h.store.get(item.id))!;
+    const ok =
+      item.id === deliveryId(item.eventId, item.destination) &&
+      item.source === sourceOf.get(item.eventId) &&
+      item.attemptsMade === attemptsOf[item.destination] &&
+      errorOf[item.destination]!.test(item.error) &&
+      item.replayOf === undefined &&
+      item.failedAt === single.failedAt &&
+      item.error === single.error &&
+      single.attempts.length === item.attemptsMade;
+    if (!ok) {
+      wrong++;
+      if (wrong <= 3)
+        t.fail(`wrong fields: ${JSON.stringify({ item, single: { ...single, envelope: undefined } })}`);
+    }
+  }
+  t.equal(wrong, 0, 'every listed dead letter has its own fields');
+
+  // Pages (smaller than one read) and a source filter (which skips loaded jobs) see the same.
+  const paged: typeof all.items = [];
+  let cursor: string | undefined;
+  do {
+    const page = await h.store.list({ limit: 7, cursor });
+    paged.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  t.same(paged, all.items, '7 at a time: the same items in the same order');
+  const github = await h.store.list({ source: 'github', limit: 1000 });
+  t.same(
+    github.items,
+    all.items.filter((i) => i.source === 'github'),
+    'a source filter keeps exactly that source',
+  );
+  t.equal(github.items.length, 20);
+  await worker.close(2000);
+});
