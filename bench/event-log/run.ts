@@ -17,8 +17,8 @@
  * Everything lives in its own schema `hgbench_<random>`, dropped at the end. The
  * million events are seeded server-side (INSERT … SELECT generate_series, two
  * connections in parallel) in receipt order, with the schema's B-tree indexes in
- * place so they grow as they do in production. The words of each body (the generated
- * tsvector column body_words) are computed as the rows go in, as in production; their
+ * place so they grow as they do in production. The words of each body (body_words,
+ * split as log.write splits them, in SQL) are computed as the rows go in; their
  * GIN index, the text index, is then built in bulk (CREATE INDEX per partition,
  * attached by the migration's own CREATE INDEX), which is faster and gives a slightly
  * smaller GIN than one grown by inserts (log.write measures the grown one's cost).

@@ -3,8 +3,8 @@
  * deterministic corpus (sources, types, Zipf-distributed words) and a seeder that
  * writes it server-side (INSERT … SELECT generate_series, two connections in
  * parallel) in receipt order, with the schema's B-tree indexes in place so they grow
- * as they do in production. The words of each body (the generated tsvector column
- * body_words) are computed as the rows go in, as in production; their GIN index, the
+ * as they do in production. The words of each body (body_words, which log.write
+ * fills from words.ts) are split in SQL the same way as the rows go in; their GIN index, the
  * text index, is then built in bulk (CREATE INDEX per partition, attached by the
  * migration's own CREATE INDEX), which is faster and gives a slightly smaller GIN than
  * one grown by inserts (log.write measures the grown one's cost).
@@ -456,7 +456,7 @@ function seedEventsSql(S: string, lo: number, hi: number, start: number, span: n
      '","unit_amount":' || (x.n${k} % 5000) || '},"quantity":' || (1 + x.n${k} % 5) || '}'`;
   // x: one row of random draws per event (a volatile subquery is evaluated once per row).
   return `
-    INSERT INTO ${S}.events (id, received_at, source, event_type, dedupe_key, status, record, body, logged_at)
+    INSERT INTO ${S}.events (id, received_at, source, event_type, dedupe_key, status, record, body, body_words, logged_at)
     SELECT y.id, y.at, y.source, y.type, y.key, y.status,
            replace(replace(replace(replace(replace(replace(replace(replace(y.tpl,
              '@@ID@@', y.id), '@@TS@@', to_char(y.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
@@ -464,7 +464,10 @@ function seedEventsSql(S: string, lo: number, hi: number, start: number, span: n
              '@@EPOCH@@', (extract(epoch FROM y.at) * 1000)::bigint::text), '@@LEN@@', octet_length(y.body)::text),
              '@@SIG@@', 't=' || y.created || ',v1=' || y.sig), '@@TYPE@@', coalesce(y.type, '')),
              '@@KEY@@', coalesce(y.key, ''))::json,
-           y.body, y.at + interval '2 seconds'
+           y.body,
+           -- log.write's words (src/event-log/words.ts), split in SQL: runs of letters and digits.
+           array_to_tsvector(array_remove(regexp_split_to_array(lower(y.body), '[^[:alnum:]]+'), '')),
+           y.at + interval '2 seconds'
       FROM (
         SELECT z.*, ${templates.replace(/x\.src/g, 'z.src')} AS tpl,
           '{"id":"' || coalesce(z.key, 'ord_' || substr(z.h1, 1, 16)) || '","object":"event","api_version":"2024-06-20","created":' || z.created ||

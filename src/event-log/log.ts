@@ -2,6 +2,7 @@ import type { Envelope } from '../record/envelope.js';
 import { migrate, type MigrateResult } from './migrations.js';
 import { dayOf, ensureDays, expire, type ExpireResult } from './partitions.js';
 import { ident, type Sql } from './sql.js';
+import { bodyWords, termQuery } from './words.js';
 import type {
   EventStatus,
   LogFilter,
@@ -99,13 +100,16 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
   }
 
   /**
-   * The words of a search term as PostgreSQL splits the bodies into words, as a
-   * tsquery: each word exact, except one that ends the term, which may go on
-   * (`'blue' & 'wha':*`); undefined when it has none. Exact where it can be: a short
-   * common word as a prefix (`evt` of `evt_1abc`) would gather most of the index.
-   * Computed first and sent as a constant, so the planner sees how common they are.
+   * A search term as a tsquery over body_words (words.ts), or undefined when it has no
+   * words. Rows logged before migration 3 hold PostgreSQL's split of their body, so the
+   * term is also split that way (ts_debug; each word exact but one that ends the term)
+   * and either split matches: those rows are found as before until they expire.
+   * Computed first and sent as a constant, so the planner sees how common the words are.
    */
   async function wordQuery(term: string): Promise<string | undefined> {
+    const mine = termQuery(term);
+    // No words of its own (all too long): a substring scan, which finds old rows too.
+    if (!mine) return undefined;
     const rows = await sql.query<{ token: string; lexemes: string[] | null }>(
       `SELECT token, lexemes FROM ts_debug('simple', $1)`,
       [term],
@@ -118,11 +122,14 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       const prefix = end.endsWith(token.toLowerCase());
       words.set(word, (words.get(word) ?? false) || prefix);
     }
-    if (!words.size) return undefined;
     // In a tsquery lexeme a quote is doubled and a backslash escaped.
-    return [...words]
-      .map(([w, prefix]) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${prefix ? ':*' : ''}`)
-      .join(' & ');
+    const theirs = words.size
+      ? [...words]
+          .map(([w, prefix]) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${prefix ? ':*' : ''}`)
+          .join(' & ')
+      : undefined;
+    if (!theirs || mine === theirs) return mine;
+    return `(${mine}) | (${theirs})`;
   }
 
   const log: EventLog = {
@@ -175,7 +182,8 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
         const nested = !record.includes('\\u0000');
         evRows.push(
           `{"i":${id},"a":${at},"s":${J(e.source)},"t":${Jn(e.type)},"k":${Jn(e.dedupeKey)},"u":${J(e.status)},` +
-            `${nested ? `"r":${record}` : `"q":${JSON.stringify(record)}`},"b":${own ? JSON.stringify(wellFormed(body)) : 'null'}}`,
+            `${nested ? `"r":${record}` : `"q":${JSON.stringify(record)}`},"b":${own ? JSON.stringify(wellFormed(body)) : 'null'},` +
+            `"w":${own ? JSON.stringify(bodyWords(body).join(' ')) : 'null'}}`,
         );
         for (const d of e.deliveries) {
           const attempts = JSON.stringify(d.attempts, (_k, v: unknown) =>
@@ -189,9 +197,9 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       await sql.transaction(async (tx) => {
         // A final status is not taken back by a late write of an earlier one.
         await tx.query(
-          `INSERT INTO ${s}.events AS e (id, received_at, source, event_type, dedupe_key, status, record, body)
-           SELECT i, a, s, t, k, u, coalesce(r, q::json), b
-             FROM json_to_recordset($1::json) AS x(i text, a timestamptz, s text, t text, k text, u text, r json, q text, b text)
+          `INSERT INTO ${s}.events AS e (id, received_at, source, event_type, dedupe_key, status, record, body, body_words)
+           SELECT i, a, s, t, k, u, coalesce(r, q::json), b, array_to_tsvector(string_to_array(w, ' '))
+             FROM json_to_recordset($1::json) AS x(i text, a timestamptz, s text, t text, k text, u text, r json, q text, b text, w text)
            ON CONFLICT (id, received_at) DO UPDATE SET status = EXCLUDED.status, logged_at = now()
              WHERE e.status = 'pending' OR EXCLUDED.status <> 'pending'`,
           [`[${evRows.join(',')}]`],
@@ -262,7 +270,7 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       }
       // q: the event id, the dedupe key, or text in the body. Each on its own index,
       // merged: an OR of the three would be planned as one scan of all of them. Text
-      // is found by its words (PostgreSQL's own parser; the last may go on), then
+      // is found by its words (words.ts; the last may go on), then
       // checked as a substring, so "blue wha" finds "Blue whale" but not a body that
       // has "blue" and "whale" apart.
       const term = text(filter.q);

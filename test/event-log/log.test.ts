@@ -216,7 +216,7 @@ t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days
   const old = Date.UTC(2026, 0, 5, 12);
   await ensureDays(sql, schema, [dayOf(old)]);
   const log = createEventLog(sql, schema);
-  t.same((await log.migrate()).applied, [2]);
+  t.same((await log.migrate()).applied, [2, 3]);
   const written = [event(old, {}, '{"id":"evt_old"}'), event(Date.now(), {}, '{"id":"evt_new"}')];
   await log.write(written);
   const cols = await pgQuery<{ rel: string; c: string }>(
@@ -230,6 +230,82 @@ t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days
   for (const r of cols) t.equal(r.c, 'll', `${r.rel}: record and body lz4`);
   for (const e of written)
     t.same((await log.get(e.id))?.envelope, e.envelope, 'the record and body read back as written');
+});
+
+t.test('migration 3: the writer splits the words; rows from before are still found', async (t) => {
+  const schema = uniqueSchema('words');
+  const sql = createSql(PG_URL, 2);
+  t.teardown(async () => {
+    await sql.end();
+    await dropSchema(schema);
+  });
+  // A schema at version 2 holding rows whose words PostgreSQL's parser generated.
+  await sql.transaction(async (tx) => {
+    await tx.query(`CREATE SCHEMA "${schema}"`);
+    await MIGRATIONS[0]!.up(tx, schema);
+    await MIGRATIONS[1]!.up(tx, schema);
+    await tx.query(
+      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await tx.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (1, 'v1'), (2, 'v2')`);
+  });
+  const now = Date.now();
+  await ensureDays(sql, schema, [dayOf(now - 2 * DAY)]);
+  const oldBody = '{"email":"jane.doe@example.com","note":"a blue-whale shirt"}';
+  const old = event(now - 2 * DAY, {}, oldBody);
+  await sql.query(
+    `INSERT INTO "${schema}".events (id, received_at, source, status, record, body) VALUES ($1, $2, 'stripe', 'delivered', $3, $4)`,
+    [old.id, new Date(old.receivedAt).toISOString(), JSON.stringify(old.envelope), oldBody],
+  );
+  const [{ w: parsed } = { w: '' }] = await sql.query<{ w: string }>(
+    `SELECT body_words::text AS w FROM "${schema}".events`,
+  );
+  t.match(parsed, "'jane.doe@example.com'", "the parser's words: the whole address is one");
+
+  const log = createEventLog(sql, schema);
+  t.same((await log.migrate()).applied, [3]);
+  const longRun = 'Q'.repeat(300);
+  const fresh = event(
+    now,
+    {},
+    `{"email":"jane.doe@example.com","note":"a blue-whale shirt","sig":"${longRun}"}`,
+  );
+  await log.write([fresh]);
+  const rows = await sql.query<{ id: string; w: string }>(
+    `SELECT id, body_words::text AS w FROM "${schema}".events ORDER BY received_at`,
+  );
+  t.equal(rows[0]!.w, parsed, 'the old row keeps its words');
+  t.same(
+    rows[1]!.w.split(' ').sort(),
+    [
+      "'a'",
+      "'blue'",
+      "'com'",
+      "'doe'",
+      "'email'",
+      "'example'",
+      "'jane'",
+      "'note'",
+      "'shirt'",
+      "'sig'",
+      "'whale'",
+    ],
+    'a new row: runs of letters and digits, lower-cased, distinct; a 300-character run is no word',
+  );
+  const ids = async (q: string) => (await log.list({ q }, undefined, 10)).map((r) => r.id);
+  t.same(await ids('jane.doe@example.com'), [fresh.id, old.id], 'an address: both rows');
+  t.same(await ids('Blue-Whale'), [fresh.id, old.id], 'a hyphenated word: both rows');
+  t.same(
+    await ids('doe@exam'),
+    [fresh.id],
+    'part of an address: the new row (the old one has it as one word)',
+  );
+  t.same(await ids(longRun.toLowerCase()), [fresh.id], 'a run too long to be a word: by substring');
+  t.same(await ids('shirt whale'), [], 'not the same words in another order');
+  // A new day made after migration 3 takes the plain column too.
+  const later = event(now + DAY, {}, '{"note":"orca"}');
+  await log.write([later]);
+  t.same(await ids('orca'), [later.id]);
 });
 
 t.test('U+0000 in a body or a name: logged, the body exactly as received', async (t) => {
