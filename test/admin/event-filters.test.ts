@@ -45,6 +45,9 @@ for (const eventLog of [false, true])
         [ignored, 'ignored', undefined],
         [gh, 'pull_request.opened', undefined],
       ] as const) {
+        // As the ingress makes them: the type (and dedupe key) in the record and in the intake's index.
+        (r.requestContext as { eventType?: string }).eventType = type;
+        if (key) r.requestContext.dedupeKey = key;
         await h.intake.accept(r, { source: r.source, eventType: type, ...(key ? { dedupeKey: key } : {}) });
       }
       // The `bad` destination answers 400 for charge.failed: a dead letter.
