@@ -1,13 +1,14 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { sourceMethods, sourcePath, type Config } from '../config/schema.js';
 import { errors } from '../errors.js';
+import { clientErrorHandler, frameworkErrors } from '../http-errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisConnection } from '../queue/connection.js';
 import type { IntakeWriter } from '../queue/intake-writer.js';
 import { createVerifier } from '../verifiers/index.js';
 import type { IngressContext, Modes, SourceRegistration } from './context.js';
-import { answerExpectations, clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { answerExpectations, installErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { defaultModes } from './modes.js';
 import { observeRequests } from './observe.js';
