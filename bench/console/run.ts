@@ -13,7 +13,7 @@
  * The log is seeded by bench/event-log/seed.ts (the event-log bench's corpus: 5
  * sources, one of them in proxy mode). Pages are fetched over HTTP from the admin
  * app (buildAdmin, listening on 127.0.0.1) with a signed-in session, as a browser
- * would. The live events are accepted into Redis as the ingress does (EventStore),
+ * would. The live events are accepted into Redis as the ingress does (IntakeWriter),
  * so the console lists them from Redis beside the log. In the browser: main-thread
  * busy % (CDP Performance.getMetrics TaskDuration over wall time), long tasks
  * (PerformanceObserver 'longtask', > 50 ms), and the newest row's age (now − its
@@ -31,7 +31,7 @@ import { createEventHistory } from '../../src/events/index.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/queue/delivery-queues.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { COMMON_WORD, ident, loggedEvent, seedLog } from '../event-log/seed.js';
 
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -115,7 +115,7 @@ const app = await buildAdmin({
   eventLog,
 });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
-const intake = createEventStore({
+const intake = createIntakeWriter({
   redis: config.redis,
   retention: config.retention.events,
   dedupeRetention: config.retention.dedupe,

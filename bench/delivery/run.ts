@@ -31,7 +31,7 @@ import { startFauxqs } from 'fauxqs';
 import { validateConfig } from '../../src/config/load.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
 import { parseStatusEntry } from '../../src/queue/event-status.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { INTAKE_GROUP } from '../../src/queue/keys.js';
 import { decodeStored } from '../../src/queue/stored-event.js';
 import type { Envelope } from '../../src/record/envelope.js';
@@ -155,7 +155,7 @@ async function throughput(destination: Record<string, unknown>, concurrency: num
   const store = openStore(config, 'worker');
   await store.ready();
   // What the ingress does per event: the record, and its intake entry, in one script.
-  const intake = createEventStore({
+  const intake = createIntakeWriter({
     redis: config.redis,
     retention: config.retention.events,
     enqueueTimeout: 30_000,

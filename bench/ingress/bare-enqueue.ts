@@ -1,13 +1,13 @@
 import Fastify from 'fastify';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import type { Envelope } from '../../src/record/envelope.js';
 
 // The floor for any gateway that answers only after Redis has the event: the bare
-// server plus hookgate's own event store (one accept script per request: record, dedupe
+// server plus hookgate's own intake writer (one accept script per request: record, dedupe
 // key and intake entry, writes coalesced per loop turn), storing just the raw body, with no
 // verification, no record and no logging. The gap between the bare row and this one
 // is the durable write; the gap between this row and hookgate is everything else.
-const store = createEventStore({
+const store = createIntakeWriter({
   redis: {
     url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     prefix: process.env.BENCH_PREFIX ?? 'hgbench-floor',

@@ -132,7 +132,7 @@ try {
   }
   const pct = (x: Result, y: Result) => `${((x.requests.average / y.requests.average) * 100).toFixed(1)}%`;
   console.log(`\nthroughput ratio hookgate/bare: ${pct(h, b)}`);
-  // The floor row is what durable acknowledgement (the event store's write) costs by itself on
+  // The floor row is what durable acknowledgement (the intake writer's write) costs by itself on
   // this machine: no gateway built on it can beat that ratio here.
   console.log(`floor (bare + store write)/bare: ${pct(e, b)}; hookgate/floor: ${pct(h, e)}`);
   // autocannon stops at the deadline without counting the answers still in flight

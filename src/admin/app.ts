@@ -1,9 +1,9 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { clientErrorHandler, frameworkErrors } from '../ingress/errors.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
 import type { EventLog } from '../event-log/log.js';
 import type { EventHistory } from '../events/history.js';
+import { clientErrorHandler, frameworkErrors } from '../http-errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../queue/delivery-queues.js';

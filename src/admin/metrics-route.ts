@@ -3,8 +3,8 @@ import type { Config } from '../config/schema.js';
 import type { DeadLetterStore } from '../dead-letter/store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
+import { sampleQueueMetrics } from '../metrics/sampler.js';
 import type { Store } from '../queue/delivery-queues.js';
-import { sampleQueueMetrics } from '../worker/sampler.js';
 
 /** A scrape waits this long for fresh queue depths, then answers with the last ones. */
 const SAMPLE_BUDGET_MS = 2000;

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 import { buildEnvelope } from '../record/build.js';
 import type { Envelope } from '../record/envelope.js';
-import { StoreUnavailableError } from '../queue/event-store.js';
+import { StoreUnavailableError } from '../queue/intake-writer.js';
 import type { IngressContext, ModeRegistrar, SourceRegistration } from './context.js';
 import { newEventIdFor, requestFacts } from './facts.js';
 import { dedupeKeyOf, eventTypeOf, RequestFields } from './request-fields.js';
@@ -56,7 +56,7 @@ export const registerAckSource: ModeRegistrar = (app, reg, ctx) => {
         return reply;
       }
       try {
-        const stored = await ctx.store.accept(record, {
+        const stored = await ctx.intakeWriter.accept(record, {
           source: reg.name,
           dedupeKey,
           eventType,
@@ -98,7 +98,7 @@ function storeInBackground(
   dedupeKey: string | undefined,
   eventType: string | undefined,
 ): void {
-  ctx.store.accept(record, { source: reg.name, dedupeKey, eventType }).then(
+  ctx.intakeWriter.accept(record, { source: reg.name, dedupeKey, eventType }).then(
     (stored) => {
       if (stored.duplicate)
         req.log.info({ source: reg.name, eventId: stored.eventId, dedupeKey }, 'duplicate');

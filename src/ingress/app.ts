@@ -1,13 +1,14 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { sourceMethods, sourcePath, type Config } from '../config/schema.js';
 import { errors } from '../errors.js';
+import { clientErrorHandler, frameworkErrors } from '../http-errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RedisConnection } from '../queue/connection.js';
-import type { EventStore } from '../queue/event-store.js';
+import type { IntakeWriter } from '../queue/intake-writer.js';
 import { createVerifier } from '../verifiers/index.js';
 import type { IngressContext, Modes, SourceRegistration } from './context.js';
-import { answerExpectations, clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { answerExpectations, installErrorHandlers } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { defaultModes } from './modes.js';
 import { observeRequests } from './observe.js';
@@ -18,7 +19,7 @@ export interface IngressOptions {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   now?: () => number;
   /** Extra or replacement mode handlers, merged over defaultModes. */
   modes?: Modes;
@@ -28,11 +29,11 @@ export interface IngressOptions {
 
 /**
  * The webhook port as a Fastify instance (not listening: tests `inject()` into it,
- * startIngress() listens). The store is the caller's to close.
+ * startIngress() listens). The intake writer is the caller's to close.
  */
 export async function buildIngress(options: IngressOptions): Promise<FastifyInstance> {
-  const { config, logger, metrics, store } = options;
-  const ctx: IngressContext = { config, logger, metrics, store, now: options.now ?? Date.now };
+  const { config, logger, metrics, intakeWriter } = options;
+  const ctx: IngressContext = { config, logger, metrics, intakeWriter, now: options.now ?? Date.now };
   const modes: Modes = { ...defaultModes, ...options.modes };
 
   const app = Fastify({
@@ -100,7 +101,7 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
   if (registrations.some((r) => r.source.rateLimit && modes[r.source.mode])) {
     const redis = options.rateLimitRedis ?? createRateLimitRedis(config);
     if (!options.rateLimitRedis) {
-      redis.on('error', () => {}); // the event store reports Redis outages
+      redis.on('error', () => {}); // the intake writer reports Redis outages
       // eslint-disable-next-line @typescript-eslint/require-await -- a Fastify hook: async stands for done()
       app.addHook('onClose', async () => {
         redis.disconnect();
@@ -126,7 +127,7 @@ export async function buildIngress(options: IngressOptions): Promise<FastifyInst
   subPathOwners.sort((a, b) => b[0].length - a[0].length);
   const sourceAt = (path: string): SourceRegistration | undefined =>
     served.get(path) ?? subPathOwners.find(([prefix]) => path.startsWith(prefix))?.[1];
-  registerHealthRoutes(app, store);
+  registerHealthRoutes(app, intakeWriter);
   installErrorHandlers(app, config.server.bodyLimit, sourceAt);
   return app;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config, SourceConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { EventStore } from '../queue/event-store.js';
+import type { IntakeWriter } from '../queue/intake-writer.js';
 import type { Verifier } from '../verifiers/index.js';
 
 /** What every source handler shares, whatever its mode. */
@@ -10,7 +10,7 @@ export interface IngressContext {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   /** Clock for receipt time and signature tolerance (tests pin it). */
   now: () => number;
 }

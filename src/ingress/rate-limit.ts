@@ -8,7 +8,7 @@ import type { SourceRegistration } from './context.js';
 /**
  * The rate limiter's own Redis client: no offline queue and a short command timeout,
  * so an unreachable or stalled Redis fails the check at once and `skipOnError` lets
- * the request through — the event store then answers 503 on its own terms instead
+ * the request through — the intake writer then answers 503 on its own terms instead
  * of the limiter hanging the request.
  */
 export function createRateLimitRedis(config: Config): RedisConnection {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
-import { createEventStore, type EventStore } from '../queue/event-store.js';
+import { createIntakeWriter, type IntakeWriter } from '../queue/intake-writer.js';
 import { buildIngress } from './app.js';
 import type { Modes } from './context.js';
 
@@ -10,7 +10,7 @@ export interface RunningIngress {
   app: FastifyInstance;
   /** `http://host:port` it listens on. */
   url: string;
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   metrics: Metrics;
   /** Stops accepting, drains in-flight requests (bounded by shutdownTimeout), closes Redis. */
   close(): Promise<void>;
@@ -19,8 +19,8 @@ export interface RunningIngress {
 export interface StartOptions {
   /** Share one registry with a worker in the same process (`hookgate dev`). */
   metrics?: Metrics;
-  /** A store the caller owns (and closes); default: one of its own. */
-  store?: EventStore;
+  /** An intake writer the caller owns (and closes); default: one of its own. */
+  intakeWriter?: IntakeWriter;
   modes?: Modes;
   now?: () => number;
 }
@@ -32,10 +32,10 @@ export async function startIngress(
   options: StartOptions = {},
 ): Promise<RunningIngress> {
   const metrics = options.metrics ?? createMetrics();
-  const ownStore = !options.store;
-  const store =
-    options.store ??
-    createEventStore({
+  const ownWriter = !options.intakeWriter;
+  const intakeWriter =
+    options.intakeWriter ??
+    createIntakeWriter({
       redis: config.redis,
       retention: config.retention.events,
       dedupeRetention: config.retention.dedupe,
@@ -48,7 +48,7 @@ export async function startIngress(
       config,
       logger,
       metrics,
-      store,
+      intakeWriter,
       ...(options.modes ? { modes: options.modes } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -57,7 +57,7 @@ export async function startIngress(
     // The app may hold connections of its own (the rate limiter's Redis client): left
     // open, they keep the process alive after a failed start.
     await app?.close();
-    if (ownStore) await store.close();
+    if (ownWriter) await intakeWriter.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `webhook port ${config.server.host}:${config.server.port} is already in use (server.port)`,
@@ -86,7 +86,7 @@ export async function startIngress(
       } finally {
         clearTimeout(force);
       }
-      if (ownStore) await store.close();
+      if (ownWriter) await intakeWriter.close();
     })());
-  return { app, url, store, metrics, close };
+  return { app, url, intakeWriter, metrics, close };
 }

@@ -1,10 +1,10 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import { StoreUnavailableError, type EventStore } from '../queue/event-store.js';
+import { StoreUnavailableError, type IntakeWriter } from '../queue/intake-writer.js';
 import type { Envelope } from '../record/envelope.js';
 
 export interface RecordSinkOptions {
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   source: string;
   /** `bufferSize`: records held while Redis is away; 0 = none. */
   capacity: number;
@@ -51,14 +51,14 @@ export class RecordSink {
    */
   async ready(timeoutMs: number): Promise<boolean> {
     if (this.healthy) return true;
-    if (await this.options.store.ping(timeoutMs)) this.healthy = true;
+    if (await this.options.intakeWriter.ping(timeoutMs)) this.healthy = true;
     return this.healthy;
   }
 
   /** Writes and waits for Redis to confirm. False: not stored (the caller decides what next). */
   async store(record: Envelope, timeoutMs?: number): Promise<boolean> {
     try {
-      await this.options.store.accept(record, {
+      await this.options.intakeWriter.accept(record, {
         source: this.options.source,
         eventType: record.requestContext.eventType,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -116,12 +116,12 @@ export class RecordSink {
 
   /** Writes waiting records oldest first; stops at the first failure (Redis is still away). */
   private async flush(deadline = Infinity): Promise<void> {
-    if (!(await this.options.store.ping(Math.min(1000, Math.max(1, deadline - Date.now()))))) return;
+    if (!(await this.options.intakeWriter.ping(Math.min(1000, Math.max(1, deadline - Date.now()))))) return;
     let written = 0;
     while (this.waiting.length > 0 && Date.now() < deadline) {
       const record = this.waiting[0]!;
       try {
-        await this.options.store.accept(record, {
+        await this.options.intakeWriter.accept(record, {
           source: this.options.source,
           eventType: record.requestContext.eventType,
           ...(deadline !== Infinity ? { timeoutMs: Math.max(1, deadline - Date.now()) } : {}),

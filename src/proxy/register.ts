@@ -20,7 +20,7 @@ export const registerProxySource: ModeRegistrar = (app, reg, ctx) => {
   const target = upstreamTarget(upstream.url);
   const client = createUpstreamClient(target.url);
   const sink = new RecordSink({
-    store: ctx.store,
+    intakeWriter: ctx.intakeWriter,
     source: reg.name,
     capacity: reg.source.bufferSize,
     logger: ctx.logger,

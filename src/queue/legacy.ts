@@ -12,7 +12,7 @@ import {
   type LegacyDeliveryJobData,
   type LegacyEventJobData,
 } from './jobs.js';
-import { intakeFields } from './event-store.js';
+import { intakeFields } from './intake-writer.js';
 import { encodeNew } from './stored-event.js';
 
 const OPEN_STATES = ['wait', 'prioritized', 'delayed', 'active', 'failed'] as const;

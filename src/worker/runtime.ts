@@ -7,6 +7,7 @@ import { PermanentError } from '../destinations/errors.js';
 import { sweepDeadLetters } from '../dead-letter/retention.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
+import { sampleQueueMetrics } from '../metrics/sampler.js';
 import { createRedis, describeRedisError } from '../queue/connection.js';
 import { concurrencyFor, destinationControls } from '../queue/controls.js';
 import { openStore, registerLayout, RedisUnavailableError, type Store } from '../queue/delivery-queues.js';
@@ -21,7 +22,6 @@ import { IntakeConsumer } from './intake.js';
 import { Lane } from './lane.js';
 import { createDestinationPool, type DestinationFactory } from './pool.js';
 import { Reporter } from './reporter.js';
-import { sampleQueueMetrics } from './sampler.js';
 
 export interface WorkerRuntimeOptions {
   /** Default: the configured destinations (destinations/index.ts). */

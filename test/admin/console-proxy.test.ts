@@ -3,7 +3,7 @@ import t from 'tap';
 import { buildIngress } from '../../src/ingress/app.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/registry.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { decodeStored, encodeRouted } from '../../src/queue/stored-event.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { startUpstream } from '../proxy/upstream.js';
@@ -49,7 +49,7 @@ for (const mode of ['redis', 'log'] as const) {
       );
       const worker = h.startWorker();
       const logger = createLogger('silent');
-      const store = createEventStore({
+      const intakeWriter = createIntakeWriter({
         redis: h.config.redis,
         retention: h.config.retention.events,
         dedupeRetention: h.config.retention.dedupe,
@@ -60,11 +60,11 @@ for (const mode of ['redis', 'log'] as const) {
         config: h.config,
         logger,
         metrics: createMetrics({ defaults: false }),
-        store,
+        intakeWriter,
       });
       t.teardown(async () => {
         await ingress.close();
-        await store.close();
+        await intakeWriter.close();
       });
 
       const call = async (method: 'GET' | 'POST', url: string, payload?: string) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
 import { sweepDeadLetters } from '../../src/dead-letter/retention.js';
 import { deliveryId } from '../../src/queue/ids.js';
-import { sampleQueueMetrics } from '../../src/worker/sampler.js';
+import { sampleQueueMetrics } from '../../src/metrics/sampler.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { harness, testConfig, waitFor } from '../worker/harness.js';

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import type { DeadLetter, DeadLetterPage } from '../../src/dead-letter/store.js';
 import type { EventDetail, EventSummary } from '../../src/events/history.js';
 import { clusterRedisOptions, createRedis } from '../../src/queue/connection.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { deliveryId } from '../../src/queue/ids.js';
 import { runCli, startCli, type RunningCli } from '../cli/run.js';
@@ -169,7 +169,7 @@ t.test(
     // One seed, as with a managed cluster's configuration endpoint: the other two
     // masters are learnt from the cluster and must be dialled with the password too.
     const seed = cluster.nodes[0]!;
-    const store = createEventStore({
+    const intakeWriter = createIntakeWriter({
       redis: {
         url: 'unused',
         prefix: `{${uniquePrefix('cluster-auth')}}`,
@@ -178,10 +178,10 @@ t.test(
       retention: 60_000,
       enqueueTimeout: 5000,
     });
-    t.teardown(() => store.close());
-    t.ok(await store.ping(), 'ping');
+    t.teardown(() => intakeWriter.close());
+    t.ok(await intakeWriter.ping(), 'ping');
     const record = { id: 'evt-auth-1', source: 's' } as Envelope;
-    t.same(await store.accept(record, { source: 's' }), { eventId: 'evt-auth-1', duplicate: false });
+    t.same(await intakeWriter.accept(record, { source: 's' }), { eventId: 'evt-auth-1', duplicate: false });
 
     const redis = createRedis({ url: 'unused', prefix: '{x}', cluster: { nodes: [seed] } }, 'worker');
     t.teardown(() => redis.disconnect());

@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/schema.js';
 import { buildIngress } from '../../src/ingress/app.js';
 import { logRedaction, type Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter, type IntakeWriter } from '../../src/queue/intake-writer.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { storedEvent, storedEvents, type StoredEntry } from '../helpers/stored-events.js';
@@ -44,7 +44,7 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
 export interface Harness {
   app: FastifyInstance;
   config: Config;
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   /** A plain connection to the same Redis, for looking at what was stored. */
   redis: Redis;
   metrics: Metrics;
@@ -76,7 +76,7 @@ export async function ingress(
   const config = validateConfig({ ...raw, redis: { ...rawRedis, url, prefix } }, { env: {} });
   const { logger, lines } = captureLogger();
   const metrics = createMetrics({ defaults: false });
-  const store = createEventStore({
+  const intakeWriter = createIntakeWriter({
     redis: config.redis,
     retention: config.retention.events,
     dedupeRetention: config.retention.dedupe,
@@ -87,7 +87,7 @@ export async function ingress(
     config,
     logger,
     metrics,
-    store,
+    intakeWriter,
     ...(options.now ? { now: options.now } : {}),
   });
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -95,14 +95,14 @@ export async function ingress(
 
   t.teardown(async () => {
     await app.close();
-    await store.close();
+    await intakeWriter.close();
     redis.disconnect();
     if (url === REDIS_URL) await dropPrefix(prefix, url);
   });
   return {
     app,
     config,
-    store,
+    intakeWriter,
     redis,
     metrics,
     prefix,
@@ -126,12 +126,12 @@ export interface StripeGateway {
 }
 
 /**
- * A gateway as `hookgate serve` runs it (buildIngress with its own event store) over
+ * A gateway as `hookgate serve` runs it (buildIngress with its own intake writer) over
  * a validated `config` whose `stripe` source verifies with STRIPE_SECRET; closed at
  * teardown. Several over one config are several gateways behind a load balancer.
  */
 export async function stripeGateway(t: Teardown, config: Config): Promise<StripeGateway> {
-  const store = createEventStore({
+  const intakeWriter = createIntakeWriter({
     redis: config.redis,
     retention: config.retention.events,
     dedupeRetention: config.retention.dedupe,
@@ -141,11 +141,11 @@ export async function stripeGateway(t: Teardown, config: Config): Promise<Stripe
     config,
     logger: captureLogger().logger,
     metrics: createMetrics({ defaults: false }),
-    store,
+    intakeWriter,
   });
   t.teardown(async () => {
     await app.close();
-    await store.close();
+    await intakeWriter.close();
   });
   return {
     app,

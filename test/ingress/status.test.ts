@@ -365,7 +365,7 @@ t.test('429 with retry-after past the per-source rate limit', async (t) => {
     config: h.config,
     logger: createLogger('silent'),
     metrics: createMetrics({ defaults: false }),
-    store: h.store,
+    intakeWriter: h.intakeWriter,
   });
   t.teardown(() => second.close());
   const other = await second.inject({ method: 'POST', url: '/hooks/limited', payload: '{}' });

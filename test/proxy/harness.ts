@@ -7,7 +7,7 @@ import { buildIngress } from '../../src/ingress/app.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { createEventHistory, type EventDetail } from '../../src/events/index.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
-import { createEventStore, type EventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter, type IntakeWriter } from '../../src/queue/intake-writer.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { captureLogger } from '../ingress/harness.js';
@@ -19,7 +19,7 @@ export interface Gateway {
   url: string;
   app: FastifyInstance;
   config: Config;
-  store: EventStore;
+  intakeWriter: IntakeWriter;
   metrics: Metrics;
   logs: string[];
   /** Stored records (the intake's, in Redis), by event id. */
@@ -34,7 +34,7 @@ export interface Gateway {
   settled(eventIds: readonly string[]): Promise<EventDetail[]>;
   /** The router and delivery worker of `hookgate worker`, on the same Redis and config. */
   startWorker(): WorkerRuntime;
-  /** close() of `hookgate serve`: drain, flush, close the store. Idempotent. */
+  /** close() of `hookgate serve`: drain, flush, close the intake writer. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -63,14 +63,14 @@ export async function gateway(
   );
   const { logger, lines } = captureLogger();
   const metrics = createMetrics({ defaults: false });
-  const store = createEventStore({
+  const intakeWriter = createIntakeWriter({
     redis: config.redis,
     retention: config.retention.events,
     dedupeRetention: config.retention.dedupe,
     enqueueTimeout: config.server.enqueueTimeout,
     logger,
   });
-  const app = await buildIngress({ config, logger, metrics, store });
+  const app = await buildIngress({ config, logger, metrics, intakeWriter });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -83,7 +83,7 @@ export async function gateway(
   const close = () =>
     (closed ??= (async () => {
       await app.close();
-      await store.close();
+      await intakeWriter.close();
     })());
   t.teardown(async () => {
     await close();
@@ -97,7 +97,7 @@ export async function gateway(
     url: `http://127.0.0.1:${port}`,
     app,
     config,
-    store,
+    intakeWriter,
     metrics,
     logs: lines,
     async record(eventId) {

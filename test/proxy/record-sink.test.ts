@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { RecordSink } from '../../src/proxy/record-sink.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { buildEnvelope } from '../../src/record/build.js';
 import { newEventId } from '../../src/record/id.js';
 import { captureLogger } from '../ingress/harness.js';
@@ -12,7 +12,7 @@ import { storedEvent } from '../helpers/stored-events.js';
 import { eventually } from './harness.js';
 
 /**
- * The record sink on its own, over a real event store and a throwaway Redis: what
+ * The record sink on its own, over a real intake writer and a throwaway Redis: what
  * shutdown does with records still waiting. Background retries are pushed out of
  * reach (an hour), so only close() can be what writes them.
  */
@@ -43,7 +43,7 @@ async function setup(t: Test, redis: RedisServer) {
   const prefix = uniquePrefix('sink');
   const { logger, lines } = captureLogger();
   const metrics = createMetrics({ defaults: false });
-  const store = createEventStore({
+  const intakeWriter = createIntakeWriter({
     redis: { url: redis.url, prefix },
     retention: 60_000,
     enqueueTimeout: 300,
@@ -52,12 +52,12 @@ async function setup(t: Test, redis: RedisServer) {
   const conn = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   conn.on('error', () => {});
   t.teardown(async () => {
-    await store.close();
+    await intakeWriter.close();
     conn.disconnect();
   });
-  t.ok(await store.ping(5000), 'connected once');
+  t.ok(await intakeWriter.ping(5000), 'connected once');
   const sink = new RecordSink({
-    store,
+    intakeWriter,
     source: 'api',
     capacity: 10,
     logger,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { eventLogLag } from '../../src/worker/sampler.js';
+import { eventLogLag } from '../../src/metrics/sampler.js';
 import { newEventId } from '../../src/record/id.js';
 import { sampleRecord } from '../destinations/record.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';

@@ -6,7 +6,7 @@ import { createEventHistory, type EventHistory } from '../../src/events/index.js
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
-import { createEventStore as createIntake, type EventStore as Intake } from '../../src/queue/event-store.js';
+import { createIntakeWriter, type IntakeWriter } from '../../src/queue/intake-writer.js';
 import { startWorkerRuntime, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { openEventLog } from '../../src/event-log/open.js';
@@ -56,7 +56,7 @@ export interface Harness {
   queues: Store;
   store: DeadLetterStore;
   events: EventHistory;
-  intake: Intake;
+  intake: IntakeWriter;
   metrics: Metrics;
   /** What the ingress does: the event stored through the same intake. */
   publish(record: Envelope): Promise<void>;
@@ -66,7 +66,7 @@ export interface Harness {
 /** Queues, stores and (on demand) a worker runtime, all closed and the prefix dropped at teardown. */
 export function harness(t: Test, config: Config): Harness {
   const queues = openStore(config);
-  const intake = createIntake({
+  const intake = createIntakeWriter({
     redis: config.redis,
     retention: config.retention.events,
     dedupeRetention: config.retention.dedupe,

@@ -5,7 +5,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createEventHistory } from '../../src/events/index.js';
 import { destinationControls } from '../../src/queue/controls.js';
 import { openStore } from '../../src/queue/delivery-queues.js';
-import { createEventStore } from '../../src/queue/event-store.js';
+import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { choosePartition, dedupePartition, layoutOf } from '../../src/queue/keys.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { newEventId, partitionIndexOf } from '../../src/record/id.js';
@@ -160,7 +160,7 @@ t.test('a backlog in one partition does not starve another', async (t) => {
   const config = partitioned(rx, 2);
   config.worker.concurrency = 4;
   cleanup(t, config.redis.prefix);
-  const intake = createEventStore({ redis: config.redis, retention: 3_600_000, enqueueTimeout: 5000 });
+  const intake = createIntakeWriter({ redis: config.redis, retention: 3_600_000, enqueueTimeout: 5000 });
   t.teardown(() => intake.close());
   const make = (index: number) => {
     const r = sampleRecord();

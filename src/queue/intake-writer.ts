@@ -32,7 +32,7 @@ export interface AcceptResult {
  * job (or the original of a duplicate exists); anything else rejects with
  * StoreUnavailableError within the budget, so the caller can answer 503.
  */
-export interface EventStore {
+export interface IntakeWriter {
   accept(record: Envelope, options: AcceptOptions): Promise<AcceptResult>;
   /** Redis answers within the timeout (readyz). */
   ping(timeoutMs?: number): Promise<boolean>;
@@ -51,7 +51,7 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-export interface EventStoreOptions {
+export interface IntakeWriterOptions {
   /** `partitions` defaults to 1. */
   redis: Omit<Config['redis'], 'partitions'> & { partitions?: number };
   /** retention.events, ms: how long the record is kept. */
@@ -63,8 +63,8 @@ export interface EventStoreOptions {
   logger?: Logger;
 }
 
-export function createEventStore(options: EventStoreOptions): EventStore {
-  return new RedisEventStore(options);
+export function createIntakeWriter(options: IntakeWriterOptions): IntakeWriter {
+  return new RedisIntakeWriter(options);
 }
 
 /**
@@ -103,7 +103,7 @@ export function intakeFields(
   return out;
 }
 
-class RedisEventStore implements EventStore {
+class RedisIntakeWriter implements IntakeWriter {
   private readonly redis: RedisConnection;
   private readonly commands: AcceptCommands;
   /** The partitions of `redis.partitions`; a new event's id names its own (record/id.ts). */
@@ -121,7 +121,7 @@ class RedisEventStore implements EventStore {
   private corked = false;
   private firstConnection: Promise<void> | undefined;
 
-  constructor(options: EventStoreOptions) {
+  constructor(options: IntakeWriterOptions) {
     const settings = { ...options.redis, partitions: options.redis.partitions ?? 1 };
     this.partitions = layoutOf(settings, settings.partitions);
     this.layoutsKey = controlKeys(globalPrefix(settings)).layouts;

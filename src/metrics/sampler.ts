@@ -2,14 +2,15 @@ import type { Config } from '../config/schema.js';
 import { DESTINATION_STATES, listDestinations } from '../queue/controls.js';
 import type { Store } from '../queue/delivery-queues.js';
 import { deliveryQueueName } from '../queue/keys.js';
-import type { Metrics } from '../metrics/registry.js';
+import type { Metrics } from './registry.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
 /**
  * Sets the sampled gauges from Redis: `queue_jobs{queue,state}` per destination
  * queue, `dead_letters`, `destination_state` and `deliveries_waiting`. Counts only,
- * so it can run on every scrape as well as on a timer.
+ * so it can run on every scrape as well as on a timer. It lives below both callers
+ * (the worker's timer, admin's `/metrics`), needing nothing of either.
  */
 export async function sampleQueueMetrics(store: Store, metrics: Metrics, config: Config): Promise<void> {
   if (store.logged) {

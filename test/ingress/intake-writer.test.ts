@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { createEventStore, StoreUnavailableError } from '../../src/queue/event-store.js';
+import { createIntakeWriter, StoreUnavailableError } from '../../src/queue/intake-writer.js';
 import { dedupePart, eventKeys } from '../../src/queue/keys.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
@@ -16,7 +16,7 @@ async function setup(
   dedupeRetention?: number,
 ) {
   const prefix = uniquePrefix('store');
-  const store = createEventStore({
+  const writer = createIntakeWriter({
     redis: { url, prefix },
     retention: 3 * DAY,
     enqueueTimeout,
@@ -25,19 +25,19 @@ async function setup(
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   t.teardown(async () => {
-    await store.close();
+    await writer.close();
     redis.disconnect();
     await dropPrefix(prefix, url);
   });
-  return { prefix, store, redis, keys: eventKeys(prefix), stored: () => storedEvents(redis, prefix) };
+  return { prefix, writer, redis, keys: eventKeys(prefix), stored: () => storedEvents(redis, prefix) };
 }
 
 t.test(
   'accept stores the record once under its id, with one intake entry, kept retention.events',
   async (t) => {
-    const { store, redis, keys, stored } = await setup(t);
+    const { writer, redis, keys, stored } = await setup(t);
     const record = sampleRecord({ source: 'stripe' });
-    const res = await store.accept(record, {
+    const res = await writer.accept(record, {
       source: 'stripe',
       dedupeKey: 'evt_a',
       eventType: 'invoice.paid',
@@ -52,7 +52,7 @@ t.test(
     t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'the record lives for retention.events');
     // Without a type or dedupe key the entry carries neither.
     const plain = sampleRecord({ source: 'github' });
-    await store.accept(plain, { source: 'github' });
+    await writer.accept(plain, { source: 'github' });
     const second = (await stored())[1]!;
     t.equal(second.eventId, plain.id);
     t.equal(second.type, undefined);
@@ -61,14 +61,14 @@ t.test(
 );
 
 t.test('a duplicate returns the original id and is not stored again', async (t) => {
-  const { store, redis, keys, stored, prefix } = await setup(t);
+  const { writer, redis, keys, stored, prefix } = await setup(t);
   const first = sampleRecord();
   const second = sampleRecord();
-  t.same(await store.accept(first, { source: 'stripe', dedupeKey: 'evt_1' }), {
+  t.same(await writer.accept(first, { source: 'stripe', dedupeKey: 'evt_1' }), {
     eventId: first.id,
     duplicate: false,
   });
-  t.same(await store.accept(second, { source: 'stripe', dedupeKey: 'evt_1' }), {
+  t.same(await writer.accept(second, { source: 'stripe', dedupeKey: 'evt_1' }), {
     eventId: first.id,
     duplicate: true,
   });
@@ -84,20 +84,20 @@ t.test('a duplicate returns the original id and is not stored again', async (t) 
   t.ok(ttl > 2 * DAY && ttl <= 3 * DAY, 'retention.dedupe defaults to retention.events');
   // Keys are per source.
   const other = sampleRecord({ source: 'github' });
-  t.same(await store.accept(other, { source: 'github', dedupeKey: 'evt_1' }), {
+  t.same(await writer.accept(other, { source: 'github', dedupeKey: 'evt_1' }), {
     eventId: other.id,
     duplicate: false,
   });
   // Without a key nothing is deduped.
-  await store.accept(sampleRecord(), { source: 'stripe' });
-  await store.accept(sampleRecord(), { source: 'stripe' });
+  await writer.accept(sampleRecord(), { source: 'stripe' });
+  await writer.accept(sampleRecord(), { source: 'stripe' });
   t.equal((await stored()).length, 4);
 });
 
 t.test('the dedupe window is retention.dedupe: once it has passed, the same id is a new event', async (t) => {
-  const { store, redis, keys } = await setup(t, REDIS_URL, 2000, DAY);
+  const { writer, redis, keys } = await setup(t, REDIS_URL, 2000, DAY);
   const first = sampleRecord();
-  await store.accept(first, { source: 'stripe', dedupeKey: 'evt_window' });
+  await writer.accept(first, { source: 'stripe', dedupeKey: 'evt_window' });
   const key = keys.dedupe('stripe', 'evt_window');
   const ttl = await redis.pttl(key);
   t.ok(ttl > 0 && ttl <= DAY, 'the dedupe key lives retention.dedupe');
@@ -105,7 +105,7 @@ t.test('the dedupe window is retention.dedupe: once it has passed, the same id i
   // What expiry does, without waiting a day.
   await redis.del(key);
   const again = sampleRecord();
-  t.same(await store.accept(again, { source: 'stripe', dedupeKey: 'evt_window' }), {
+  t.same(await writer.accept(again, { source: 'stripe', dedupeKey: 'evt_window' }), {
     eventId: again.id,
     duplicate: false,
   });
@@ -114,13 +114,13 @@ t.test('the dedupe window is retention.dedupe: once it has passed, the same id i
 t.test('long dedupe keys are hashed, and still dedupe', async (t) => {
   t.match(dedupePart('x'.repeat(500)), /^sha256:[0-9a-f]{64}$/);
   t.equal(dedupePart('evt_1'), 'evt_1');
-  const { store, redis, keys } = await setup(t);
+  const { writer, redis, keys } = await setup(t);
   const long = 'k'.repeat(5000);
   const first = sampleRecord();
-  await store.accept(first, { source: 's', dedupeKey: long });
+  await writer.accept(first, { source: 's', dedupeKey: long });
   t.match(keys.dedupe('s', long), /:hg:dd:s:sha256:[0-9a-f]{64}$/);
   t.equal(await redis.get(keys.dedupe('s', long)), first.id);
-  t.same(await store.accept(sampleRecord(), { source: 's', dedupeKey: long }), {
+  t.same(await writer.accept(sampleRecord(), { source: 's', dedupeKey: long }), {
     eventId: first.id,
     duplicate: true,
   });
@@ -129,36 +129,36 @@ t.test('long dedupe keys are hashed, and still dedupe', async (t) => {
 t.test('no Redis at all: accept rejects within the budget, ping is false', async (t) => {
   const port = await freePort();
   const prefix = uniquePrefix('store');
-  const store = createEventStore({
+  const writer = createIntakeWriter({
     redis: { url: `redis://127.0.0.1:${port}`, prefix },
     retention: DAY,
     enqueueTimeout: 300,
   });
-  t.teardown(() => store.close());
-  const err = await store.accept(sampleRecord(), { source: 's', dedupeKey: 'k' }).catch((e: unknown) => e);
+  t.teardown(() => writer.close());
+  const err = await writer.accept(sampleRecord(), { source: 's', dedupeKey: 'k' }).catch((e: unknown) => e);
   t.type(err, StoreUnavailableError);
-  t.equal(await store.ping(), false);
+  t.equal(await writer.ping(), false);
 });
 
-t.test('Redis killed and restarted: fails, then recovers without a new store', async (t) => {
+t.test('Redis killed and restarted: fails, then recovers without a new writer', async (t) => {
   const server = await startRedisServer();
   t.teardown(() => server.destroy());
-  const { store, stored } = await setup(t, server.url, 1000);
+  const { writer, stored } = await setup(t, server.url, 1000);
   const before = sampleRecord();
-  await store.accept(before, { source: 's', dedupeKey: 'a' });
-  t.equal(await store.ping(), true);
+  await writer.accept(before, { source: 's', dedupeKey: 'a' });
+  t.equal(await writer.ping(), true);
 
   await server.kill();
-  const err = await store.accept(sampleRecord(), { source: 's', dedupeKey: 'b' }).catch((e: unknown) => e);
+  const err = await writer.accept(sampleRecord(), { source: 's', dedupeKey: 'b' }).catch((e: unknown) => e);
   t.type(err, StoreUnavailableError);
-  t.equal(await store.ping(), false);
+  t.equal(await writer.ping(), false);
 
   await server.start();
-  // ioredis reconnects on its own schedule; poll until the store takes writes again.
+  // ioredis reconnects on its own schedule; poll until the writer takes writes again.
   const after = sampleRecord();
   let res;
   for (let i = 0; i < 100 && !res; i++) {
-    res = await store.accept(after, { source: 's', dedupeKey: 'c' }).catch(() => undefined);
+    res = await writer.accept(after, { source: 's', dedupeKey: 'c' }).catch(() => undefined);
     if (!res) await new Promise((r) => setTimeout(r, 100));
   }
   t.same(res, { eventId: after.id, duplicate: false });
