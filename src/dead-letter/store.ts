@@ -128,6 +128,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
       failedAt: new Date(job.finishedOn ?? failedAt).toISOString(),
       attemptsMade:
         (job.data.base ?? 0) +
+        (job.data.probes ?? 0) +
         (job.data.prior?.length ?? 0) +
         (job.data.dead !== undefined ? 0 : job.attemptsMade),
       error: job.failedReason ?? '',
@@ -267,8 +268,8 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         const { job } = found;
         const data = job.data;
         // Attempt numbers count on from the attempts the dead letter already made.
-        const made = (data.base ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
-        const { dead: _dead, ...rest } = data;
+        const made = (data.base ?? 0) + (data.probes ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
+        const { dead: _dead, probes: _probes, ...rest } = data;
         const keys = store.partitionAt(data.p).keys;
         // Marked pending before the job runs again, so the log writer does not let go of
         // the record meanwhile; an event Redis already let go of (the log has it) is put

@@ -18,6 +18,11 @@ export interface DeliveryJobData {
   prior?: AttemptRecord[];
   /** Attempts of earlier runs of this delivery (a replay counts on from them). */
   base?: number;
+  /**
+   * Failed breaker probes this run made: attempts sent (in the history, numbered) that
+   * spend none of the retry policy's attempts, so a long outage dead-letters nothing.
+   */
+  probes?: number;
   /** The first attempt failed for good: the job goes straight to the dead-letter store with this error. */
   dead?: string;
   /** Set on deliveries created by a replay: the delivery id replayed. */

@@ -85,7 +85,7 @@ export function createDestinationWorker(
       }
     }
     const made = prior.length + job.attemptsMade;
-    const attempt = (data.base ?? 0) + made + 1;
+    const attempt = (data.base ?? 0) + (data.probes ?? 0) + made + 1;
     const ran = await lane.run(async () => {
       const value = await store.redis.getBuffer(keys.record(data.eventId));
       if (!value) {
@@ -114,6 +114,17 @@ export function createDestinationWorker(
         keepMs,
       );
       return { attempt: result.attempt };
+    }
+    if (probe && !result.permanent) {
+      // A failed probe spends none of the delivery's attempts (SPEC §5: waiting out an
+      // outage longer than the retry schedule dead-letters nothing): it is in the
+      // history, and the delivery waits for the next probe. Counted, a few deliveries
+      // waiting out a long outage were dead-lettered by their own probes.
+      const entry: AttemptRecord = { ...result.attempt, outcome: 'retry' };
+      reporter.attempt(destination, { ...result, attempt: entry }, 'retry', context);
+      await job.log(formatAttempt(entry)).catch(() => {});
+      await job.updateData({ ...data, probes: (data.probes ?? 0) + 1 });
+      return handBack(worker, PROBE_WAIT_MS);
     }
     const willRetry =
       !result.permanent && made + 1 < policy.attempts && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
