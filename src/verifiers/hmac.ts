@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * The one HMAC building block every signing scheme is a preset over (as in Convoy):
@@ -9,8 +9,39 @@ export type Encoding = 'hex' | 'base64';
 
 const DIGEST_LENGTH: Record<Algorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
-export function hmac(algorithm: Algorithm, key: string | Buffer, data: Buffer | string): Buffer {
-  return createHmac(algorithm, key).update(data).digest();
+/** What is signed: one string or buffer, or the parts of one (signedData), fed in order. */
+export type Signed = Buffer | string | SignedData;
+
+/** Parts of a signed string, hashed one after another: the body is not copied to join them. */
+export class SignedData {
+  constructor(readonly parts: readonly (string | Buffer)[]) {}
+}
+
+/**
+ * Secrets as KeyObjects, made once: a string key is otherwise encoded and copied into a
+ * new key on every HMAC (with a 1.8 KB Stripe body the HMAC took ~17 µs with a string
+ * key over the joined buffer, ~7 µs with a KeyObject over the parts). Secrets come from
+ * the config, so the map stays small; it is cleared if that ever stops being true.
+ */
+const keyObjects = new Map<string, KeyObject>();
+const MAX_KEY_OBJECTS = 1024;
+
+function keyOf(key: string | Buffer): KeyObject | Buffer {
+  if (typeof key !== 'string') return key;
+  let k = keyObjects.get(key);
+  if (!k) {
+    if (keyObjects.size >= MAX_KEY_OBJECTS) keyObjects.clear();
+    k = createSecretKey(Buffer.from(key, 'utf8'));
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
+export function hmac(algorithm: Algorithm, key: string | Buffer, data: Signed): Buffer {
+  const h = createHmac(algorithm, keyOf(key));
+  if (data instanceof SignedData) for (const part of data.parts) h.update(part);
+  else h.update(data);
+  return h.digest();
 }
 
 /** Constant-time equality of two byte strings (length is not secret: a digest's length is public). */
@@ -46,7 +77,7 @@ export function decodeDigest(value: string, encoding: Encoding, algorithm: Algor
 export function anyMatch(
   algorithm: Algorithm,
   secrets: readonly (string | Buffer)[],
-  data: Buffer | string,
+  data: Signed,
   candidates: readonly Buffer[],
 ): boolean {
   let matched = false;
@@ -57,9 +88,14 @@ export function anyMatch(
   return matched;
 }
 
-/** Concatenates signed-string parts without copying the body through a string. */
-export function signedData(...parts: (string | Buffer)[]): Buffer {
-  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+/** A signed string made of parts (strings as UTF-8), hashed without joining them. */
+export function signedData(...parts: (string | Buffer)[]): SignedData {
+  return new SignedData(parts);
+}
+
+/** The parts joined, for what cannot take them one by one (an Ed25519 verify). */
+export function joinSigned(data: SignedData): Buffer {
+  return Buffer.concat(data.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
 import { bodyField, firstHeader } from './event-id.js';
-import { anyMatch, decodeDigest, decodeSignature, signedData } from './hmac.js';
+import { anyMatch, decodeDigest, decodeSignature, joinSigned, signedData } from './hmac.js';
 import type { standardWebhooksOptions } from './options.js';
 import { parseSigningKey } from './standard-webhooks-keys.js';
 import { checkTolerance, parseUnixSeconds } from './timestamp.js';
@@ -40,7 +40,7 @@ export function standardWebhooks(options: z.infer<typeof standardWebhooksOptions
       if (signedAt === undefined || v1.length + v1a.length === 0) return fail('malformed');
       const data = signedData(id, '.', timestamp.trim(), '.', rawBody);
       const viaHmac = anyMatch('sha256', hmacKeys, data, v1);
-      const viaEd25519 = anyEd25519Match(publicKeys, data, v1a);
+      const viaEd25519 = v1a.length > 0 && anyEd25519Match(publicKeys, joinSigned(data), v1a);
       if (!viaHmac && !viaEd25519) return fail('mismatch');
       const late = checkTolerance({ signedAt, now, tolerance: options.tolerance, future: true });
       return late ? fail(late) : ok;
