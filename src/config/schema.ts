@@ -7,6 +7,7 @@ import {
   snsOptions,
   sqsOptions,
 } from '../destinations/options.js';
+import { ROUTE_CONDITIONS } from '../record/routes.js';
 import { verifyOptions } from '../verifiers/options.js';
 import { bool, duration, int, size } from './types.js';
 
@@ -182,7 +183,7 @@ const eventLog = z.strictObject({
 const route = z.strictObject({
   to: z.string().min(1),
   filter: z.record(z.string(), z.unknown()).optional(),
-  on: z.enum(['success', 'failure', 'always']).default('always'),
+  on: z.enum(ROUTE_CONDITIONS).default('always'),
 });
 
 /** A field of the request a source names: `{ header: name }` or `{ body: dotted.path }`. */
