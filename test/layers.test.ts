@@ -111,9 +111,6 @@ t.test('no file-level import cycle', async (t) => {
  * the shared part lives, not a move. An entry that is fixed must leave this list.
  */
 const KNOWN_BACK_EDGES = [
-  // Option schemas built from config/types.ts; config/schema.ts composes those schemas.
-  'destinations -> config',
-  'verifiers -> config',
   // ingress/modes.ts registers proxy mode, which is built on ingress's context and route.
   'ingress -> proxy',
 ];
@@ -145,6 +142,8 @@ t.test('layers: nothing imports upward or across the top layers', async (t) => {
   const forbidden: Record<string, string[]> = {
     // The shared files and the lowest layer know no module above them.
     '.': ['cli', ...top, 'queue', 'record', 'config', 'metrics'],
+    // Option value types (durations, sizes, secrets): below config and the option schemas it composes.
+    options: ['cli', ...top, 'queue', 'record', 'config', 'metrics', 'destinations', 'verifiers'],
     queue: ['cli', ...top],
     record: ['cli', ...top],
     config: ['cli', ...top],

@@ -7,9 +7,9 @@ import {
   snsOptions,
   sqsOptions,
 } from '../destinations/options.js';
+import { bool, duration, int, size } from '../options/types.js';
 import { ROUTE_CONDITIONS } from '../record/routes.js';
 import { verifyOptions } from '../verifiers/options.js';
-import { bool, duration, int, size } from './types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
