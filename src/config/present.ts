@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { units } from '../options/types.js';
 import { configSchema, type Config } from './schema.js';
-import { units } from './types.js';
 
 const DURATION_UNITS: [string, number][] = [
   ['d', 86_400_000],

@@ -7,8 +7,9 @@ import {
   snsOptions,
   sqsOptions,
 } from '../destinations/options.js';
+import { bool, duration, int, size } from '../options/types.js';
+import { ROUTE_CONDITIONS } from '../record/routes.js';
 import { verifyOptions } from '../verifiers/options.js';
-import { bool, duration, int, size } from './types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -182,7 +183,7 @@ const eventLog = z.strictObject({
 const route = z.strictObject({
   to: z.string().min(1),
   filter: z.record(z.string(), z.unknown()).optional(),
-  on: z.enum(['success', 'failure', 'always']).default('always'),
+  on: z.enum(ROUTE_CONDITIONS).default('always'),
 });
 
 /** A field of the request a source names: `{ header: name }` or `{ body: dotted.path }`. */

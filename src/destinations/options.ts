@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, int, secret } from '../config/types.js';
+import { duration, int, secret } from '../options/types.js';
 import { compileTemplate } from '../record/template.js';
 
 /** A `{{ path }}` template, compiled here so `config check` reports a bad one. */

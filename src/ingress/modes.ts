@@ -1,4 +1,4 @@
-import { registerProxySource } from '../proxy/register.js';
+import { registerProxySource } from './proxy/register.js';
 import { registerAckSource } from './ack.js';
 import type { Modes } from './context.js';
 

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/units.js';
+import { parseDuration } from '../options/units.js';
 import { InvalidParameterError } from '../errors.js';
 
 /**

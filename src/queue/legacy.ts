@@ -14,6 +14,8 @@ import {
 } from './jobs.js';
 import { intakeFields } from './intake-writer.js';
 import { encodeNew } from './stored-event.js';
+import { addDeadLetter } from './enqueue.js';
+import { writeDeliveryStatus } from './event-status.js';
 
 const OPEN_STATES = ['wait', 'prioritized', 'delayed', 'active', 'failed'] as const;
 const PAGE = 500;
@@ -27,7 +29,8 @@ export interface LegacyDrainResult {
 /**
  * Moves what an install of the previous layout left in Redis into this one: events
  * not yet routed go to the intake, deliveries waiting or retrying to their
- * destination's queue, dead letters to its dead-letter store (attempts kept).
+ * destination's queue, dead letters to its dead-letter store (attempts and failure
+ * time kept; listed at once, no worker needed).
  * Completed history of the old layout stays where it was until it expires; it is
  * not shown by `events list`. Safe to run from every worker at once (a lock lets one
  * do it) and again (moved jobs are removed from the old queues). Stop workers of
@@ -96,12 +99,30 @@ export async function drainLegacyLayout(
             ...(dead ? { dead: job.failedReason || 'failed before the upgrade' } : {}),
             ...(d.replayOf ? { replayOf: d.replayOf } : {}),
           };
-          const attempts = dead ? 1 : Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade);
+          if (dead) {
+            // Straight into the dead-letter store, with the time it failed. Queued for a
+            // worker to fail (as routing's dead-on-arrival letters are), it was missing
+            // from `dlq list` until a worker of this version took it: after `hookgate
+            // migrate` with workers stopped, while its destination is paused, for good
+            // if no worker serves its destination any more.
+            const failedAt = job.finishedOn ?? Date.now();
+            await addDeadLetter(
+              store,
+              config,
+              job.id!,
+              { ...data, dead: data.dead! },
+              failedAt,
+              job.timestamp,
+            );
+            await writeDeliveryStatus(store, keys, d.eventId, key, { state: 'failed' }, keep);
+            result.deadLetters++;
+            return;
+          }
+          const attempts = Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade);
           await store
             .queue(d.destination)
             .add(d.destination, data, deliveryJobOptions(job.id!, attempts, config.retention.deadLetters));
-          if (dead) result.deadLetters++;
-          else result.deliveries++;
+          result.deliveries++;
         });
       } finally {
         await old.close();

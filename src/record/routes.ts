@@ -1,11 +1,28 @@
-import type { Config, RouteConfig } from '../config/schema.js';
 import type { Envelope } from './envelope.js';
 import { compileFilter, type Predicate } from './filter.js';
 import { recordView } from './template.js';
 
+/** Which requests' events a route takes; the config's `on` is one of these (config/schema.ts). */
+export const ROUTE_CONDITIONS = ['success', 'failure', 'always'] as const;
+export type RouteCondition = (typeof ROUTE_CONDITIONS)[number];
+
+/**
+ * The part of a config the table reads: each source's routes. Named here, not taken
+ * from config/schema.ts, because config sits above record (it checks route filters
+ * with filter.ts); a parsed Config is one of these.
+ */
+export interface RoutedSources {
+  sources: Record<string, { routes: readonly RouteRule[] }>;
+}
+export interface RouteRule {
+  to: string;
+  on: RouteCondition;
+  filter?: Record<string, unknown> | undefined;
+}
+
 interface CompiledRoute {
   to: string;
-  on: RouteConfig['on'];
+  on: RouteCondition;
   /** Undefined: the route has no filter (every event of its condition matches). */
   test?: Predicate;
 }
@@ -16,7 +33,7 @@ export interface RouteTable {
   match(record: Envelope): string[] | undefined;
 }
 
-export function createRouteTable(config: Config): RouteTable {
+export function createRouteTable(config: RoutedSources): RouteTable {
   const table = new Map<string, CompiledRoute[]>();
   for (const [name, source] of Object.entries(config.sources)) {
     table.set(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, secrets } from '../config/types.js';
+import { duration, secrets } from '../options/types.js';
 import { parseSigningKey } from './standard-webhooks-keys.js';
 
 /**

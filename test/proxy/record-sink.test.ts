@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { createMetrics } from '../../src/metrics/registry.js';
-import { RecordSink } from '../../src/proxy/record-sink.js';
+import { RecordSink } from '../../src/ingress/proxy/record-sink.js';
 import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import { buildEnvelope } from '../../src/record/build.js';
 import { newEventId } from '../../src/record/id.js';

@@ -1,6 +1,6 @@
 import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 
 /**
  * Verifiers that look only at headers or the URL. Behind them the caller's body is

@@ -1,7 +1,7 @@
-import type { HookgateError } from '../errors.js';
-import { encodeBody } from '../record/body.js';
-import type { ResponseFacts } from '../record/build.js';
-import type { FunctionError, ResponsePayload } from '../record/envelope.js';
+import type { HookgateError } from '../../errors.js';
+import { encodeBody } from '../../record/body.js';
+import type { ResponseFacts } from '../../record/build.js';
+import type { FunctionError, ResponsePayload } from '../../record/envelope.js';
 import type { Capture } from './capture.js';
 import { joinHeaders } from './headers.js';
 

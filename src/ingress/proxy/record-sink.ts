@@ -1,7 +1,7 @@
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/registry.js';
-import { StoreUnavailableError, type IntakeWriter } from '../queue/intake-writer.js';
-import type { Envelope } from '../record/envelope.js';
+import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics/registry.js';
+import { StoreUnavailableError, type IntakeWriter } from '../../queue/intake-writer.js';
+import type { Envelope } from '../../record/envelope.js';
 
 export interface RecordSinkOptions {
   intakeWriter: IntakeWriter;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
+/*
+ * The value types every option schema is built from: config's own (config/schema.ts)
+ * and the destination and verifier option schemas config composes. They live below
+ * all three so those modules import them, not config, and config alone imports the
+ * modules whose schemas it assembles.
+ */
+
 /**
  * Which config values are durations or sizes, so `config check` can print them back
  * as a user writes them (`10s`, `1mb`) rather than as the milliseconds or bytes they

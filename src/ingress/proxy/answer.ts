@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import type { HookgateError } from '../errors.js';
+import type { HookgateError } from '../../errors.js';
 import { captureStream, type Capture, type Head } from './capture.js';
 import { EVENT_ID_HEADER, groupHeaders } from './headers.js';
 

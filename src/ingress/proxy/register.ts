@@ -1,5 +1,5 @@
-import type { ModeRegistrar } from '../ingress/context.js';
-import { sourceRoute } from '../ingress/source-route.js';
+import type { ModeRegistrar } from '../context.js';
+import { sourceRoute } from '../source-route.js';
 import { proxyHandler } from './handler.js';
 import { RecordSink } from './record-sink.js';
 import { passBodyThrough } from './request-body.js';
