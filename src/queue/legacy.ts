@@ -13,9 +13,9 @@ import {
   type LegacyEventJobData,
 } from './jobs.js';
 import { intakeFields } from './intake-writer.js';
-import { encodeNew } from './stored-event.js';
+import { encodeNew, encodeRouted } from './stored-event.js';
 import { addDeadLetter } from './enqueue.js';
-import { writeDeliveryStatus } from './event-status.js';
+import { markPending, writeDeliveryStatus } from './event-status.js';
 
 const OPEN_STATES = ['wait', 'prioritized', 'delayed', 'active', 'failed'] as const;
 const PAGE = 500;
@@ -86,7 +86,10 @@ export async function drainLegacyLayout(
           if (!d?.record || !d.destination) return;
           const key = job.id && parseDeliveryId(job.id) ? deliveryKeyOf(job.id) : d.destination;
           const keep = Math.max(config.retention.events, config.retention.deadLetters);
-          await store.redis.set(keys.record(d.eventId), encodeNew(d.record), 'PX', keep, 'NX');
+          // Routed, with no marks: the event's status comes from its deliveries' status
+          // entries (pending below, or failed), which the worker settles. Stored unrouted
+          // (encodeNew), the event read `pending` for good once its deliveries were final.
+          await store.redis.set(keys.record(d.eventId), encodeRouted(d.record, {}), 'PX', keep, 'NX');
           const { logs } = await old.getJobLogs(job.id!, 0, -1, true);
           const prior = parseAttempts(logs);
           const dead = state === 'failed';
@@ -118,6 +121,7 @@ export async function drainLegacyLayout(
             result.deadLetters++;
             return;
           }
+          await markPending(store, keys, d.eventId, [key], keep);
           const attempts = Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade);
           await store
             .queue(d.destination)

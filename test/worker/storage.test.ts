@@ -146,6 +146,19 @@ t.test(
     await rx.waitForRequests(2);
     t.same(new Set(rx.requests.map((r) => idOf(r.body))), new Set([unrouted.id, waiting.id]));
     await listed('while a worker runs');
+    // Each moved event settles: the routed one, the moved waiting delivery, the dead letter.
+    const statuses = await waitFor('moved events settled', async () => {
+      const es = await Promise.all([unrouted, waiting, dead].map((r) => h.events.get(r.id)));
+      return (
+        es.every((e) => e && e.status !== 'pending') &&
+        es.map((e) => [e!.status, e!.deliveries.map((d) => d.status)])
+      );
+    });
+    t.same(statuses, [
+      ['delivered', ['delivered']],
+      ['delivered', ['delivered']],
+      ['failed', ['failed']],
+    ]);
     t.same(
       await deliveries.getJobCounts('wait', 'delayed', 'failed'),
       { wait: 0, delayed: 0, failed: 0 },
