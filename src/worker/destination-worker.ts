@@ -116,8 +116,8 @@ export function createDestinationWorker(
       return { attempt: result.attempt };
     }
     if (probe && !result.permanent) {
-      // A failed probe spends none of the delivery's attempts (SPEC §5: waiting out an
-      // outage longer than the retry schedule dead-letters nothing): it is in the
+      // A failed probe spends none of the delivery's attempts (the breaker's promise:
+      // an outage longer than the retry schedule dead-letters nothing): it is in the
       // history, and the delivery waits for the next probe. Counted, a few deliveries
       // waiting out a long outage were dead-lettered by their own probes.
       const entry: AttemptRecord = { ...result.attempt, outcome: 'retry' };

@@ -6,10 +6,10 @@ import { harness, testConfig, waitFor } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// SPEC §5: while suspended "its deliveries wait without spending attempts ... So an
-// outage longer than the retry schedule dead-letters nothing that would succeed
-// afterwards". A failed probe is an attempt of one waiting delivery: it is in the
-// history, but spends none of the retry policy's attempts. When it did, 2 deliveries
+// The breaker (README, Configuration: `breaker`): while suspended its deliveries wait
+// without spending attempts, so an outage longer than the retry schedule dead-letters
+// nothing that would succeed afterwards. A failed probe is an attempt of one waiting
+// delivery: it is in the history, but spends none of the retry policy's attempts. When it did, 2 deliveries
 // (3 attempts each, a probe a second) were both dead letters ~4 s into a 15 s outage;
 // with the defaults (maxCooldown 10m), once an outage had more failed probes than the
 // waiting deliveries had attempts left.
