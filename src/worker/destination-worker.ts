@@ -77,6 +77,16 @@ export function createDestinationWorker(
     if (breaker) {
       const b = view.breaker(destination);
       const now = Date.now();
+      // Waiting out a suspension spends no attempts, so a delivery of a destination that
+      // stays down waits until its record expires (kept as long as a dead letter would
+      // be: the longer of retention.events and retention.deadLetters). Then it fails as
+      // expired at once, not one per probe: each probe found one expired record, and a
+      // backlog drained at one per probe interval for hours.
+      if (b.until > 0 && now - job.timestamp >= keepMs) {
+        const gone = !(await store.redis.exists(keys.record(data.eventId)));
+        if (gone)
+          return expire(job, (data.base ?? 0) + (data.probes ?? 0) + prior.length + job.attemptsMade + 1);
+      }
       if (b.until > now) return handBack(worker, b.until - now);
       if (b.until > 0) {
         probe = await controls.claimProbe(destination, timeout + PROBE_WAIT_MS);
@@ -88,11 +98,7 @@ export function createDestinationWorker(
     const attempt = (data.base ?? 0) + (data.probes ?? 0) + made + 1;
     const ran = await lane.run(async () => {
       const value = await store.redis.getBuffer(keys.record(data.eventId));
-      if (!value) {
-        const error = 'the stored event expired before it was delivered (retention.events)';
-        await job.log(formatAttempt(expiredAttempt(attempt, error))).catch(() => {});
-        throw new UnrecoverableError(error);
-      }
+      if (!value) return expire(job, attempt);
       const { record } = decodeForDelivery(value);
       return attemptOnce(() => pool.get(destination), record, attempt, timeout, {
         signal,
@@ -168,6 +174,14 @@ export function createDestinationWorker(
     },
   );
   return worker;
+}
+
+const EXPIRED = 'the stored event expired before it was delivered (retention.events)';
+
+/** The record is gone: a dead letter without an attempt sent. */
+async function expire(job: Job<DeliveryJobData>, attempt: number): Promise<never> {
+  await job.log(formatAttempt(expiredAttempt(attempt, EXPIRED))).catch(() => {});
+  throw new UnrecoverableError(EXPIRED);
 }
 
 /** Back to waiting, no attempt spent; this worker fetches from the queue again in `ms`. */

@@ -65,3 +65,54 @@ t.test('failed breaker probes do not use up a waiting delivery’s attempts', as
     t.same(history, counts, 'the history has every attempt, probes included');
   }
 });
+
+t.test(
+  'deliveries waiting out a suspension whose records expire are dead-lettered at once, not one per probe',
+  async (t) => {
+    t.setTimeout(60_000);
+    const rx = await startHttpReceiver({ fallback: { status: 503 } });
+    t.teardown(() => rx.close());
+    const h = harness(
+      t,
+      testConfig(
+        {
+          // A queued delivery's record is kept the longer of the two.
+          retention: { events: '2s', deadLetters: '2s' },
+          sources: { stripe: { routes: [{ to: 'rx' }] } },
+          destinations: {
+            rx: {
+              type: 'http',
+              url: rx.url,
+              timeout: '2s',
+              retry: { attempts: 3, backoff: 'fixed', delay: '100ms', jitter: 0 },
+              breaker: { failures: 2, cooldown: '3s', maxCooldown: '3s' },
+            },
+          },
+        },
+        'probe-expiry',
+      ),
+    );
+    h.startWorker();
+    const records = Array.from({ length: 10 }, () => sampleRecord());
+    await Promise.all(records.map((r) => h.publish(r)));
+    const started = Date.now();
+    // Suspended for 3 s; the records expire after 2 s. Found one per probe (a probe's
+    // claim is held for the timeout and a second), ten took ~30 s.
+    const letters = await waitFor(
+      'every delivery dead-lettered as expired',
+      async () => {
+        const { items } = await h.store.list();
+        return items.length === records.length && items;
+      },
+      15_000,
+    );
+    t.comment(`all ${records.length} dead letters ${Date.now() - started} ms after they were stored`);
+    t.ok(
+      letters.every((l) => /expired/.test(l.error)),
+      'each expired (the record outlived retention.events)',
+    );
+    // The first attempts (before the breaker opened) are the only requests: none for an expired record.
+    const late = rx.requests.filter((r) => r.at - started > 1500).length;
+    t.equal(late, 0, `no attempt sent once the records could expire (${rx.requests.length} requests in all)`);
+  },
+);
