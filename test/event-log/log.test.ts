@@ -197,22 +197,32 @@ t.test('filters: source, type, status, since, until, q', async (t) => {
   t.equal((await log.getByDedupeKey('evt_1'))?.id, e1);
 });
 
-t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days made after', async (t) => {
-  const schema = uniqueSchema('lz4');
+/** A schema at `version`, as an earlier hookgate left it (its migrations applied by hand). */
+async function schemaAt(t: Test, label: string, version: number) {
+  const schema = uniqueSchema(label);
   const sql = createSql(PG_URL, 2);
   t.teardown(async () => {
     await sql.end();
     await dropSchema(schema);
   });
-  // A schema at version 1 with one day already made, as an earlier hookgate left it.
   await sql.transaction(async (tx) => {
     await tx.query(`CREATE SCHEMA "${schema}"`);
-    await MIGRATIONS[0]!.up(tx, schema);
+    for (const m of MIGRATIONS.slice(0, version)) await m.up(tx, schema);
     await tx.query(
       `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    await tx.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (1, 'v1')`);
+    for (const m of MIGRATIONS.slice(0, version))
+      await tx.query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, $2)`, [
+        m.version,
+        m.name,
+      ]);
   });
+  return { schema, sql };
+}
+
+t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days made after', async (t) => {
+  // A schema at version 1 with one day already made, as an earlier hookgate left it.
+  const { schema, sql } = await schemaAt(t, 'lz4', 1);
   const old = Date.UTC(2026, 0, 5, 12);
   await ensureDays(sql, schema, [dayOf(old)]);
   const log = createEventLog(sql, schema);
@@ -233,22 +243,8 @@ t.test('migration 2 sets lz4 on the days a version 1 schema has, and on the days
 });
 
 t.test('migration 3: the writer splits the words; rows from before are still found', async (t) => {
-  const schema = uniqueSchema('words');
-  const sql = createSql(PG_URL, 2);
-  t.teardown(async () => {
-    await sql.end();
-    await dropSchema(schema);
-  });
   // A schema at version 2 holding rows whose words PostgreSQL's parser generated.
-  await sql.transaction(async (tx) => {
-    await tx.query(`CREATE SCHEMA "${schema}"`);
-    await MIGRATIONS[0]!.up(tx, schema);
-    await MIGRATIONS[1]!.up(tx, schema);
-    await tx.query(
-      `CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    await tx.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (1, 'v1'), (2, 'v2')`);
-  });
+  const { schema, sql } = await schemaAt(t, 'words', 2);
   const now = Date.now();
   await ensureDays(sql, schema, [dayOf(now - 2 * DAY)]);
   const oldBody = '{"email":"jane.doe@example.com","note":"a blue-whale shirt"}';

@@ -12,6 +12,7 @@ import { dropPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { openEventLog } from '../../src/event-log/open.js';
 import type { EventLog } from '../../src/event-log/log.js';
 import { dropSchema, PG_URL, uniqueSchema } from '../helpers/postgres.js';
+import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 
 /** Small delays and no jitter: a retry schedule a test can sit through. */
 export const FAST_RETRY = { attempts: 3, backoff: 'fixed', delay: '30ms', maxDelay: '1s', jitter: 0 };
@@ -147,4 +148,29 @@ export async function keyKinds(h: Pick<Harness, 'queues' | 'config'>): Promise<M
     if (cursor === '0') break;
   }
   return kinds;
+}
+
+/**
+ * A destination in an outage: a real receiver answering `status` (503 unless told), and
+ * a harness routing one Stripe source to it as `rx` with `rx` (retry, breaker, timeout)
+ * and `extra` (retention...) in the config.
+ */
+export async function outageHarness(
+  t: Test,
+  label: string,
+  rx: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  status = 503,
+): Promise<{ rx: HttpReceiver; h: Harness }> {
+  const receiver = await startHttpReceiver({ fallback: { status } });
+  t.teardown(() => receiver.close());
+  const config = testConfig(
+    {
+      ...extra,
+      sources: { stripe: { routes: [{ to: 'rx' }] } },
+      destinations: { rx: { type: 'http', url: receiver.url, ...rx } },
+    },
+    label,
+  );
+  return { rx: receiver, h: harness(t, config) };
 }

@@ -3,7 +3,7 @@ import type { Envelope } from '../../src/record/envelope.js';
 import { destinationControls, listDestinations } from '../../src/queue/controls.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { sampleRecord } from '../destinations/record.js';
-import { harness, testConfig, waitFor } from './harness.js';
+import { harness, outageHarness, testConfig, waitFor } from './harness.js';
 
 const idOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as Envelope).id;
 
@@ -132,22 +132,10 @@ t.test('rateLimit holds across two workers, counted per window at the receiver',
 t.test(
   'an outage far longer than the retry schedule dead-letters nothing: the breaker suspends, probes, and closes',
   async (t) => {
-    const rx = await startHttpReceiver({ fallback: { status: 503 } });
-    t.teardown(() => rx.close());
-    const h = harness(
-      t,
-      testConfig({
-        sources: { stripe: { routes: [{ to: 'rx' }] } },
-        destinations: {
-          rx: {
-            type: 'http',
-            url: rx.url,
-            retry: { attempts: 3, delay: '100ms', backoff: 'fixed', jitter: 0 },
-            breaker: { failures: 5, cooldown: '500ms', maxCooldown: '500ms' },
-          },
-        },
-      }),
-    );
+    const { rx, h } = await outageHarness(t, 'breaker', {
+      retry: { attempts: 3, delay: '100ms', backoff: 'fixed', jitter: 0 },
+      breaker: { failures: 5, cooldown: '500ms', maxCooldown: '500ms' },
+    });
     h.startWorker();
     const records = Array.from({ length: 20 }, () => sampleRecord());
     for (const r of records) await h.publish(r);

@@ -2,8 +2,7 @@ import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
 import { listDestinations } from '../../src/queue/controls.js';
 import { sampleRecord } from '../destinations/record.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
-import { harness, testConfig, waitFor } from './harness.js';
+import { outageHarness, waitFor } from './harness.js';
 
 const idOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as Envelope).id;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,28 +16,13 @@ t.test(
   async (t) => {
     // The outage, the probes' cooldowns and the drain after it.
     t.setTimeout(OUTAGE_MS + 90_000);
-    const rx = await startHttpReceiver({ fallback: { status: 503 } });
-    t.teardown(() => rx.close());
-    const h = harness(
-      t,
-      testConfig(
-        {
-          sources: { stripe: { routes: [{ to: 'rx' }] } },
-          destinations: {
-            rx: {
-              type: 'http',
-              url: rx.url,
-              // A realistic schedule, over in ~3 s (1 s, then 2 s): far shorter than the outage.
-              retry: { attempts: ATTEMPTS, backoff: 'exponential', delay: '1s', maxDelay: '1m', jitter: 0.2 },
-              // The default failure count; cooldowns short enough that a probe follows
-              // the recovery within 10 s, long enough that probes stay few.
-              breaker: { failures: 10, cooldown: '5s', maxCooldown: '10s' },
-            },
-          },
-        },
-        'long-outage',
-      ),
-    );
+    const { rx, h } = await outageHarness(t, 'long-outage', {
+      // A realistic schedule, over in ~3 s (1 s, then 2 s): far shorter than the outage.
+      retry: { attempts: ATTEMPTS, backoff: 'exponential', delay: '1s', maxDelay: '1m', jitter: 0.2 },
+      // The default failure count; cooldowns short enough that a probe follows
+      // the recovery within 10 s, long enough that probes stay few.
+      breaker: { failures: 10, cooldown: '5s', maxCooldown: '10s' },
+    });
     h.startWorker();
     const records = Array.from({ length: EVENTS }, () => sampleRecord());
     const started = Date.now();

@@ -1,8 +1,7 @@
 import t from 'tap';
 import type { Envelope } from '../../src/record/envelope.js';
 import { sampleRecord } from '../destinations/record.js';
-import { startHttpReceiver } from '../helpers/http-receiver.js';
-import { harness, testConfig, waitFor } from './harness.js';
+import { outageHarness, waitFor } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,25 +14,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // waiting deliveries had attempts left.
 t.test('failed breaker probes do not use up a waiting delivery’s attempts', async (t) => {
   t.setTimeout(60_000);
-  const rx = await startHttpReceiver({ fallback: { status: 503 } });
-  t.teardown(() => rx.close());
-  const h = harness(
-    t,
-    testConfig(
-      {
-        sources: { stripe: { routes: [{ to: 'rx' }] } },
-        destinations: {
-          rx: {
-            type: 'http',
-            url: rx.url,
-            retry: { attempts: 3, backoff: 'fixed', delay: '200ms', jitter: 0 },
-            breaker: { failures: 2, cooldown: '1s', maxCooldown: '1s' },
-          },
-        },
-      },
-      'probe-attempts',
-    ),
-  );
+  const { rx, h } = await outageHarness(t, 'probe-attempts', {
+    retry: { attempts: 3, backoff: 'fixed', delay: '200ms', jitter: 0 },
+    breaker: { failures: 2, cooldown: '1s', maxCooldown: '1s' },
+  });
   h.startWorker();
   const records = [sampleRecord(), sampleRecord()];
   await Promise.all(records.map((r) => h.publish(r)));
@@ -70,27 +54,16 @@ t.test(
   'deliveries waiting out a suspension whose records expire are dead-lettered at once, not one per probe',
   async (t) => {
     t.setTimeout(60_000);
-    const rx = await startHttpReceiver({ fallback: { status: 503 } });
-    t.teardown(() => rx.close());
-    const h = harness(
+    const { rx, h } = await outageHarness(
       t,
-      testConfig(
-        {
-          // A queued delivery's record is kept the longer of the two.
-          retention: { events: '2s', deadLetters: '2s' },
-          sources: { stripe: { routes: [{ to: 'rx' }] } },
-          destinations: {
-            rx: {
-              type: 'http',
-              url: rx.url,
-              timeout: '2s',
-              retry: { attempts: 3, backoff: 'fixed', delay: '100ms', jitter: 0 },
-              breaker: { failures: 2, cooldown: '3s', maxCooldown: '3s' },
-            },
-          },
-        },
-        'probe-expiry',
-      ),
+      'probe-expiry',
+      {
+        timeout: '2s',
+        retry: { attempts: 3, backoff: 'fixed', delay: '100ms', jitter: 0 },
+        breaker: { failures: 2, cooldown: '3s', maxCooldown: '3s' },
+      },
+      // A queued delivery's record is kept the longer of the two.
+      { retention: { events: '2s', deadLetters: '2s' } },
     );
     h.startWorker();
     const records = Array.from({ length: 10 }, () => sampleRecord());
