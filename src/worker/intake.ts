@@ -5,7 +5,7 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import { createRedis, ensureGroup, type RedisConnection } from '../queue/connection.js';
 import { watchOtherLayouts, type Store } from '../queue/delivery-queues.js';
 import { deliveryId } from '../queue/ids.js';
-import { addDelivery } from '../queue/enqueue.js';
+import { addDeadLetter, addDelivery } from '../queue/enqueue.js';
 import type { DeliveryJobData } from '../queue/jobs.js';
 import { INTAKE_GROUP, type Partition } from '../queue/keys.js';
 import { decodeForDelivery, encodeRouted, type CompactMark, type Marks } from '../queue/stored-event.js';
@@ -444,7 +444,18 @@ export class IntakeConsumer {
     if (result.permanent || policy.attempts <= 1) {
       const entry: AttemptRecord = { ...result.attempt, outcome: 'dead_letter' };
       reporter.attempt(destination, { ...result, attempt: entry }, 'dead_letter', context);
-      await this.enqueue(destination, record, partition, { prior: [entry], dead: entry.error ?? 'failed' });
+      // Straight into the dead-letter store: listed from now on. Queued for a worker to
+      // fail, it was missing from `dlq list` until one took it (for as long as its
+      // destination was paused, if that came first).
+      const dead = entry.error ?? 'failed';
+      const data = { ...this.jobData(destination, record, partition, { prior: [entry] }), dead };
+      await addDeadLetter(
+        this.deps.store,
+        this.deps.config,
+        deliveryId(record.id, destination),
+        data,
+        Date.now(),
+      );
       return ['f'];
     }
     const delay = backoffDelay(policy, 1, result.error, this.deps.random);
@@ -454,14 +465,13 @@ export class IntakeConsumer {
     return ['q'];
   }
 
-  private async enqueue(
+  private jobData(
     destination: string,
     record: Envelope,
     partition: Partition,
-    extra: Pick<DeliveryJobData, 'prior' | 'dead'>,
-    delayMs = 0,
-  ): Promise<void> {
-    const data: DeliveryJobData = {
+    extra: Pick<DeliveryJobData, 'prior'>,
+  ): DeliveryJobData {
+    return {
       eventId: record.id,
       source: record.source,
       destination,
@@ -470,7 +480,21 @@ export class IntakeConsumer {
       key: destination,
       ...extra,
     };
-    await addDelivery(this.deps.store, this.deps.config, data, delayMs);
+  }
+
+  private async enqueue(
+    destination: string,
+    record: Envelope,
+    partition: Partition,
+    extra: Pick<DeliveryJobData, 'prior'>,
+    delayMs = 0,
+  ): Promise<void> {
+    await addDelivery(
+      this.deps.store,
+      this.deps.config,
+      this.jobData(destination, record, partition, extra),
+      delayMs,
+    );
   }
 
   private settleNow(entry: Entry, value: Buffer | undefined, keep: number): void {

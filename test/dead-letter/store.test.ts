@@ -265,3 +265,46 @@ t.test('list: every dead letter has its own fields, across reads of many ids at 
   t.equal(github.items.length, 20);
   await worker.close(2000);
 });
+
+t.test(
+  'a permanent failure of the first attempt is a dead letter at once, never queued for a worker',
+  async (t) => {
+    const rejecting = await startHttpReceiver({ fallback: { status: 422, body: 'no' } });
+    t.teardown(() => rejecting.close());
+    const h = harness(
+      t,
+      testConfig(
+        {
+          sources: { stripe: { routes: [{ to: 'rejecting' }] } },
+          destinations: { rejecting: { type: 'http', url: rejecting.url } },
+        },
+        'dlq-direct',
+      ),
+    );
+    const worker = h.startWorker();
+    const record = sampleRecord();
+    await h.publish(record);
+    const id = deliveryId(record.id, 'rejecting');
+    await waitFor('the event failed', async () => (await h.events.get(record.id))?.status === 'failed');
+    // Listed the moment routing settled the event: it went straight to the failed set.
+    const letter = await h.store.get(id);
+    t.match(letter, { id, eventId: record.id, attemptsMade: 1, error: /422/ });
+    t.match(letter?.attempts, [{ attempt: 1, outcome: 'dead_letter' }]);
+    t.same(letter?.envelope, record);
+    // BullMQ's events stream tells whether it ever waited or ran in its queue.
+    const queue = h.queues.queue('rejecting');
+    const events = (await h.queues.redis.xrange(queue.keys.events!, '-', '+')) as [string, string[]][];
+    const forJob: string[] = [];
+    for (const [, f] of events) {
+      const fields = new Map<string, string>();
+      for (let k = 0; k + 1 < f.length; k += 2) fields.set(f[k]!, f[k + 1]!);
+      if (fields.get('jobId') === id) forJob.push(fields.get('event') ?? '');
+    }
+    t.same(forJob, [], `never waiting or active in its queue (events: ${forJob.join(', ') || 'none'})`);
+    // And it replays like any dead letter.
+    rejecting.setFallback({ status: 204 });
+    t.same(await h.store.replay([id]), { done: [id], notFound: [] });
+    await waitFor('replayed', async () => (await h.events.get(record.id))?.status === 'delivered');
+    await worker.close(2000);
+  },
+);
