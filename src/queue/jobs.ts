@@ -23,7 +23,10 @@ export interface DeliveryJobData {
    * spend none of the retry policy's attempts, so a long outage dead-letters nothing.
    */
   probes?: number;
-  /** The first attempt failed for good: the job goes straight to the dead-letter store with this error. */
+  /**
+   * The first attempt failed for good: the job is made in the dead-letter store with this
+   * error (enqueue.ts addDeadLetter; a job of an older version may still be queued with it).
+   */
   dead?: string;
   /** Set on deliveries created by a replay: the delivery id replayed. */
   replayOf?: string;
