@@ -6,7 +6,7 @@ import type { Store } from '../queue/delivery-queues.js';
 import { markPending, writeDeliveryStatus } from '../queue/event-status.js';
 import type { EventLog } from '../event-log/log.js';
 import { parseDeliveryId } from '../queue/ids.js';
-import type { DeliveryJobData } from '../queue/jobs.js';
+import { attemptsSent, type DeliveryJobData } from '../queue/jobs.js';
 import { decodeStored, encodeRouted } from '../queue/stored-event.js';
 import type { Envelope } from '../record/envelope.js';
 
@@ -126,11 +126,7 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
       source: job.data.source,
       destination: job.data.destination,
       failedAt: new Date(job.finishedOn ?? failedAt).toISOString(),
-      attemptsMade:
-        (job.data.base ?? 0) +
-        (job.data.probes ?? 0) +
-        (job.data.prior?.length ?? 0) +
-        (job.data.dead !== undefined ? 0 : job.attemptsMade),
+      attemptsMade: attemptsSent(job.data, job.attemptsMade),
       error: job.failedReason ?? '',
     };
     if (job.data.replayOf) out.replayOf = job.data.replayOf;
@@ -267,8 +263,9 @@ export function createDeadLetterStore(store: Store, config: Config, log?: EventL
         }
         const { job } = found;
         const data = job.data;
-        // Attempt numbers count on from the attempts the dead letter already made.
-        const made = (data.base ?? 0) + (data.probes ?? 0) + (data.dead !== undefined ? 0 : job.attemptsMade);
+        // Attempt numbers count on from the attempts the dead letter already made (its
+        // `prior` stays in the job and is counted again from there).
+        const made = attemptsSent(data, job.attemptsMade) - (data.prior?.length ?? 0);
         const { dead: _dead, probes: _probes, ...rest } = data;
         const keys = store.partitionAt(data.p).keys;
         // Marked pending before the job runs again, so the log writer does not let go of

@@ -2,7 +2,7 @@ import type { Envelope } from '../record/envelope.js';
 import { migrate, type MigrateResult } from './migrations.js';
 import { dayOf, ensureDays, expire, type ExpireResult } from './partitions.js';
 import { ident, type Sql } from './sql.js';
-import { bodyWords, termQuery } from './words.js';
+import { bodyWords, termQuery, tsquery } from './words.js';
 import type {
   EventStatus,
   LogFilter,
@@ -122,12 +122,7 @@ export function createEventLog(sql: Sql, schema: string): EventLog {
       const prefix = end.endsWith(token.toLowerCase());
       words.set(word, (words.get(word) ?? false) || prefix);
     }
-    // In a tsquery lexeme a quote is doubled and a backslash escaped.
-    const theirs = words.size
-      ? [...words]
-          .map(([w, prefix]) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${prefix ? ':*' : ''}`)
-          .join(' & ')
-      : undefined;
+    const theirs = words.size ? tsquery(words) : undefined;
     if (!theirs || mine === theirs) return mine;
     return `(${mine}) | (${theirs})`;
   }

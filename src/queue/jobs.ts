@@ -32,6 +32,21 @@ export interface DeliveryJobData {
   replayOf?: string;
 }
 
+/**
+ * Attempts a delivery has sent so far, as its receiver counted them: earlier runs
+ * (`base`), failed probes, the attempts before its job existed (`prior`) and the job's
+ * own (BullMQ's `attemptsMade`; none for a job made as a dead letter, whose one attempt
+ * is its `prior`). Its next attempt is this + 1.
+ */
+export function attemptsSent(data: DeliveryJobData, attemptsMade: number): number {
+  return (
+    (data.base ?? 0) +
+    (data.probes ?? 0) +
+    (data.prior?.length ?? 0) +
+    (data.dead !== undefined ? 0 : attemptsMade)
+  );
+}
+
 /** The name deliveries carry in `opts.backoff.type`; BullMQ hands it to the worker's strategy. */
 export const BACKOFF_TYPE = 'hookgate';
 

@@ -6,7 +6,7 @@ import { breakerPolicyFor, concurrencyFor, type DestinationControls } from '../q
 import type { Store } from '../queue/delivery-queues.js';
 import { writeDeliveryStatus } from '../queue/event-status.js';
 import { deliveryId } from '../queue/ids.js';
-import type { DeliveryJobData } from '../queue/jobs.js';
+import { attemptsSent, type DeliveryJobData } from '../queue/jobs.js';
 import { deliveryQueueName } from '../queue/keys.js';
 import { decodeForDelivery } from '../queue/stored-event.js';
 import type { RedisConnection } from '../queue/connection.js';
@@ -73,6 +73,9 @@ export function createDestinationWorker(
       await writeDeliveryStatus(store, keys, data.eventId, data.key, { state: 'failed' }, keepMs);
       throw new UnrecoverableError(data.dead);
     }
+    // Of the retry policy's attempts (failed probes and earlier runs spend none of them).
+    const made = prior.length + job.attemptsMade;
+    const attempt = attemptsSent(data, job.attemptsMade) + 1;
     let probe = false;
     if (breaker) {
       const b = view.breaker(destination);
@@ -84,8 +87,7 @@ export function createDestinationWorker(
       // backlog drained at one per probe interval for hours.
       if (b.until > 0 && now - job.timestamp >= keepMs) {
         const gone = !(await store.redis.exists(keys.record(data.eventId)));
-        if (gone)
-          return expire(job, (data.base ?? 0) + (data.probes ?? 0) + prior.length + job.attemptsMade + 1);
+        if (gone) return expire(job, attempt);
       }
       if (b.until > now) return handBack(worker, b.until - now);
       if (b.until > 0) {
@@ -94,8 +96,6 @@ export function createDestinationWorker(
         logger?.info({ destination, deliveryId: id }, 'breaker half-open: sending a probe');
       }
     }
-    const made = prior.length + job.attemptsMade;
-    const attempt = (data.base ?? 0) + (data.probes ?? 0) + made + 1;
     const ran = await lane.run(async () => {
       const value = await store.redis.getBuffer(keys.record(data.eventId));
       if (!value) return expire(job, attempt);

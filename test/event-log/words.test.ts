@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bodyWords, MAX_WORD_LENGTH, termQuery, WORDS_OF_FIRST } from '../../src/event-log/words.js';
+import { bodyWords, MAX_WORD_LENGTH, termQuery, tsquery, WORDS_OF_FIRST } from '../../src/event-log/words.js';
 
 t.test('bodyWords: distinct runs of letters and digits, lower-cased', async (t) => {
   t.same(bodyWords('{"id":"evt_1ABC","note":"Café au lait, café!"}'), [
@@ -29,4 +29,16 @@ t.test('termQuery: each word exact, the one that ends the term a prefix', async 
   t.equal(termQuery('blue blue'), "'blue':*", 'a word once, a prefix if it also ends the term');
   t.equal(termQuery('%_'), undefined, 'no words');
   t.equal(termQuery('x'.repeat(MAX_WORD_LENGTH + 1)), undefined, 'a run too long is no word');
+});
+
+t.test('tsquery: a quote doubled, a backslash escaped, a prefix marked', async (t) => {
+  t.equal(
+    tsquery(
+      new Map([
+        ["o'neil", false],
+        ['a\\b', true],
+      ]),
+    ),
+    "'o''neil' & 'a\\\\b':*",
+  );
 });
