@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,18 +8,6 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(ROOT, 'src/cli/main.ts');
 // Resolved here, not by the child: a command run in a temp dir must still find tsx.
 export const TSX = import.meta.resolve('tsx');
-/** What `npm run build` makes and the package's bin runs; tests that use it need a build first. */
-export const BUILT = join(ROOT, 'dist/src/cli/main.js');
-
-export interface CliOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /**
-   * Run the built CLI (dist/) instead of the sources through tsx: what a user runs,
-   * and no TypeScript compiled in each child.
-   */
-  built?: boolean;
-}
 
 export interface CliResult {
   code: number | null;
@@ -28,21 +16,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A missing or stale build would test other code than the sources: refuse it. */
-function assertBuilt(): void {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first`);
-  const built = statSync(BUILT).mtimeMs;
-  const newer = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).find(
-    (f) => f.endsWith('.ts') && statSync(join(ROOT, 'src', f)).mtimeMs > built,
-  );
-  if (newer) throw new Error(`src/${newer} is newer than ${BUILT}: run npm run build first`);
-}
-
 /** The real CLI in a child process, as a user runs it. */
-export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
-  if (options.built) assertBuilt();
-  const entry = options.built ? [BUILT] : ['--import', TSX, MAIN];
-  return spawn(process.execPath, [...entry, ...args], {
+export function spawnCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,7 +65,11 @@ export interface RunningCli {
  * A long-running command (`worker`, `serve`, `dev`) as a real process; resolves
  * once a stdout line matches `ready` (it logs JSON at info level).
  */
-export async function startCli(args: string[], ready: RegExp, options: CliOptions = {}): Promise<RunningCli> {
+export async function startCli(
+  args: string[],
+  ready: RegExp,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningCli> {
   const child = spawnCli(args, options);
   const done = collect(child);
   let seen = '';

@@ -85,7 +85,7 @@ t.test('rateLimit holds across two worker processes: at most max attempts per li
     await dropPrefix(prefix);
   });
   for (let i = 0; i < 2; i++)
-    workers.push(await startCli(['worker', '--config', file], /hookgate worker started/, { built: true }));
+    workers.push(await startCli(['worker', '--config', file], /hookgate worker started/));
 
   const records = Array.from({ length: 30 }, () => sampleRecord());
   await Promise.all(records.map((r) => h.publish(r)));
