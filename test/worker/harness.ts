@@ -3,6 +3,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../../src/dead-letter/store.js';
 import { createEventHistory, type EventHistory } from '../../src/events/index.js';
+import type { Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { Envelope } from '../../src/record/envelope.js';
 import { openStore, type Store } from '../../src/queue/delivery-queues.js';
@@ -61,7 +62,8 @@ export interface Harness {
   metrics: Metrics;
   /** What the ingress does: the event stored through the same intake. */
   publish(record: Envelope): Promise<void>;
-  startWorker(): WorkerRuntime;
+  /** `logger`: the worker's (default: none). */
+  startWorker(options?: { logger?: Logger }): WorkerRuntime;
 }
 
 /** Queues, stores and (on demand) a worker runtime, all closed and the prefix dropped at teardown. */
@@ -102,8 +104,9 @@ export function harness(t: Test, config: Config): Harness {
         ...(eventType !== undefined ? { eventType } : {}),
       });
     },
-    startWorker() {
+    startWorker(options = {}) {
       const r = startWorkerRuntime(config, {
+        ...options,
         metrics,
         sampleEveryMs: 0,
         sweepEveryMs: 0,

@@ -72,7 +72,8 @@ t.test('rateLimit holds across two worker processes: at most max attempts per li
     redis: { url: REDIS_URL, prefix },
     defaults: { retry: FAST_RETRY },
     server: { shutdownTimeout: '3s' },
-    logLevel: 'info',
+    // `delivered` lines (debug) are how each process's deliveries are counted.
+    logLevel: 'debug',
   });
   t.teardown(cleanup);
   // The harness stores events as the ingress would, and drops the prefix at teardown.
