@@ -18,10 +18,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Pool, type Dispatcher } from 'undici';
 import { HttpDestination } from '../../src/destinations/http.js';
 import { httpOptions } from '../../src/destinations/options.js';
 import type { Destination } from '../../src/destinations/types.js';
 import type { Envelope } from '../../src/record/envelope.js';
+import { keepStoredJson } from '../../src/record/format.js';
 import { sampleRecord } from '../../test/destinations/record.js';
 import { stop } from '../spawn-server.js';
 
@@ -105,6 +107,54 @@ async function drive(destination: Destination, pool: Envelope[], count: number):
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
 }
 
+/**
+ * The floor of any HTTP delivery: the same undici Pool, one POST of a body serialised
+ * beforehand with fixed headers, the answer read and dropped; no record formatting,
+ * no deadline, no error handling. What is left between it and `undici` is hookgate's.
+ */
+class FloorDestination {
+  readonly type = 'http';
+  readonly name = 'floor';
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly bodies = new Map<Envelope, Buffer>();
+  constructor(url: string, pool: Envelope[]) {
+    const u = new URL(url);
+    this.pool = new Pool(u.origin, {
+      connections: null,
+      keepAliveTimeout: 4000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.path = u.pathname;
+    for (const record of pool) this.bodies.set(record, Buffer.from(JSON.stringify(record)));
+  }
+  send(record: Envelope): Promise<{ info: { status: number } }> {
+    const body = this.bodies.get(record)!;
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart() {},
+        onResponseStart(_c, statusCode) {
+          status = statusCode;
+        },
+        onResponseData() {},
+        onResponseEnd() {
+          resolve({ info: { status } });
+        },
+        onResponseError(_c, err) {
+          reject(err);
+        },
+      };
+      const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+      this.pool.dispatch({ path: this.path, method: 'POST', headers, body }, handler);
+    });
+  }
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
 interface Measured {
   cpuUs: number;
   perSecond: number;
@@ -135,8 +185,15 @@ try {
     ['undici', new HttpDestination('bench', options, TIMEOUT_MS)],
   ];
   const pool = records();
+  // As the worker has them: read from Redis, their stored JSON kept (record/format.ts), so
+  // an `envelope` delivery sends those bytes instead of serialising the record again.
+  const stored = records();
+  for (const record of stored) keepStoredJson(record, Buffer.from(JSON.stringify(record)));
+  targets.push(['undici, stored JSON', new HttpDestination('bench', options, TIMEOUT_MS)]);
+  targets.push(['floor: bare dispatch', new FloorDestination(`${receiver.url}/webhooks`, pool)]);
+  const poolOf = (name: string) => (name === 'undici, stored JSON' ? stored : pool);
   // Warm-up: JIT, connection pools.
-  for (const [, destination] of targets) await drive(destination, pool, 3000);
+  for (const [name, destination] of targets) await drive(destination, poolOf(name), 3000);
 
   console.log(
     `HTTP destination, ${DELIVERIES} deliveries per run at concurrency ${CONCURRENCY}, ` +
@@ -146,11 +203,11 @@ try {
   let expected = await received(receiver.url);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, destination] of targets) {
-      const m = await measure(destination, pool);
+      const m = await measure(destination, poolOf(name));
       expected += DELIVERIES;
       results.get(name)!.push(m);
       console.log(
-        `  round ${round}  ${name.padEnd(20)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU  ${Math.round(
+        `  round ${round}  ${name.padEnd(22)} ${m.cpuUs.toFixed(1).padStart(7)} µs CPU  ${Math.round(
           m.perSecond,
         )
           .toLocaleString('en')
@@ -160,11 +217,16 @@ try {
   }
   const got = await received(receiver.url);
   if (got !== expected) throw new Error(`receiver took ${got} deliveries, expected ${expected}`);
-  const [withFetch, withNodeHttp, current] = targets.map(([name]) => results.get(name)!);
+  const [withFetch, withNodeHttp, current, withStored, floor] = targets.map(([name]) => results.get(name)!);
   const ratios = (base: Measured[]) =>
     base.map((o, i) => `${(current![i]!.cpuUs / o.cpuUs).toFixed(2)}×`).join(', ');
   console.log(`  undici / fetch CPU per delivery, per round: ${ratios(withFetch!)}`);
   console.log(`  undici / node:http CPU per delivery, per round: ${ratios(withNodeHttp!)}`);
+  console.log(
+    `  undici with stored JSON / floor CPU per delivery, per round: ${floor!
+      .map((o, i) => `${(withStored![i]!.cpuUs / o.cpuUs).toFixed(2)}×`)
+      .join(', ')}`,
+  );
   console.log(`  every delivery reached the receiver: ${got}`);
   for (const [, destination] of targets) await destination.close();
 } finally {
