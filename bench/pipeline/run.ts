@@ -49,6 +49,10 @@
  *                  that never answers, timeout 5s, worker concurrency 10)
  *   BENCH_BUILD=0: skip `npm run build` (the bench runs dist/, so it builds first)
  *   BENCH_EVENT_LOG=1: also the "hookgate + event log" system, alternated in every pair
+ *   BENCH_FLOOR=1: also the floor system (floor-ingress.ts, floor-worker.ts: Fastify and one
+ *     XADD per request, a worker that POSTs each body to both routes with a bare undici
+ *     dispatch; no verification, record, retries or history), alternated in every pair:
+ *     the highest delivered rate any implementation on this stack reaches on this machine
  *   BENCH_CPU_PROF=<dir>: `--cpu-prof` for every hookgate system's ingress and worker (profiles in
  *     <dir>/<system>-<ingress|worker>/)
  *
@@ -102,6 +106,7 @@ const DRAIN_TIMEOUT_MS = setting('BENCH_DRAIN_TIMEOUT', 300) * 1000;
 const STALL = process.env.BENCH_STALL === '1';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
 const EVENT_LOG = process.env.BENCH_EVENT_LOG === '1';
+const FLOOR = process.env.BENCH_FLOOR === '1';
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 const SECRET = 'whsec_pipeline_bench';
 const ROUTES = ['a', 'b'];
@@ -242,6 +247,34 @@ const handwritten: System = {
     };
     try {
       await waitHealthy(origin, ingress, 'hand-written ingress');
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { ingress, worker, origin, stop };
+  },
+};
+
+const floor: System = {
+  name: 'floor',
+  async start(redisUrl, receiver, destinations, concurrency) {
+    const port = await freePort();
+    const common = { REDIS_URL: redisUrl, PREFIX: 'floor' };
+    const ingress = spawnNode(join(DIST, 'bench/pipeline/floor-ingress.js'), [], {
+      ...common,
+      PORT: String(port),
+    });
+    const worker = spawnNode(join(DIST, 'bench/pipeline/floor-worker.js'), [], {
+      ...common,
+      URLS: destinations.map((d) => `${receiver}/${d.route}`).join(','),
+      CONCURRENCY: String(concurrency),
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      await Promise.all([stopChild(ingress), stopChild(worker)]);
+    };
+    try {
+      await waitHealthy(origin, ingress, 'floor ingress');
     } catch (err) {
       await stop();
       throw err;
@@ -525,7 +558,7 @@ async function stall(system: System, receiver: Receiver): Promise<StallFigures> 
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 const duration = (ms: number) =>
   !Number.isFinite(ms) ? '—' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(2)} KB`;
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 
 function median(xs: number[]): number {
@@ -645,7 +678,7 @@ const logRows: { label: string; show: (fs: Figures[]) => string }[] = [
 function printTable(pairs: Figures[][]): void {
   const h = pairs.map((p) => p[0]!);
   const b = pairs.map((p) => p[1]!);
-  const withLog = pairs.every((p) => p[2]);
+  const withLog = EVENT_LOG;
   const l = withLog ? pairs.map((p) => p[2]!) : [];
   // Ratios within each pair (same machine state), then the median over pairs.
   const ratios = (row: Row, x: number, y: number) => pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
@@ -684,6 +717,26 @@ function printTable(pairs: Figures[][]): void {
       console.log(`  ${row.label.padEnd(52)} ${ratios(row, 2, 0).map(ratio).join('  ')}`);
     }
   }
+  if (FLOOR) printFloor(pairs, pairs[0]!.length - 1);
+}
+
+/** The floor system against the hand-written one and hookgate, pair by pair. */
+function printFloor(pairs: Figures[][], at: number): void {
+  const f = pairs.map((p) => p[at]!);
+  const ratios = (row: Row, x: number, y: number) => pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
+  console.log('\n| per event | floor | floor ÷ hand-written | hookgate ÷ floor |\n|---|---|---|---|');
+  for (const row of rows.slice(0, 5)) {
+    console.log(
+      `| ${row.label} | ${row.show(f)} | ${ratio(median(ratios(row, at, 1)))} | ${ratio(median(ratios(row, 0, at)))} |`,
+    );
+  }
+  const all = f.every((x) => !Object.keys(x.missing).length) ? 'yes' : 'NO';
+  console.log(
+    `| every 2xx'd event reached both routes | ${all} (${f.map((x) => `${int(x.delivered)}/${int(x.accepted)}`).join(', ')}) | | |`,
+  );
+  console.log('\nfloor ÷ hand-written, per pair:');
+  for (const row of rows.slice(0, 5))
+    console.log(`  ${row.label.padEnd(52)} ${ratios(row, at, 1).map(ratio).join('  ')}`);
 }
 
 // ---------------------------------------------------------------- main
@@ -712,14 +765,14 @@ if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
 const receiver = await startReceiver();
 let failed = false;
 try {
-  const systems = EVENT_LOG ? [hookgate, handwritten, hookgateLog] : [hookgate, handwritten];
+  const systems = [hookgate, handwritten, ...(EVENT_LOG ? [hookgateLog] : []), ...(FLOOR ? [floor] : [])];
   const pairs: Figures[][] = [];
   for (let i = 1; i <= PAIRS; i++) {
     const pair: Figures[] = [];
-    // Alternated in every pair; with the event log the order rotates, so that no system
+    // Alternated in every pair; with a third system the order rotates, so that no system
     // always runs first or right after another (the default two keep their order).
     for (let k = 0; k < systems.length; k++) {
-      const f = await measure(systems[EVENT_LOG ? (k + i - 1) % systems.length : k]!, receiver);
+      const f = await measure(systems[systems.length > 2 ? (k + i - 1) % systems.length : k]!, receiver);
       printRun(f, i);
       pair.push(f);
       if (Object.keys(f.missing).length || !logOk(f)) failed = true;
