@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Envelope } from '../record/envelope.js';
@@ -68,27 +67,64 @@ export function createIntakeWriter(options: IntakeWriterOptions): IntakeWriter {
 }
 
 /**
- * One script per accepted event: the dedupe key (when there is one), the record and
- * the intake entry are written together or not at all. So there is never a dedupe
- * key without its event (a duplicate is only ever answered for a stored event), and a
- * write that failed or timed out and never landed leaves nothing behind.
+ * One script per partition for every event accepted in an event-loop turn: for each,
+ * the dedupe key (when it has one), the record and the intake entry are written
+ * together or not at all. So there is never a dedupe key without its event (a
+ * duplicate is only ever answered for a stored event), and a write that failed or
+ * timed out and never landed leaves nothing behind. A script that has written once is
+ * not stopped by Redis midway (an OOM refuses it before its first write), so a batch
+ * lands whole or not at all. Two events of one batch with the same dedupe key: the
+ * second is a duplicate of the first.
+ *
+ * KEYS: the intake stream, then per event its dedupe key (if it has one) and its
+ * record. ARGV: retention, dedupe retention, then per event: has a dedupe key ('1' or
+ * '0'), id, record JSON, the number of intake fields, the fields. Returns per event the
+ * stored event's id (the event's own, or the original's for a duplicate).
+ *
+ * One call per turn rather than one per event: under load a turn accepts several, and
+ * each call cost the ioredis client more than the script's own share (in-process, 10
+ * events of 3.4 KB per call: 16-28 µs of client CPU per event against 22-65 µs).
  */
 const ACCEPT = `
-local prev = redis.call('GET', KEYS[1])
-if prev then return prev end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5))
-return ARGV[1]`;
-const ACCEPT_NO_DEDUPE = `
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
-return ARGV[1]`;
+local out = {}
+local k, a = 2, 3
+while a <= #ARGV do
+  local dedupe = ARGV[a] == '1'
+  local id, n = ARGV[a + 1], tonumber(ARGV[a + 3])
+  local prev = false
+  if dedupe then prev = redis.call('GET', KEYS[k]) end
+  if prev then
+    out[#out + 1] = prev
+  else
+    if dedupe then redis.call('SET', KEYS[k], id, 'PX', ARGV[2]) end
+    redis.call('SET', KEYS[dedupe and k + 1 or k], ARGV[a + 2], 'PX', ARGV[1])
+    redis.call('XADD', KEYS[1], '*', unpack(ARGV, a + 4, a + 3 + n))
+    out[#out + 1] = id
+  end
+  k = k + (dedupe and 2 or 1)
+  a = a + 4 + n
+end
+return out`;
 
 type AcceptCommands = {
-  hgAccept(...args: (string | number)[]): Promise<string>;
-  hgAcceptPlain(...args: (string | number)[]): Promise<string>;
+  hgAccept(...args: (string | number)[]): Promise<string[]>;
 };
+
+/** An event waiting for its turn's script. */
+interface PendingWrite {
+  eventId: string;
+  json: string;
+  /** Its dedupe key's name (undefined: no dedupe). */
+  dedupe: string | undefined;
+  record: string;
+  fields: string[];
+  deadline: number;
+  resolve(stored: string): void;
+  reject(err: unknown): void;
+}
+
+/** At most this many events per script call (a turn with more makes several calls). */
+const BATCH_MAX = 100;
 
 /** The intake entry's fields: what listing events needs without reading records. */
 export function intakeFields(
@@ -118,7 +154,9 @@ class RedisIntakeWriter implements IntakeWriter {
   private everReady = false;
   private outageReported = false;
   private closing: Promise<void> | undefined;
-  private corked = false;
+  /** Events accepted this turn, by partition index, written by flush(). */
+  private batches = new Map<number, PendingWrite[]>();
+  private flushScheduled = false;
   private firstConnection: Promise<void> | undefined;
 
   constructor(options: IntakeWriterOptions) {
@@ -130,8 +168,7 @@ class RedisIntakeWriter implements IntakeWriter {
     this.enqueueTimeout = options.enqueueTimeout;
     this.logger = options.logger;
     this.redis = createRedis(options.redis, 'enqueue');
-    this.redis.defineCommand('hgAccept', { numberOfKeys: 3, lua: ACCEPT });
-    this.redis.defineCommand('hgAcceptPlain', { numberOfKeys: 2, lua: ACCEPT_NO_DEDUPE });
+    this.redis.defineCommand('hgAccept', { lua: ACCEPT }); // key count given per call
     this.commands = this.redis as unknown as AcceptCommands;
     this.redis.on('ready', () => {
       if (this.outageReported) this.logger?.info('redis connection restored');
@@ -193,30 +230,22 @@ class RedisIntakeWriter implements IntakeWriter {
     const fields = intakeFields(eventId, options.source, options.eventType, options.dedupeKey);
     let stored: string;
     try {
-      this.coalesceWrites();
       const json = encodeNew(record);
-      stored =
-        options.dedupeKey !== undefined
-          ? await this.commands.hgAccept(
-              keys.dedupe(options.source, options.dedupeKey),
-              keys.record(eventId),
-              keys.intake,
-              eventId,
-              json,
-              this.retention,
-              this.dedupeRetention,
-              ...fields,
-            )
-          : await this.commands.hgAcceptPlain(
-              keys.record(eventId),
-              keys.intake,
-              eventId,
-              json,
-              this.retention,
-              ...fields,
-            );
+      stored = await new Promise<string>((resolve, reject) =>
+        this.write(index, {
+          eventId,
+          json,
+          dedupe:
+            options.dedupeKey !== undefined ? keys.dedupe(options.source, options.dedupeKey) : undefined,
+          record: keys.record(eventId),
+          fields,
+          deadline,
+          resolve,
+          reject,
+        }),
+      );
     } catch (err) {
-      throw new StoreUnavailableError('error', { cause: err });
+      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError('error', { cause: err });
     }
     if (options.replicas) {
       const duplicate = stored !== eventId && options.dedupeKey !== undefined;
@@ -236,22 +265,54 @@ class RedisIntakeWriter implements IntakeWriter {
   }
 
   /**
-   * Under load many requests reach the write in the same event-loop turn, and each
-   * is one write to the Redis socket: a syscall per event, the largest single cost
-   * in the ingress profile. Corked until setImmediate, the turn's adds leave in one
-   * writev; a reply (and so the answer) waits at most for the rest of the turn.
-   * Nothing is acknowledged any earlier: accept still resolves on Redis's reply.
+   * Under load many requests reach the write in the same event-loop turn: they are
+   * written together, one script per partition (and one write to the socket), when the
+   * turn is over. A reply (and so the answer) waits at most for the rest of the turn;
+   * nothing is acknowledged any earlier: each accept still resolves on Redis's reply.
    */
-  private coalesceWrites(): void {
-    if (this.corked || !(this.redis instanceof Redis)) return;
-    const stream = this.redis.stream;
-    if (!stream || stream.destroyed) return;
-    stream.cork();
-    this.corked = true;
+  private write(index: number, pending: PendingWrite): void {
+    const list = this.batches.get(index);
+    if (list) list.push(pending);
+    else this.batches.set(index, [pending]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     setImmediate(() => {
-      this.corked = false;
-      stream.uncork();
+      this.flushScheduled = false;
+      const batches = this.batches;
+      this.batches = new Map();
+      for (const [i, all] of batches)
+        for (let from = 0; from < all.length; from += BATCH_MAX)
+          void this.writeBatch(i, all.slice(from, from + BATCH_MAX));
     });
+  }
+
+  private async writeBatch(index: number, batch: PendingWrite[]): Promise<void> {
+    // Past its deadline an event's caller has been answered 503: writing it late would
+    // store an event the provider is going to send again.
+    const now = performance.now();
+    const live = batch.filter((p) => {
+      if (now < p.deadline) return true;
+      p.reject(new StoreUnavailableError('timeout'));
+      return false;
+    });
+    if (!live.length) return;
+    const keys: string[] = [this.partitions[index]!.keys.intake];
+    const args: (string | number)[] = [this.retention, this.dedupeRetention];
+    for (const p of live) {
+      if (p.dedupe !== undefined) keys.push(p.dedupe);
+      keys.push(p.record);
+      args.push(p.dedupe !== undefined ? '1' : '0', p.eventId, p.json, p.fields.length, ...p.fields);
+    }
+    try {
+      const stored = await this.commands.hgAccept(keys.length, ...keys, ...args);
+      live.forEach((p, i) => {
+        const id = stored[i];
+        if (id === undefined) p.reject(new Error('no reply for the event'));
+        else p.resolve(id);
+      });
+    } catch (err) {
+      for (const p of live) p.reject(err);
+    }
   }
 
   /**

@@ -166,3 +166,40 @@ t.test('Redis killed and restarted: fails, then recovers without a new writer', 
   t.ok(ids.includes(before.id), 'acknowledged before the crash: still stored');
   t.ok(ids.includes(after.id));
 });
+
+t.test('events accepted in one turn are written together, each with its own outcome', async (t) => {
+  const { writer, redis, keys, stored } = await setup(t);
+  // 250 in one turn: more than one script call's worth; with and without dedupe keys,
+  // and two re-sends of an event inside the same turn.
+  const records = Array.from({ length: 250 }, () => sampleRecord({ source: 'stripe' }));
+  const results = await Promise.all(
+    records.map((record, i) =>
+      writer.accept(record, {
+        source: 'stripe',
+        ...(i % 5 === 0 ? {} : { dedupeKey: `evt_turn_${i % 120}` }),
+      }),
+    ),
+  );
+  const firstWithKey = new Map<string, string>();
+  records.forEach((record, i) => {
+    if (i % 5 === 0) return t.same(results[i], { eventId: record.id, duplicate: false });
+    const key = `evt_turn_${i % 120}`;
+    const first = firstWithKey.get(key);
+    if (!first) {
+      firstWithKey.set(key, record.id);
+      return t.same(results[i], { eventId: record.id, duplicate: false }, `first of ${key} stored`);
+    }
+    t.same(results[i], { eventId: first, duplicate: true }, `a later ${key} is a duplicate of the first`);
+  });
+  const kept = results.filter((r) => !r.duplicate).map((r) => r.eventId);
+  const entries = await stored();
+  t.same(
+    entries.map((e) => e.eventId).sort(),
+    [...kept].sort(),
+    'one intake entry per stored event, none for duplicates',
+  );
+  for (const id of kept) t.equal(await redis.exists(keys.record(id)), 1);
+  const duplicates = records.filter((r) => !kept.includes(r.id));
+  t.ok(duplicates.length > 0, 'some were duplicates');
+  for (const r of duplicates) t.equal(await redis.exists(keys.record(r.id)), 0, 'no record for a duplicate');
+});
