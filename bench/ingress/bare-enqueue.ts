@@ -3,8 +3,8 @@ import { createIntakeWriter } from '../../src/queue/intake-writer.js';
 import type { Envelope } from '../../src/record/envelope.js';
 
 // The floor for any gateway that answers only after Redis has the event: the bare
-// server plus hookgate's own intake writer (one accept script per request: record, dedupe
-// key and intake entry, writes coalesced per loop turn), storing just the raw body, with no
+// server plus hookgate's own intake writer (record, dedupe key and intake entry, one accept
+// script for every request of a loop turn), storing just the raw body, with no
 // verification, no record and no logging. The gap between the bare row and this one
 // is the durable write; the gap between this row and hookgate is everything else.
 const store = createIntakeWriter({

@@ -71,10 +71,12 @@ export function createIntakeWriter(options: IntakeWriterOptions): IntakeWriter {
  * the dedupe key (when it has one), the record and the intake entry are written
  * together or not at all. So there is never a dedupe key without its event (a
  * duplicate is only ever answered for a stored event), and a write that failed or
- * timed out and never landed leaves nothing behind. A script that has written once is
- * not stopped by Redis midway (an OOM refuses it before its first write), so a batch
- * lands whole or not at all. Two events of one batch with the same dedupe key: the
- * second is a duplicate of the first.
+ * timed out and never landed leaves nothing behind. Redis refuses a script for
+ * memory (OOM) only before its first write, never midway. An error inside it (a key of
+ * another type at one of the keys, which hookgate never writes) stops it where it is:
+ * the events before are stored, yet every caller of the batch is answered 503; their
+ * re-sends are duplicates of what was stored. Two events of one batch with the same
+ * dedupe key: the second is a duplicate of the first.
  *
  * KEYS: the intake stream, then per event its dedupe key (if it has one) and its
  * record. ARGV: retention, dedupe retention, then per event: has a dedupe key ('1' or
@@ -154,7 +156,7 @@ class RedisIntakeWriter implements IntakeWriter {
   private everReady = false;
   private outageReported = false;
   private closing: Promise<void> | undefined;
-  /** Events accepted this turn, by partition index, written by flush(). */
+  /** Events accepted this turn, by partition index, written when the turn is over (write()). */
   private batches = new Map<number, PendingWrite[]>();
   private flushScheduled = false;
   private firstConnection: Promise<void> | undefined;

@@ -65,9 +65,10 @@ interface Entry {
  * ARGV: group, logged ('1' or '0'), then per record keep, value, stream id and, when
  * logged, its id, source, type and dedupe key. One SET per record and one XACK for all
  * (not a PTTL, a SET and an XACK each, nor four empty strings per record without a
- * log): 3,000 events, 25 to a script, cost Redis ~7 µs and the worker's client ~7 µs per
- * event, against ~12 µs and ~11 µs before (a MULTI of the same commands: ~5 µs in
- * Redis, but ~25 µs in ioredis, a command object and a reply per command).
+ * log). In-process, 25 records of 1.1 KB per call: Redis 6.6-8.0 µs and the ioredis
+ * client 4.2-9.7 µs per record, against 11.2-13.9 and 9.6-19.7 µs before; a MULTI of
+ * the same commands cost Redis 4.3-6.1 µs but ioredis 14-29 µs (a command object and a
+ * reply for each).
  */
 const SETTLE = `
 local logged = ARGV[2] == '1'
