@@ -223,65 +223,54 @@ function hookgateSystem(name: string, eventLog: boolean): System {
 const hookgate = hookgateSystem('hookgate', false);
 const hookgateLog = hookgateSystem('hookgate+log', true);
 
-const handwritten: System = {
-  name: 'hand-written',
-  async start(redisUrl, receiver, destinations, concurrency) {
-    const port = await freePort();
-    const common = { REDIS_URL: redisUrl, PREFIX: 'handwritten' };
-    const timeouts = destinations.map((d) => d.timeoutMs ?? 10_000);
-    const ingress = spawnNode(join(DIST, 'bench/pipeline/handwritten-ingress.js'), [], {
-      ...common,
-      PORT: String(port),
-      STRIPE_WEBHOOK_SECRET: SECRET,
-    });
-    const worker = spawnNode(join(DIST, 'bench/pipeline/handwritten-worker.js'), [], {
-      ...common,
-      URLS: destinations.map((d) => `${receiver}/${d.route}`).join(','),
-      CONCURRENCY: String(concurrency),
-      // One timeout for every URL, as a hand-written worker has.
-      TIMEOUT_MS: String(Math.min(...timeouts)),
-    });
-    const origin = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      await Promise.all([stopChild(ingress), stopChild(worker)]);
-    };
-    try {
-      await waitHealthy(origin, ingress, 'hand-written ingress');
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    return { ingress, worker, origin, stop };
-  },
-};
+/**
+ * A baseline of two scripts from dist/bench/pipeline: `<file>-ingress.js` (PORT) and
+ * `<file>-worker.js` (URLS, CONCURRENCY), both with REDIS_URL and PREFIX, plus `env`.
+ */
+function scriptSystem(
+  name: string,
+  file: string,
+  env: (destinations: Destination[]) => { ingress?: Record<string, string>; worker?: Record<string, string> },
+): System {
+  return {
+    name,
+    async start(redisUrl, receiver, destinations, concurrency) {
+      const port = await freePort();
+      const common = { REDIS_URL: redisUrl, PREFIX: file };
+      const extra = env(destinations);
+      const ingress = spawnNode(join(DIST, `bench/pipeline/${file}-ingress.js`), [], {
+        ...common,
+        PORT: String(port),
+        ...extra.ingress,
+      });
+      const worker = spawnNode(join(DIST, `bench/pipeline/${file}-worker.js`), [], {
+        ...common,
+        URLS: destinations.map((d) => `${receiver}/${d.route}`).join(','),
+        CONCURRENCY: String(concurrency),
+        ...extra.worker,
+      });
+      const origin = `http://127.0.0.1:${port}`;
+      const stop = async () => {
+        await Promise.all([stopChild(ingress), stopChild(worker)]);
+      };
+      try {
+        await waitHealthy(origin, ingress, `${name} ingress`);
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return { ingress, worker, origin, stop };
+    },
+  };
+}
 
-const floor: System = {
-  name: 'floor',
-  async start(redisUrl, receiver, destinations, concurrency) {
-    const port = await freePort();
-    const common = { REDIS_URL: redisUrl, PREFIX: 'floor' };
-    const ingress = spawnNode(join(DIST, 'bench/pipeline/floor-ingress.js'), [], {
-      ...common,
-      PORT: String(port),
-    });
-    const worker = spawnNode(join(DIST, 'bench/pipeline/floor-worker.js'), [], {
-      ...common,
-      URLS: destinations.map((d) => `${receiver}/${d.route}`).join(','),
-      CONCURRENCY: String(concurrency),
-    });
-    const origin = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      await Promise.all([stopChild(ingress), stopChild(worker)]);
-    };
-    try {
-      await waitHealthy(origin, ingress, 'floor ingress');
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    return { ingress, worker, origin, stop };
-  },
-};
+const handwritten = scriptSystem('hand-written', 'handwritten', (destinations) => ({
+  ingress: { STRIPE_WEBHOOK_SECRET: SECRET },
+  // One timeout for every URL, as a hand-written worker has.
+  worker: { TIMEOUT_MS: String(Math.min(...destinations.map((d) => d.timeoutMs ?? 10_000))) },
+}));
+
+const floor = scriptSystem('floor', 'floor', () => ({}));
 
 // ---------------------------------------------------------------- one measured run
 

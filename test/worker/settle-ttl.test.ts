@@ -22,17 +22,6 @@ async function receiver(t: Test, status: number, delayMs = 0): Promise<{ url: st
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, count: () => count };
 }
 
-function setup(t: Test, url: string, retention: Record<string, string>): Harness {
-  return harness(
-    t,
-    testConfig({
-      retention,
-      sources: { stripe: { routes: [{ to: 'rx' }] } },
-      destinations: { rx: { type: 'http', url } },
-    }),
-  );
-}
-
 /** The one intake entry read by the worker's group and settled (no longer pending). */
 async function settled(h: Harness): Promise<void> {
   const intake = h.queues.partitions[0]!.keys.intake;
@@ -44,14 +33,34 @@ async function settled(h: Harness): Promise<void> {
   });
 }
 
-t.test('settling a delivered event keeps the TTL the ingress gave its record', async (t) => {
-  const rx = await receiver(t, 204);
-  const h = setup(t, rx.url, { events: '1h' });
+/**
+ * One event routed to a receiver answering `status` after `delayMs`, with `retention`;
+ * resolves once the worker has settled it, with its record's key.
+ */
+async function settleOne(
+  t: Test,
+  retention: Record<string, string>,
+  status: number,
+  delayMs = 0,
+): Promise<{ h: Harness; key: string; received: () => number }> {
+  const rx = await receiver(t, status, delayMs);
+  const h = harness(
+    t,
+    testConfig({
+      retention,
+      sources: { stripe: { routes: [{ to: 'rx' }] } },
+      destinations: { rx: { type: 'http', url: rx.url } },
+    }),
+  );
   h.startWorker();
   const record = sampleRecord();
   await h.publish(record);
   await settled(h);
-  const key = h.queues.partitions[0]!.keys.record(record.id);
+  return { h, key: h.queues.partitions[0]!.keys.record(record.id), received: rx.count };
+}
+
+t.test('settling a delivered event keeps the TTL the ingress gave its record', async (t) => {
+  const { h, key } = await settleOne(t, { events: '1h' }, 204);
   const value = await h.queues.redis.getBuffer(key);
   t.equal(
     value?.[0],
@@ -63,35 +72,19 @@ t.test('settling a delivered event keeps the TTL the ingress gave its record', a
 });
 
 t.test("a dead letter's record is kept for retention.deadLetters", async (t) => {
-  const rx = await receiver(t, 400);
-  const h = setup(t, rx.url, { events: '1h', deadLetters: '5h' });
-  h.startWorker();
-  const record = sampleRecord();
-  await h.publish(record);
-  await settled(h);
-  const ttl = await h.queues.redis.pttl(h.queues.partitions[0]!.keys.record(record.id));
+  const { h, key } = await settleOne(t, { events: '1h', deadLetters: '5h' }, 400);
+  const ttl = await h.queues.redis.pttl(key);
   t.ok(ttl > 5 * HOUR - 60_000 && ttl <= 5 * HOUR, `TTL raised to 5 h (${ttl} ms)`);
 });
 
 t.test('a record that expired during its first attempt is not brought back', async (t) => {
-  const rx = await receiver(t, 204, 1200);
-  const h = setup(t, rx.url, { events: '400ms' });
-  h.startWorker();
-  const record = sampleRecord();
-  await h.publish(record);
-  await settled(h);
-  t.equal(rx.count(), 1, 'delivered');
-  t.equal(await h.queues.redis.exists(h.queues.partitions[0]!.keys.record(record.id)), 0, 'no record');
+  const { h, key, received } = await settleOne(t, { events: '400ms' }, 204, 1200);
+  t.equal(received(), 1, 'delivered');
+  t.equal(await h.queues.redis.exists(key), 0, 'no record');
 });
 
 t.test('unless a dead letter needs it: then it is back, for retention.deadLetters', async (t) => {
-  const rx = await receiver(t, 400, 1200);
-  const h = setup(t, rx.url, { events: '400ms', deadLetters: '5h' });
-  h.startWorker();
-  const record = sampleRecord();
-  await h.publish(record);
-  await settled(h);
-  const key = h.queues.partitions[0]!.keys.record(record.id);
+  const { h, key } = await settleOne(t, { events: '400ms', deadLetters: '5h' }, 400, 1200);
   const ttl = await h.queues.redis.pttl(key);
   t.ok(ttl > 5 * HOUR - 60_000 && ttl <= 5 * HOUR, `TTL 5 h (${ttl} ms)`);
   const letters = await h.store.list({ limit: 10 });
