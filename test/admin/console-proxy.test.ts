@@ -37,7 +37,7 @@ for (const mode of ['redis', 'log'] as const) {
               mode: 'proxy',
               path: '/api/orders',
               methods: ['GET', 'POST'],
-              upstream: { url: `${upstream.url}/orders`, timeout: '300ms' },
+              upstream: { url: `${upstream.url}/orders`, timeout: '2s' },
               routes: [{ to: 'events', on: 'always' }],
             },
             stripe: { routes: [{ to: 'events' }] },
