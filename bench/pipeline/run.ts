@@ -55,6 +55,9 @@
  *     the highest delivered rate any implementation on this stack reaches on this machine
  *   BENCH_CPU_PROF=<dir>: `--cpu-prof` for every hookgate system's ingress and worker (profiles in
  *     <dir>/<system>-<ingress|worker>/)
+ *   BENCH_BASE=<dist dir>: also "hookgate@base", the same config run from another build (an
+ *     earlier commit's `dist/`, e.g. from `git worktree add /tmp/base <commit>` + `npm ci` +
+ *     `npm run build` there), alternated in every pair: a change's before and after in one run
  *
  * Only the CLI, a config file and HTTP are used, so the same bench measures any engine.
  */
@@ -108,6 +111,7 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
 const EVENT_LOG = process.env.BENCH_EVENT_LOG === '1';
 const FLOOR = process.env.BENCH_FLOOR === '1';
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
+const BASE_DIST = process.env.BENCH_BASE ? resolve(process.env.BENCH_BASE) : undefined;
 const SECRET = 'whsec_pipeline_bench';
 const ROUTES = ['a', 'b'];
 /** After the drain: let the systems finish their bookkeeping before Redis is measured. */
@@ -160,7 +164,7 @@ interface System {
   ): Promise<Running>;
 }
 
-function hookgateSystem(name: string, eventLog: boolean): System {
+function hookgateSystem(name: string, eventLog: boolean, dist = DIST): System {
   return {
     name,
     async start(redisUrl, receiver, destinations, concurrency) {
@@ -197,7 +201,7 @@ function hookgateSystem(name: string, eventLog: boolean): System {
         ),
       };
       writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
-      const cli = join(DIST, 'src/cli/main.js');
+      const cli = join(dist, 'src/cli/main.js');
       // Node 20 refuses --cpu-prof in NODE_OPTIONS: a flag of each process's node.
       const prof = (role: string) =>
         CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF, `${name}-${role}`)}`] : [];
@@ -222,6 +226,7 @@ function hookgateSystem(name: string, eventLog: boolean): System {
 
 const hookgate = hookgateSystem('hookgate', false);
 const hookgateLog = hookgateSystem('hookgate+log', true);
+const hookgateBase = BASE_DIST ? hookgateSystem('hookgate@base', false, BASE_DIST) : undefined;
 
 /**
  * A baseline of two scripts from dist/bench/pipeline: `<file>-ingress.js` (PORT) and
@@ -706,7 +711,27 @@ function printTable(pairs: Figures[][]): void {
       console.log(`  ${row.label.padEnd(52)} ${ratios(row, 2, 0).map(ratio).join('  ')}`);
     }
   }
-  if (FLOOR) printFloor(pairs, pairs[0]!.length - 1);
+  if (hookgateBase) printBase(pairs, systemIndex(pairs, hookgateBase.name));
+  if (FLOOR) printFloor(pairs, systemIndex(pairs, floor.name));
+}
+
+function systemIndex(pairs: Figures[][], name: string): number {
+  return pairs[0]!.findIndex((f) => f.system === name);
+}
+
+/** This build against another (BENCH_BASE), pair by pair: a change's effect, same machine state. */
+function printBase(pairs: Figures[][], at: number): void {
+  const base = pairs.map((p) => p[at]!);
+  const ratios = (row: Row) => pairs.map((p) => row.value(p[0]!) / row.value(p[at]!));
+  console.log(`\nhookgate@base: ${BASE_DIST}`);
+  console.log('\n| per event | hookgate@base | hookgate ÷ hookgate@base |\n|---|---|---|');
+  for (const row of rows) console.log(`| ${row.label} | ${row.show(base)} | ${ratio(median(ratios(row)))} |`);
+  const all = base.every((x) => !Object.keys(x.missing).length) ? 'yes' : 'NO';
+  console.log(
+    `| every 2xx'd event reached both routes | ${all} (${base.map((x) => `${int(x.delivered)}/${int(x.accepted)}`).join(', ')}) | |`,
+  );
+  console.log('\nhookgate ÷ hookgate@base, per pair:');
+  for (const row of rows) console.log(`  ${row.label.padEnd(52)} ${ratios(row).map(ratio).join('  ')}`);
 }
 
 /** The floor system against the hand-written one and hookgate, pair by pair. */
@@ -754,7 +779,13 @@ if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
 const receiver = await startReceiver();
 let failed = false;
 try {
-  const systems = [hookgate, handwritten, ...(EVENT_LOG ? [hookgateLog] : []), ...(FLOOR ? [floor] : [])];
+  const systems = [
+    hookgate,
+    handwritten,
+    ...(EVENT_LOG ? [hookgateLog] : []),
+    ...(hookgateBase ? [hookgateBase] : []),
+    ...(FLOOR ? [floor] : []),
+  ];
   const pairs: Figures[][] = [];
   for (let i = 1; i <= PAIRS; i++) {
     const pair: Figures[] = [];

@@ -447,4 +447,9 @@ t.test('signatures and secrets never reach the logs', async (t) => {
   t.match(line, { source: 'stripe', status: 204, method: 'POST', path: '/hooks/stripe' });
   t.type(line?.eventId, 'string');
   t.type(line?.durationMs, 'number');
+  t.equal(line?.level, 20, 'a 2xx is logged at debug');
+  const refused = h.logs
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.msg === 'request' && l.status === 401);
+  t.equal(refused?.level, 30, 'a refusal at info');
 });
