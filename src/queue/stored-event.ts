@@ -1,7 +1,8 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import type { Envelope } from '../record/envelope.js';
 import { keepStoredJson, storedJsonOf } from '../record/format.js';
 import type { AttemptRecord } from './attempts.js';
+import { Deflater } from './deflater.js';
 
 /**
  * The one stored copy of an event, at `EventKeys.record(id)`.
@@ -66,6 +67,9 @@ const DICTIONARY = Buffer.from(
     '"responseContext":{"statusCode":204},"responsePayload":{"statusCode":204,"headers":{},"body":null,"isBase64Encoded":false}}',
 );
 
+/** Every record this process settles is deflated by one kept engine (deflater.ts). */
+let deflater: Deflater | undefined;
+
 export function encodeNew(record: Envelope): string {
   return JSON.stringify(record);
 }
@@ -74,7 +78,7 @@ export function encodeNew(record: Envelope): string {
 export function encodeRouted(record: Envelope, marks: Marks, plain = false): Buffer {
   const head = Buffer.from(JSON.stringify(marks));
   const json = storedJsonOf(record) ?? Buffer.from(JSON.stringify(record));
-  const body = plain ? json : deflateRawSync(json, { dictionary: DICTIONARY });
+  const body = plain ? json : (deflater ??= new Deflater(DICTIONARY)).deflate(json);
   const out = Buffer.allocUnsafe(head.length + body.length + 2);
   out[0] = plain ? ROUTED_PLAIN : ROUTED;
   head.copy(out, 1);

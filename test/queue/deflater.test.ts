@@ -1,0 +1,51 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Deflater } from '../../src/queue/deflater.js';
+
+const DICT = Buffer.from('{"version":"1.0","id":"","requestContext":{"requestId":"","condition":"Success"}}');
+
+/** A record-like JSON text of about `size` bytes. */
+function text(size: number, seed: number): Buffer {
+  let s = `{"version":"1.0","id":"${seed}","body":"`;
+  for (let i = 0; s.length < size; i++)
+    s += `{\\"line\\":${(i * 7919 + seed) % 10007},\\"w\\":\\"${(i * seed).toString(36)}\\"},`;
+  return Buffer.from(`${s}"}`);
+}
+
+t.test('the kept engine is in use on this Node, and writes what deflateRawSync writes', (t) => {
+  const d = new Deflater(DICT);
+  // Falls back silently by design; on the Node the image ships it must not have.
+  t.ok(d.reusing, `reusing the engine on Node ${process.version}`);
+  const inputs = [
+    Buffer.alloc(0),
+    Buffer.from('x'),
+    ...Array.from({ length: 40 }, (_, i) => text(200 + i * 150, i + 1)),
+    text(70_000, 3), // past the 64 KB scratch buffer
+    randomBytes(100_000), // incompressible: stored blocks, output larger than input
+    text(1500, 9),
+  ];
+  for (const input of inputs) {
+    const got = d.deflate(input);
+    if (!got.equals(deflateRawSync(input, { dictionary: DICT }))) {
+      t.fail(`differs from deflateRawSync for ${input.length} bytes`);
+      continue;
+    }
+    if (!inflateRawSync(got, { dictionary: DICT }).equals(input))
+      t.fail(`no round trip for ${input.length} bytes`);
+  }
+  t.ok(d.reusing, 'still reusing after every input');
+  t.pass(`${inputs.length} inputs, byte for byte`);
+  t.end();
+});
+
+t.test('an output is its own copy: the next call does not overwrite it', (t) => {
+  const d = new Deflater(DICT);
+  const a = text(3000, 1);
+  const first = d.deflate(a);
+  const copy = Buffer.from(first);
+  d.deflate(text(3000, 2));
+  t.ok(first.equals(copy));
+  t.ok(inflateRawSync(first, { dictionary: DICT }).equals(a));
+  t.end();
+});
