@@ -12,85 +12,80 @@ import { storedEvent } from '../helpers/stored-events.js';
 import { captureLogger, STRIPE_SECRET, stripeSignature } from './harness.js';
 import { send } from './http-client.js';
 
-t.test(
-  '`hookgate serve`: stores a signed webhook, logs refusals and no secret, exits 0 on SIGTERM',
-  async (t) => {
-    const prefix = uniquePrefix('serve');
-    t.teardown(() => dropPrefix(prefix));
-    const dir = mkdtempSync(join(tmpdir(), 'hookgate-serve-'));
-    const file = join(dir, 'hookgate.yaml');
-    writeFileSync(
-      file,
-      `
+t.test('`hookgate serve`: stores a signed webhook, logs refusals, no secret; exits 0', async (t) => {
+  const prefix = uniquePrefix('serve');
+  t.teardown(() => dropPrefix(prefix));
+  const dir = mkdtempSync(join(tmpdir(), 'hookgate-serve-'));
+  const file = join(dir, 'hookgate.yaml');
+  writeFileSync(
+    file,
+    `
 server: { host: 127.0.0.1, port: 0 }
 redis: { url: "${REDIS_URL}", prefix: ${prefix} }
 sources:
   stripe:
     verify: { type: stripe, secrets: [ "\${STRIPE_SECRET}" ] }
 `,
-    );
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', file], {
-      env: { ...process.env, STRIPE_SECRET },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', file], {
+    env: { ...process.env, STRIPE_SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += String(d);
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(stdout);
+      if (m) resolve(m[1]!);
     });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += String(d);
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(stdout);
-        if (m) resolve(m[1]!);
-      });
-      void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
-    });
+    void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));
+  });
 
-    const body = JSON.stringify({ id: 'evt_serve', type: 'invoice.paid' });
-    const signature = stripeSignature(body);
-    const res = await send(`${url}/hooks/stripe`, {
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      body,
-    });
-    t.equal(res.status, 204);
-    const id = res.headers['hookgate-event-id'] as string;
-    const redis = new Redis(REDIS_URL);
-    t.teardown(() => redis.disconnect());
-    t.equal((await storedEvent(redis, prefix, id))?.record.requestPayload.body, body);
-    const refused = await send(`${url}/hooks/stripe`, {
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': stripeSignature(body, { secret: 'whsec_x' }),
-      },
-      body,
-    });
-    t.equal(refused.status, 401);
+  const body = JSON.stringify({ id: 'evt_serve', type: 'invoice.paid' });
+  const signature = stripeSignature(body);
+  const res = await send(`${url}/hooks/stripe`, {
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body,
+  });
+  t.equal(res.status, 204);
+  const id = res.headers['hookgate-event-id'] as string;
+  const redis = new Redis(REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  t.equal((await storedEvent(redis, prefix, id))?.record.requestPayload.body, body);
+  const refused = await send(`${url}/hooks/stripe`, {
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': stripeSignature(body, { secret: 'whsec_x' }),
+    },
+    body,
+  });
+  t.equal(refused.status, 401);
 
-    child.kill('SIGTERM');
-    t.equal(await exited, 0, 'exit code 0');
-    t.equal(stderr, '');
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    // At the default level a refusal has its request line and an accepted webhook none
-    // (it is logged at debug: the stored event is its trace).
-    t.ok(
-      lines.some((l) => l.msg === 'request' && l.status === 401 && l.source === 'stripe' && l.level === 30),
-    );
-    t.notOk(
-      lines.some((l) => l.msg === 'request' && l.status === 204),
-      'no info line for a 2xx',
-    );
-    t.notOk(
-      lines.some((l) => l.eventId === id && l.msg !== 'duplicate'),
-      'the stored event logged nowhere at info',
-    );
-    t.ok(lines.some((l) => l.msg === 'stopped'));
-    t.notOk(stdout.includes(STRIPE_SECRET), 'the secret is not logged');
-    t.notOk(stdout.includes(signature.split('v1=')[1]!), 'the signature is not logged');
-  },
-);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'exit code 0');
+  t.equal(stderr, '');
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  // At the default level a refusal has its request line and an accepted webhook none
+  // (it is logged at debug: the stored event is its trace).
+  t.ok(lines.some((l) => l.msg === 'request' && l.status === 401 && l.source === 'stripe' && l.level === 30));
+  t.notOk(
+    lines.some((l) => l.msg === 'request' && l.status === 204),
+    'no info line for a 2xx',
+  );
+  t.notOk(
+    lines.some((l) => l.eventId === id && l.msg !== 'duplicate'),
+    'the stored event logged nowhere at info',
+  );
+  t.ok(lines.some((l) => l.msg === 'stopped'));
+  t.notOk(stdout.includes(STRIPE_SECRET), 'the secret is not logged');
+  t.notOk(stdout.includes(signature.split('v1=')[1]!), 'the signature is not logged');
+});
 
 t.test('close() drains a request in flight before closing Redis', async (t) => {
   const prefix = uniquePrefix('drain');
