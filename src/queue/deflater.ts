@@ -29,6 +29,7 @@ interface ZlibHandle {
  * concurrent callers: it is synchronous, so there are none.
  */
 export class Deflater {
+  private engine: { _handle?: ZlibHandle | null } | undefined;
   private handle: ZlibHandle | undefined;
   /** The engine's [avail_out, avail_in] after each writeSync. */
   private state: Uint32Array | undefined;
@@ -38,7 +39,7 @@ export class Deflater {
   constructor(private readonly dictionary: Buffer) {
     try {
       const engine = createDeflateRaw({ dictionary }) as unknown as {
-        _handle?: ZlibHandle;
+        _handle?: ZlibHandle | null;
         _writeState?: Uint32Array;
         on(event: 'error', listener: (err: unknown) => void): void;
       };
@@ -46,6 +47,7 @@ export class Deflater {
       if (typeof engine._handle?.reset !== 'function' || typeof engine._handle.writeSync !== 'function')
         return;
       if (!(engine._writeState instanceof Uint32Array)) return;
+      this.engine = engine;
       this.handle = engine._handle;
       this.state = engine._writeState;
       const probe = Buffer.from(`${dictionary.toString('latin1')} probe ${'0123456789'.repeat(20)}`);
@@ -67,7 +69,12 @@ export class Deflater {
 
   deflate(input: Buffer): Buffer {
     if (this.handle) {
-      const out = this.reused(input);
+      let out: Buffer | undefined;
+      try {
+        out = this.reused(input);
+      } catch {
+        // A throwing handle would fail every settle after it: never again, for this process.
+      }
       if (out) return out;
       this.giveUp();
     }
@@ -77,12 +84,17 @@ export class Deflater {
   private reused(input: Buffer): Buffer | undefined {
     const handle = this.handle!;
     const state = this.state!;
+    // A closed handle aborts the process when written (a native assertion, not an
+    // exception): touched only while the stream still holds it, which it stops doing
+    // when it closes it (destroyed, or a zlib error).
+    if (this.engine?._handle !== handle) return undefined;
     // Room for deflate's worst case (stored blocks: 5 bytes per 16 KB, and a little).
     const bound = input.length + 5 * Math.ceil((input.length + 1) / 16_384) + 64;
     if (bound > this.out.length) this.out = Buffer.allocUnsafe(bound);
     handle.reset();
     handle.writeSync(constants.Z_FINISH, input, 0, input.length, this.out, 0, this.out.length);
-    if (this.failed !== undefined) return undefined;
+    // zlib reports an error through the stream, which drops its handle at once.
+    if (this.failed !== undefined || this.engine?._handle !== handle) return undefined;
     const [availOut, availIn] = state;
     // All input read and room left over: the stream ended (Z_STREAM_END).
     if (availIn !== 0 || availOut === 0) return undefined;
@@ -90,6 +102,7 @@ export class Deflater {
   }
 
   private giveUp(): void {
+    this.engine = undefined;
     this.handle = undefined;
     this.state = undefined;
   }

@@ -49,3 +49,17 @@ t.test('an output is its own copy: the next call does not overwrite it', (t) => 
   t.ok(inflateRawSync(first, { dictionary: DICT }).equals(a));
   t.end();
 });
+
+t.test('a kept engine that breaks falls back to deflateRawSync for good, output still right', (t) => {
+  const d = new Deflater(DICT);
+  t.ok(d.reusing);
+  // What a zlib error does to the engine: the stream is destroyed and closes its handle
+  // (which, written again, would abort the process).
+  (d as unknown as { engine: { destroy(): void } }).engine.destroy();
+  const input = text(2500, 4);
+  const out = d.deflate(input);
+  t.ok(out.equals(deflateRawSync(input, { dictionary: DICT })), 'the same bytes');
+  t.notOk(d.reusing, 'no longer reusing');
+  t.ok(d.deflate(text(900, 5)).equals(deflateRawSync(text(900, 5), { dictionary: DICT })));
+  t.end();
+});
