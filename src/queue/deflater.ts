@@ -34,7 +34,7 @@ export class Deflater {
   /** The engine's [avail_out, avail_in] after each writeSync. */
   private state: Uint32Array | undefined;
   private failed: unknown;
-  private out = Buffer.allocUnsafe(64 * 1024);
+  private readonly out = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly dictionary: Buffer) {
     try {
@@ -88,17 +88,20 @@ export class Deflater {
     // exception): touched only while the stream still holds it, which it stops doing
     // when it closes it (destroyed, or a zlib error).
     if (this.engine?._handle !== handle) return undefined;
-    // Room for deflate's worst case (stored blocks: 5 bytes per 16 KB, and a little).
+    // Room for deflate's worst case (stored blocks: 5 bytes per 16 KB, and a little). A
+    // record past the kept 64 KB gets a buffer of its own: one large body must not
+    // leave the worker holding its size for good.
     const bound = input.length + 5 * Math.ceil((input.length + 1) / 16_384) + 64;
-    if (bound > this.out.length) this.out = Buffer.allocUnsafe(bound);
+    const out = bound > this.out.length ? Buffer.allocUnsafe(bound) : this.out;
     handle.reset();
-    handle.writeSync(constants.Z_FINISH, input, 0, input.length, this.out, 0, this.out.length);
+    handle.writeSync(constants.Z_FINISH, input, 0, input.length, out, 0, out.length);
     // zlib reports an error through the stream, which drops its handle at once.
     if (this.failed !== undefined || this.engine?._handle !== handle) return undefined;
     const [availOut, availIn] = state;
     // All input read and room left over: the stream ended (Z_STREAM_END).
     if (availIn !== 0 || availOut === 0) return undefined;
-    return Buffer.from(this.out.subarray(0, this.out.length - availOut!));
+    const written = out.subarray(0, out.length - availOut!);
+    return out === this.out ? Buffer.from(written) : written;
   }
 
   private giveUp(): void {

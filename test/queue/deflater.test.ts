@@ -35,6 +35,8 @@ t.test('the kept engine is in use on this Node, and writes what deflateRawSync w
       t.fail(`no round trip for ${input.length} bytes`);
   }
   t.ok(d.reusing, 'still reusing after every input');
+  const kept = (d as unknown as { out: Buffer }).out.length;
+  t.equal(kept, 64 * 1024, 'the large inputs did not grow the kept buffer');
   t.pass(`${inputs.length} inputs, byte for byte`);
   t.end();
 });
