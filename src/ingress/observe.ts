@@ -30,6 +30,10 @@ export function observeRequests(app: FastifyInstance, ctx: IngressContext): void
       ctx.metrics.ingressDuration.observe({ source }, durationMs / 1000);
     }
     const level = probe || status < 300 ? 'debug' : 'info';
+    // Built only when written (as the worker's `delivered` line): at the default level a
+    // 2xx's line object and path split would be per-request work for nothing.
+    // ctx.logger: the request loggers are its children, at its level.
+    if (!ctx.logger.isLevelEnabled(level)) return done();
     const line = {
       source: req.sourceName,
       method: req.method,
