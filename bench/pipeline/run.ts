@@ -668,6 +668,25 @@ const logRows: { label: string; show: (fs: Figures[]) => string }[] = [
   { label: 'log lag after the drain', show: (fs) => fs.map((f) => duration(f.log!.lagAfterMs)).join(', ') },
 ];
 
+/** A row's value of system x over system y, pair by pair (within a pair: the same machine state). */
+function pairRatios(pairs: Figures[][], row: Row, x: number, y: number): number[] {
+  return pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
+}
+
+/** "yes (delivered/accepted, …)" when every 2xx'd event of every run reached both routes. */
+function reachedAll(fs: Figures[]): string {
+  return (
+    (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
+    ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`
+  );
+}
+
+function printPerPair(title: string, pairs: Figures[][], x: number, y: number, shown = rows): void {
+  console.log(`\n${title}, per pair:`);
+  for (const row of shown)
+    console.log(`  ${row.label.padEnd(52)} ${pairRatios(pairs, row, x, y).map(ratio).join('  ')}`);
+}
+
 /** Each pair: hookgate, hand-written, then (BENCH_EVENT_LOG=1) hookgate + event log. */
 function printTable(pairs: Figures[][]): void {
   const h = pairs.map((p) => p[0]!);
@@ -675,7 +694,7 @@ function printTable(pairs: Figures[][]): void {
   const withLog = EVENT_LOG;
   const l = withLog ? pairs.map((p) => p[2]!) : [];
   // Ratios within each pair (same machine state), then the median over pairs.
-  const ratios = (row: Row, x: number, y: number) => pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
+  const mid = (row: Row, x: number, y: number) => ratio(median(pairRatios(pairs, row, x, y)));
   console.log(
     `\n| per event (median of ${pairs.length} pairs) | hookgate | hand-written |` +
       `${withLog ? ' hookgate + event log |' : ''} hookgate ÷ hand-written |${withLog ? ' with log ÷ without |' : ''}`,
@@ -684,14 +703,11 @@ function printTable(pairs: Figures[][]): void {
   for (const row of rows) {
     console.log(
       `| ${row.label} | ${row.show(h)} | ${row.show(b)} |${withLog ? ` ${row.show(l)} |` : ''} ` +
-        `${ratio(median(ratios(row, 0, 1)))} |${withLog ? ` ${ratio(median(ratios(row, 2, 0)))} |` : ''}`,
+        `${mid(row, 0, 1)} |${withLog ? ` ${mid(row, 2, 0)} |` : ''}`,
     );
   }
-  const all = (fs: Figures[]) =>
-    (fs.every((f) => !Object.keys(f.missing).length) ? 'yes' : 'NO') +
-    ` (${fs.map((f) => `${int(f.delivered)}/${int(f.accepted)}`).join(', ')})`;
   console.log(
-    `| every 2xx'd event reached both routes | ${all(h)} | ${all(b)} |${withLog ? ` ${all(l)} | |` : ''} |`,
+    `| every 2xx'd event reached both routes | ${reachedAll(h)} | ${reachedAll(b)} |${withLog ? ` ${reachedAll(l)} | |` : ''} |`,
   );
   if (withLog) {
     for (const row of logRows) console.log(`| ${row.label} | | | ${row.show(l)} | | |`);
@@ -701,56 +717,57 @@ function printTable(pairs: Figures[][]): void {
       `| every 2xx'd event in <schema>.events, delivered | | | ${l.every(logOk) ? 'yes' : 'NO'} (${l.map(inLog).join(', ')}) | | |`,
     );
   }
-  console.log('\nhookgate ÷ hand-written, per pair:');
-  for (const row of rows) {
-    console.log(`  ${row.label.padEnd(52)} ${ratios(row, 0, 1).map(ratio).join('  ')}`);
+  printPerPair('hookgate ÷ hand-written', pairs, 0, 1);
+  if (withLog) printPerPair('hookgate + event log ÷ hookgate', pairs, 2, 0);
+  if (hookgateBase) {
+    // This build against another (BENCH_BASE): a change's effect, in the same run.
+    const at = systemIndex(pairs, hookgateBase.name);
+    console.log(`\nhookgate@base: ${BASE_DIST}`);
+    printSystem(pairs, at, [['hookgate ÷ hookgate@base', 0, at]], rows);
   }
-  if (withLog) {
-    console.log('\nhookgate + event log ÷ hookgate, per pair:');
-    for (const row of rows) {
-      console.log(`  ${row.label.padEnd(52)} ${ratios(row, 2, 0).map(ratio).join('  ')}`);
-    }
+  if (FLOOR) {
+    const at = systemIndex(pairs, floor.name);
+    const cpuRows = rows.slice(0, 5);
+    printSystem(
+      pairs,
+      at,
+      [
+        ['floor ÷ hand-written', at, 1],
+        ['hookgate ÷ floor', 0, at],
+      ],
+      cpuRows,
+    );
   }
-  if (hookgateBase) printBase(pairs, systemIndex(pairs, hookgateBase.name));
-  if (FLOOR) printFloor(pairs, systemIndex(pairs, floor.name));
 }
 
 function systemIndex(pairs: Figures[][], name: string): number {
   return pairs[0]!.findIndex((f) => f.system === name);
 }
 
-/** This build against another (BENCH_BASE), pair by pair: a change's effect, same machine state. */
-function printBase(pairs: Figures[][], at: number): void {
-  const base = pairs.map((p) => p[at]!);
-  const ratios = (row: Row) => pairs.map((p) => row.value(p[0]!) / row.value(p[at]!));
-  console.log(`\nhookgate@base: ${BASE_DIST}`);
-  console.log('\n| per event | hookgate@base | hookgate ÷ hookgate@base |\n|---|---|---|');
-  for (const row of rows) console.log(`| ${row.label} | ${row.show(base)} | ${ratio(median(ratios(row)))} |`);
-  const all = base.every((x) => !Object.keys(x.missing).length) ? 'yes' : 'NO';
+/**
+ * One more system's table: its figures and the given ratios (medians over the pairs),
+ * then the first ratio pair by pair.
+ */
+function printSystem(
+  pairs: Figures[][],
+  at: number,
+  ratios: [title: string, x: number, y: number][],
+  shown: Row[],
+): void {
+  const fs = pairs.map((p) => p[at]!);
+  const name = fs[0]!.system;
   console.log(
-    `| every 2xx'd event reached both routes | ${all} (${base.map((x) => `${int(x.delivered)}/${int(x.accepted)}`).join(', ')}) | |`,
+    `\n| per event | ${name} | ${ratios.map(([title]) => title).join(' | ')} |\n|---|---|${ratios.map(() => '---|').join('')}`,
   );
-  console.log('\nhookgate ÷ hookgate@base, per pair:');
-  for (const row of rows) console.log(`  ${row.label.padEnd(52)} ${ratios(row).map(ratio).join('  ')}`);
-}
-
-/** The floor system against the hand-written one and hookgate, pair by pair. */
-function printFloor(pairs: Figures[][], at: number): void {
-  const f = pairs.map((p) => p[at]!);
-  const ratios = (row: Row, x: number, y: number) => pairs.map((p) => row.value(p[x]!) / row.value(p[y]!));
-  console.log('\n| per event | floor | floor ÷ hand-written | hookgate ÷ floor |\n|---|---|---|---|');
-  for (const row of rows.slice(0, 5)) {
-    console.log(
-      `| ${row.label} | ${row.show(f)} | ${ratio(median(ratios(row, at, 1)))} | ${ratio(median(ratios(row, 0, at)))} |`,
-    );
+  for (const row of shown) {
+    const cells = ratios.map(([, x, y]) => ratio(median(pairRatios(pairs, row, x, y))));
+    console.log(`| ${row.label} | ${row.show(fs)} | ${cells.join(' | ')} |`);
   }
-  const all = f.every((x) => !Object.keys(x.missing).length) ? 'yes' : 'NO';
   console.log(
-    `| every 2xx'd event reached both routes | ${all} (${f.map((x) => `${int(x.delivered)}/${int(x.accepted)}`).join(', ')}) | | |`,
+    `| every 2xx'd event reached both routes | ${reachedAll(fs)} |${ratios.map(() => ' |').join('')}`,
   );
-  console.log('\nfloor ÷ hand-written, per pair:');
-  for (const row of rows.slice(0, 5))
-    console.log(`  ${row.label.padEnd(52)} ${ratios(row, at, 1).map(ratio).join('  ')}`);
+  const [title, x, y] = ratios[0]!;
+  printPerPair(title, pairs, x, y, shown);
 }
 
 // ---------------------------------------------------------------- main
