@@ -51,7 +51,7 @@ const ROUTED_PLAIN = 0x02;
  * couple of KB compresses 10-20% further when the stream starts with them known.
  * Changing it makes stored records unreadable: only ever append a new version.
  */
-const DICTIONARY = Buffer.from(
+export const DICTIONARY = Buffer.from(
   '{"version":"1.0","id":"","timestamp":"","source":"","requestContext":{"requestId":"","condition":"Success",' +
     '"approximateInvokeCount":1,"dedupeKey":"","eventType":"","verified":true,"verifier":""},' +
     '"requestPayload":{"version":"2.0","routeKey":"POST /hooks/","rawPath":"/hooks/","rawQueryString":"",' +
